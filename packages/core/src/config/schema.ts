@@ -1,0 +1,137 @@
+import { availableParallelism } from 'node:os'
+import { z } from 'zod'
+
+/**
+ * Every configuration key nenc reads, with its schema, default and meaning. Keys are dotted
+ * paths (`runner.maxThreads`); the environment spells them `NENC__RUNNER__MAX_THREADS`.
+ * Task options live under `task.*` (app-wide defaults) and `tasks.<name>.*` (one task).
+ */
+export interface FieldSpec {
+  schema: z.ZodType
+  default: unknown
+  doc: string
+}
+
+const int = (min = 0) => z.number().int().min(min)
+const concurrencyMode = z.enum(['disabled', 'task', 'arguments', 'keys'])
+
+export const APP_FIELDS = {
+  appId: {
+    schema: z
+      .string()
+      .min(1)
+      .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only'),
+    default: 'nenc',
+    doc: 'App id: scopes every stored key; apps sharing a server never see each other.',
+  },
+  'devMode.syncTasks': {
+    schema: z.boolean(),
+    default: false,
+    doc: 'Run every call inline at call time (tests, scripts).',
+  },
+  'runner.minParallelSlots': { schema: int(1), default: 1, doc: 'Lower bound of the slots a runner fills.' },
+  'runner.minThreads': { schema: int(1), default: 1, doc: 'ThreadRunner: minimum concurrent invocations.' },
+  'runner.maxThreads': {
+    schema: int(0),
+    default: 0,
+    doc: `ThreadRunner: maximum concurrent invocations; 0 = CPU count (${availableParallelism()} here).`,
+  },
+  'runner.heartbeatIntervalMs': {
+    schema: int(10),
+    default: 5000,
+    doc: 'How often a runner records its heartbeat.',
+  },
+  'runner.idleWakeMs': {
+    schema: int(10),
+    default: 1000,
+    doc: 'Safety net: an idle runner re-checks the queue this often even without a pushed wake-up.',
+  },
+  'runner.stopGraceMs': {
+    schema: int(0),
+    default: 5000,
+    doc: 'On stop, how long to await killed slots whose code ignores the abort signal.',
+  },
+  'runner.handleSignals': {
+    schema: z.boolean(),
+    default: false,
+    doc: 'Stop gracefully on SIGINT/SIGTERM (the CLI turns it on).',
+  },
+  'orchestrator.blockingControl': {
+    schema: z.boolean(),
+    default: true,
+    doc: 'Run invocations that others wait for first, most waiters first.',
+  },
+  'orchestrator.concurrencyRerouteDelayMs': {
+    schema: int(0),
+    default: 100,
+    doc: 'Delay before a concurrency-blocked invocation is offered again.',
+  },
+  'orchestrator.maxPendingMs': {
+    schema: int(100),
+    default: 5000,
+    doc: 'Recovery: a PENDING invocation older than this is rerouted.',
+  },
+  'orchestrator.runnerDeadAfterMs': {
+    schema: int(100),
+    default: 600_000,
+    doc: 'Recovery: a runner without heartbeat for this long is dead; its RUNNING invocations are rerouted.',
+  },
+  'orchestrator.recoveryIntervalMs': {
+    schema: int(100),
+    default: 60_000,
+    doc: 'How often the recovery service runs (on one runner at a time).',
+  },
+  'orchestrator.resultPollMs': {
+    schema: int(10),
+    default: 2000,
+    doc: 'Safety net: waiting callers re-check statuses this often besides pushed notifications.',
+  },
+  'clientDataStore.disabled': { schema: z.boolean(), default: false, doc: 'Keep every argument inline.' },
+  'clientDataStore.minSizeToCache': {
+    schema: int(1),
+    default: 1024,
+    doc: 'Serialized arguments at least this long (chars) are stored once by hash.',
+  },
+  'clientDataStore.localCacheSize': {
+    schema: int(0),
+    default: 1024,
+    doc: 'Entries of the process-local cache of resolved large values.',
+  },
+} satisfies Record<string, FieldSpec>
+
+/** Task options that config may set (app-wide under `task.*`, per task under `tasks.<name>.*`). */
+export const TASK_FIELDS = {
+  maxRetries: { schema: int(0), default: 0, doc: 'Retries allowed for retriable errors (0 = fail at once).' },
+  retryBackoffMs: { schema: int(0), default: 0, doc: 'Delay before the first retry; doubles each retry.' },
+  retryBackoffMaxMs: { schema: int(0), default: 60_000, doc: 'Upper bound of the retry delay.' },
+  timeoutMs: { schema: int(0), default: 0, doc: 'Abort the task after this long (0 = no timeout).' },
+  parallelBatchSize: {
+    schema: int(0),
+    default: 100,
+    doc: 'Calls routed per batch by parallelize (0 = all at once).',
+  },
+  runningConcurrency: {
+    schema: concurrencyMode,
+    default: 'disabled',
+    doc: 'At most one PENDING/RUNNING invocation per scope.',
+  },
+  registrationConcurrency: {
+    schema: concurrencyMode,
+    default: 'disabled',
+    doc: 'Reuse a REGISTERED invocation of the same scope instead of queueing another.',
+  },
+  rerouteOnConcurrencyControl: {
+    schema: z.boolean(),
+    default: false,
+    doc: 'When running concurrency blocks: true = retry later, false = drop (CONCURRENCY_CONTROLLED_FINAL).',
+  },
+  forceNewWorkflow: {
+    schema: z.boolean(),
+    default: false,
+    doc: 'Start a sub-workflow even when called inside a workflow.',
+  },
+} satisfies Record<string, FieldSpec>
+
+export type AppConfigKey = keyof typeof APP_FIELDS
+export type TaskConfigKey = keyof typeof TASK_FIELDS
+export type ConcurrencyMode = z.infer<typeof concurrencyMode>

@@ -1,0 +1,41 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+import type { Logger } from 'pino'
+import { NencError } from './errors.js'
+import type { WorkflowIdentity } from './interfaces/state-backend.js'
+
+/** What a runner needs to hear from a running task: that it waits, and for how long. */
+export interface WaitHooks {
+  /** The invocation stops occupying a slot (it stays RUNNING). */
+  waitingStart(invocationId: string): void
+  /** The invocation occupies its slot again. */
+  waitingEnd(invocationId: string): void
+}
+
+/** The running invocation, as seen from inside its task through {@link context}. */
+export interface InvocationContext {
+  readonly invocationId: string
+  readonly taskName: string
+  readonly runnerId: string
+  readonly workflow: WorkflowIdentity
+  /** Retries already used (0 on the first attempt). */
+  readonly attempt: number
+  /** Aborted when the task times out or its runner stops; pass it to fetch, timers, etc. */
+  readonly signal: AbortSignal
+  readonly logger: Logger
+  /** @internal the runner's wait accounting. */
+  readonly hooks: WaitHooks
+  /** @internal app id, so a nested call knows which app it belongs to. */
+  readonly appId: string
+}
+
+export const invocationStorage = new AsyncLocalStorage<InvocationContext>()
+
+/** The running invocation's context, or undefined outside a task. */
+export const currentContext = (): InvocationContext | undefined => invocationStorage.getStore()
+
+/** The running invocation's context; throws when called outside a task. */
+export function context(): InvocationContext {
+  const ctx = invocationStorage.getStore()
+  if (!ctx) throw new NencError('RUNNER', 'context() was called outside a running task.')
+  return ctx
+}

@@ -1,0 +1,239 @@
+/**
+ * One error hierarchy for nenc. Every error a user can branch on extends {@link NencError} and
+ * carries a string-literal `code`; the original driver or task error travels as `cause`.
+ */
+export type NencErrorCode =
+  | 'TASK_FAILED'
+  | 'TASK_NOT_FOUND'
+  | 'TASK_DEFINITION'
+  | 'INVALID_TRANSITION'
+  | 'OWNERSHIP'
+  | 'INVOCATION_NOT_FOUND'
+  | 'CONCURRENCY_CONTROLLED'
+  | 'SERIALIZATION'
+  | 'CONFIG'
+  | 'RUNNER_INCOMPATIBLE'
+  | 'RUNNER'
+  | 'BACKEND_UNAVAILABLE'
+  | 'BACKEND'
+  | 'CORRUPT_DATA'
+  | 'RETRY'
+  | 'TIMEOUT'
+  | 'ABORTED'
+
+/** Root of every error nenc throws on purpose. */
+export class NencError extends Error {
+  readonly code: NencErrorCode
+  constructor(code: NencErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+    this.name = new.target.name
+  }
+}
+
+/** The remote description of an error raised inside a task, as stored by the runner. */
+export interface RemoteErrorInfo {
+  name: string
+  message: string
+  stack?: string
+  code?: string
+  cause?: RemoteErrorInfo
+}
+
+/** A task's function threw (or its invocation ended FAILED); `remote` describes the original error. */
+export class TaskError extends NencError {
+  readonly invocationId: string
+  readonly taskName: string
+  readonly remote: RemoteErrorInfo
+  constructor(invocationId: string, taskName: string, remote: RemoteErrorInfo) {
+    super(
+      'TASK_FAILED',
+      `Task "${taskName}" (invocation ${invocationId}) failed: ${remote.name}: ${remote.message}`,
+    )
+    this.invocationId = invocationId
+    this.taskName = taskName
+    this.remote = remote
+    if (remote.stack) this.stack = `${this.name}: ${this.message}\n--- remote stack ---\n${remote.stack}`
+  }
+}
+
+/** The invocation names a task this app does not define (typo, or runner built from another app). */
+export class TaskNotFoundError extends NencError {
+  readonly taskName: string
+  constructor(taskName: string, known: string[]) {
+    super(
+      'TASK_NOT_FOUND',
+      `No task named "${taskName}" is defined in this app (known: ${known.length ? known.join(', ') : 'none'}). ` +
+        'Make sure the runner loads the same app module as the caller.',
+    )
+    this.taskName = taskName
+  }
+}
+
+/** A task was defined wrongly: duplicate name, bad option. */
+export class TaskDefinitionError extends NencError {
+  constructor(message: string) {
+    super('TASK_DEFINITION', message)
+  }
+}
+
+/** A status change that the state machine does not allow; nothing was written. */
+export class InvalidTransitionError extends NencError {
+  readonly invocationId: string
+  readonly from: string | null
+  readonly to: string
+  readonly allowed: readonly string[]
+  constructor(invocationId: string, from: string | null, to: string, allowed: readonly string[]) {
+    super(
+      'INVALID_TRANSITION',
+      `Invocation ${invocationId} cannot go from ${from ?? '(new)'} to ${to}; allowed from ${from ?? '(new)'}: ${
+        allowed.length ? allowed.join(', ') : 'none (final status)'
+      }.`,
+    )
+    this.invocationId = invocationId
+    this.from = from
+    this.to = to
+    this.allowed = allowed
+  }
+}
+
+/** A status change attempted by a runner that does not own the invocation; nothing was written. */
+export class OwnershipError extends NencError {
+  readonly invocationId: string
+  readonly from: string
+  readonly to: string
+  readonly owner: string | null
+  readonly actor: string | null
+  constructor(
+    invocationId: string,
+    from: string,
+    to: string,
+    owner: string | null,
+    actor: string | null,
+    reason: string,
+  ) {
+    super(
+      'OWNERSHIP',
+      `Invocation ${invocationId} cannot go from ${from} to ${to} by ${actor ?? '(no runner)'}: ${reason} (owner: ${owner ?? 'none'}).`,
+    )
+    this.invocationId = invocationId
+    this.from = from
+    this.to = to
+    this.owner = owner
+    this.actor = actor
+  }
+}
+
+export class InvocationNotFoundError extends NencError {
+  readonly invocationId: string
+  constructor(invocationId: string, where = 'the orchestrator') {
+    super('INVOCATION_NOT_FOUND', `Invocation ${invocationId} does not exist in ${where}.`)
+    this.invocationId = invocationId
+  }
+}
+
+/** The invocation was dropped by running-concurrency control (CONCURRENCY_CONTROLLED_FINAL): it has no result. */
+export class ConcurrencyControlledError extends NencError {
+  readonly invocationId: string
+  constructor(invocationId: string, taskName: string) {
+    super(
+      'CONCURRENCY_CONTROLLED',
+      `Invocation ${invocationId} of "${taskName}" was not run: another invocation held its running-concurrency slot ` +
+        'and the task does not reroute (set rerouteOnConcurrencyControl: true to queue it instead).',
+    )
+    this.invocationId = invocationId
+  }
+}
+
+/** A value could not be serialized or deserialized; `path` says where (e.g. `add(arg 1).items[3]`). */
+export class SerializationError extends NencError {
+  readonly path: string
+  constructor(path: string, reason: string, options?: { cause?: unknown }) {
+    super('SERIALIZATION', `Cannot serialize ${path}: ${reason}`, options)
+    this.path = path
+  }
+}
+
+/** A configuration value is invalid; names the key and the source it came from. */
+export class ConfigError extends NencError {
+  readonly key: string
+  readonly source: string
+  constructor(key: string, source: string, reason: string) {
+    super('CONFIG', `Invalid configuration value for "${key}" (from ${source}): ${reason}`)
+    this.key = key
+    this.source = source
+  }
+}
+
+/** The chosen runner cannot share memory with an in-memory component. */
+export class RunnerIncompatibleError extends NencError {
+  readonly runner: string
+  readonly component: string
+  constructor(runner: string, component: string) {
+    super(
+      'RUNNER_INCOMPATIBLE',
+      `${runner} runs tasks outside this process and cannot use the in-memory ${component}; ` +
+        'use ThreadRunner, or a Redis/PostgreSQL/MongoDB backend.',
+    )
+    this.runner = runner
+    this.component = component
+  }
+}
+
+export class RunnerError extends NencError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('RUNNER', message, options)
+  }
+}
+
+/** The backend server cannot be reached; the original driver error is the `cause`. */
+export class BackendUnavailableError extends NencError {
+  readonly backend: string
+  constructor(backend: string, message: string, options?: { cause?: unknown }) {
+    super('BACKEND_UNAVAILABLE', `${backend} backend unavailable: ${message}`, options)
+    this.backend = backend
+  }
+}
+
+/** The backend answered with an error (failed query, timeout); the driver's error is the `cause`. */
+export class BackendError extends NencError {
+  readonly backend: string
+  constructor(backend: string, message: string, options?: { cause?: unknown }) {
+    super('BACKEND', `${backend} backend error: ${message}`, options)
+    this.backend = backend
+  }
+}
+
+/** A stored value under a nenc key is not what nenc wrote (corrupted or foreign). */
+export class CorruptDataError extends NencError {
+  readonly backend: string
+  readonly location: string
+  constructor(backend: string, location: string, reason: string, options?: { cause?: unknown }) {
+    super('CORRUPT_DATA', `${backend}: the value at ${location} is not valid nenc data: ${reason}`, options)
+    this.backend = backend
+    this.location = location
+  }
+}
+
+/** Throw inside a task to ask for a retry; always retriable, subject to `maxRetries`. */
+export class RetryError extends NencError {
+  constructor(message = 'retry requested', options?: { cause?: unknown }) {
+    super('RETRY', message, options)
+  }
+}
+
+/** A task ran longer than its `timeoutMs`. Retriable like any error listed in `retryFor`. */
+export class TaskTimeoutError extends NencError {
+  readonly timeoutMs: number
+  constructor(taskName: string, timeoutMs: number) {
+    super('TIMEOUT', `Task "${taskName}" exceeded its timeout of ${timeoutMs} ms.`)
+    this.timeoutMs = timeoutMs
+  }
+}
+
+/** A wait was abandoned because the runner stopped or the invocation was killed. */
+export class AbortedError extends NencError {
+  constructor(message: string) {
+    super('ABORTED', message)
+  }
+}

@@ -1,0 +1,92 @@
+export type { NencOptions } from './app.js'
+export { Nenc } from './app.js'
+export type { ConfigInput, ConfigSource, LoadConfigOptions, ResolvedValue } from './config/config.js'
+export { envSegment, NencConfig } from './config/config.js'
+export type { ConcurrencyMode } from './config/schema.js'
+export { APP_FIELDS, TASK_FIELDS } from './config/schema.js'
+export type { InvocationContext, WaitHooks } from './context.js'
+export { context, currentContext } from './context.js'
+export type { NencErrorCode, RemoteErrorInfo } from './errors.js'
+export {
+  AbortedError,
+  BackendError,
+  BackendUnavailableError,
+  ConcurrencyControlledError,
+  ConfigError,
+  CorruptDataError,
+  InvalidTransitionError,
+  InvocationNotFoundError,
+  NencError,
+  OwnershipError,
+  RetryError,
+  RunnerError,
+  RunnerIncompatibleError,
+  SerializationError,
+  TaskDefinitionError,
+  TaskError,
+  TaskNotFoundError,
+  TaskTimeoutError,
+} from './errors.js'
+export { callIdOf, externalRunnerId, newInvocationId, newRunnerId, sha256, taskIdOf } from './ids.js'
+export type { Backend } from './interfaces/backend.js'
+export { COMPONENT_NAMES } from './interfaces/backend.js'
+export type { Broker, BrokerCapabilities, RouteOptions } from './interfaces/broker.js'
+export type { ClientDataStore } from './interfaces/client-data-store.js'
+export type { Component, ComponentContext, Unsubscribe } from './interfaces/component.js'
+export type {
+  ClaimOutcome,
+  HistoryEntry,
+  InvocationState,
+  ListInvocationsQuery,
+  Orchestrator,
+  OrchestratorCapabilities,
+  RegisterRequest,
+  RegisterResult,
+  RunnerHeartbeat,
+  TransitionOutcome,
+  TransitionRequest,
+} from './interfaces/orchestrator.js'
+export type {
+  InvocationRecord,
+  Outcome,
+  RunnerContextRecord,
+  StateBackend,
+  WorkflowIdentity,
+} from './interfaces/state-backend.js'
+export type { TriggerDefinition, TriggerStore } from './interfaces/trigger-store.js'
+export { DistributedInvocation } from './invocation/distributed-invocation.js'
+export { InvocationGroup } from './invocation/group.js'
+export type { Invocation } from './invocation/invocation.js'
+export type {
+  InvocationStatus,
+  StatusDefinition,
+  StatusRecord,
+  TransitionCheck,
+} from './invocation/status.js'
+export {
+  ACTIVE_STATUSES,
+  AVAILABLE_FOR_RUN_STATUSES,
+  checkTransition,
+  FINAL_STATUSES,
+  INITIAL_STATUS,
+  isActive,
+  isAvailableForRun,
+  isFinal,
+  isStatus,
+  isValidStatusPath,
+  STATUS_TABLE,
+  STATUSES,
+  statusTableJson,
+} from './invocation/status.js'
+export type { ClaimRound } from './orchestration/claim.js'
+export { getInvocationsToRun, killAndReroute, rerouteUnstarted } from './orchestration/claim.js'
+export { decodeError, describeError, encodeError } from './orchestration/errors-codec.js'
+export type { StartedInvocation } from './orchestration/executor.js'
+export { InvocationExecutor, KILLED } from './orchestration/executor.js'
+export { FinishBatcher } from './orchestration/finish-batcher.js'
+export { BaseRunner } from './runner/base-runner.js'
+export { DummyRunner } from './runner/dummy-runner.js'
+export type { NencRuntime } from './runtime.js'
+export { defaultSerializer, JsonSerializer } from './serializer/json-serializer.js'
+export type { Serializer } from './serializer/serializer.js'
+export type { AnyTask, ErrorClass, ResolvedTaskOptions, Task, TaskOptions } from './task.js'

@@ -1,0 +1,106 @@
+import { type InvocationContext, invocationStorage, type WaitHooks } from '../context.js'
+import { RetryError, TaskError, TaskTimeoutError } from '../errors.js'
+import { newInvocationId } from '../ids.js'
+import type { HistoryEntry } from '../interfaces/orchestrator.js'
+import { describeError } from '../orchestration/errors-codec.js'
+import type { NencRuntime } from '../runtime.js'
+import type { AnyTask } from '../task.js'
+import type { Invocation } from './invocation.js'
+import { checkTransition, type InvocationStatus, type StatusRecord } from './status.js'
+
+const noHooks: WaitHooks = { waitingStart() {}, waitingEnd() {} }
+
+/**
+ * Dev mode (`devMode.syncTasks`): the call runs inline at call time, through the same statuses
+ * (REGISTERED → PENDING → RUNNING → SUCCESS/FAILED, RETRY on retriable errors) and with the same
+ * errors as a distributed run, without touching any backend. Arguments still go through the
+ * serializer, so a value that would fail in production fails here too.
+ */
+export class SyncInvocation<R> implements Invocation<R> {
+  readonly id = newInvocationId()
+  readonly reused = false
+  private readonly records: HistoryEntry[] = []
+  private current: StatusRecord | null = null
+  private outcome: { ok: true; value: R } | { ok: false; error: TaskError } | null = null
+
+  constructor(
+    private readonly rt: NencRuntime,
+    private readonly task: AnyTask,
+  ) {}
+
+  get taskName(): string {
+    return this.task.taskName
+  }
+
+  private move(to: InvocationStatus): void {
+    const actor = 'dev-mode'
+    const check = checkTransition(this.current, to, actor, Date.now())
+    if (!check.ok) throw new Error(`dev mode produced an invalid transition to ${to}`)
+    this.current = check.next
+    this.records.push({ status: to, owner: check.next.owner, actor, timestamp: check.next.timestamp })
+  }
+
+  /** @internal runs the task to its end (called once, at call time). */
+  async run(args: unknown[]): Promise<void> {
+    const { serializer } = this.rt
+    const roundTripped = serializer.deserialize(
+      serializer.serialize(args, `${this.task.taskName}(args)`),
+    ) as unknown[]
+    this.move('registered')
+    const parent = invocationStorage.getStore()
+    for (let attempt = 0; ; attempt++) {
+      this.move('pending')
+      this.move('running')
+      const abort = new AbortController()
+      const ctx: InvocationContext = {
+        invocationId: this.id,
+        taskName: this.task.taskName,
+        runnerId: 'dev-mode',
+        workflow: parent?.workflow ?? { id: this.id, type: this.task.id, parentWorkflowId: null },
+        attempt,
+        signal: abort.signal,
+        hooks: noHooks,
+        appId: this.rt.appId,
+        logger: this.rt.logger.child({ invocationId: this.id, task: this.task.taskName }),
+      }
+      try {
+        const value = await invocationStorage.run(ctx, () => this.task.fn(...roundTripped))
+        this.outcome = {
+          ok: true,
+          value: serializer.deserialize(
+            serializer.serialize(value, `the result of ${this.task.taskName}`),
+          ) as R,
+        }
+        this.move('success')
+        return
+      } catch (err) {
+        const o = this.task.options
+        const retriable =
+          err instanceof RetryError ||
+          err instanceof TaskTimeoutError ||
+          o.retryFor.some((c) => err instanceof c)
+        if (retriable && attempt < o.maxRetries) {
+          this.move('retry')
+          continue
+        }
+        this.outcome = { ok: false, error: new TaskError(this.id, this.task.taskName, describeError(err)) }
+        this.move('failed')
+        return
+      }
+    }
+  }
+
+  async status(): Promise<InvocationStatus> {
+    return this.current!.status
+  }
+
+  async result(): Promise<R> {
+    if (!this.outcome) throw new Error('dev-mode invocation has not finished')
+    if (!this.outcome.ok) throw this.outcome.error
+    return this.outcome.value
+  }
+
+  async history(): Promise<HistoryEntry[]> {
+    return [...this.records]
+  }
+}

@@ -1,0 +1,96 @@
+import type { InvocationState } from '../interfaces/orchestrator.js'
+import type { NencRuntime } from '../runtime.js'
+
+export interface ClaimRound {
+  /** Invocations now PENDING and owned by the runner. */
+  claimed: InvocationState[]
+  /** The round took ids from the queue (even if none could be claimed): the queue may hold more. */
+  sawQueued: boolean
+}
+
+/**
+ * One pick round (reference-behaviour §4.9): first invocations that others wait for (blocking
+ * control, most waiters first), then the queue. Concurrency-blocked ids are rerouted with a delay
+ * so a blocked invocation is not spun through the queue; stale ids are dropped.
+ */
+export async function getInvocationsToRun(
+  rt: NencRuntime,
+  max: number,
+  runnerId: string,
+): Promise<ClaimRound> {
+  const { orchestrator, broker } = rt.backend
+  const claimed: InvocationState[] = []
+  const toReroute: string[] = []
+  const toDefer: string[] = []
+  let sawQueued = false
+  if (max <= 0) return { claimed, sawQueued }
+
+  const take = async (ids: string[]) => {
+    for (const o of await orchestrator.claim(ids, runnerId)) {
+      if (o.outcome === 'claimed') claimed.push(o.state)
+      else if (o.outcome === 'controlled') toReroute.push(o.id)
+      else if (o.outcome === 'deferred') toDefer.push(o.id)
+    }
+  }
+
+  if (rt.config.value<boolean>('orchestrator.blockingControl')) {
+    const blocking = await orchestrator.getBlockingInvocations(max)
+    if (blocking.length) await take(blocking)
+  }
+  const room = max - claimed.length
+  if (room > 0) {
+    const queued = await broker.retrieve(room)
+    if (queued.length) {
+      sawQueued = true
+      const mine = new Set(claimed.map((c) => c.id))
+      const fresh = [...new Set(queued)].filter((id) => !mine.has(id))
+      if (fresh.length) await take(fresh)
+    }
+  }
+
+  const delayMs = rt.config.value<number>('orchestrator.concurrencyRerouteDelayMs')
+  if (toReroute.length) {
+    const outcomes = await orchestrator.transition(
+      toReroute.map((id) => ({ id, to: 'rerouted' as const, actor: runnerId })),
+    )
+    toDefer.push(...toReroute.filter((_, i) => outcomes[i]!.ok))
+  }
+  if (toDefer.length) await broker.route(toDefer, { delayMs })
+  return { claimed, sawQueued }
+}
+
+/**
+ * Kill-and-reroute (reference-behaviour §4.1): KILLED then REROUTED by the owning runner, then
+ * queued again. Ids already final (or no longer owned) are left alone: the reroute is a no-op.
+ */
+export async function killAndReroute(
+  rt: NencRuntime,
+  ids: readonly string[],
+  actor: string,
+): Promise<string[]> {
+  if (ids.length === 0) return []
+  const { orchestrator, broker } = rt.backend
+  const killed = await orchestrator.transition(ids.map((id) => ({ id, to: 'killed' as const, actor })))
+  const killedIds = ids.filter((_, i) => killed[i]!.ok)
+  if (killedIds.length === 0) return []
+  const rerouted = await orchestrator.transition(
+    killedIds.map((id) => ({ id, to: 'rerouted' as const, actor })),
+  )
+  const ok = killedIds.filter((_, i) => rerouted[i]!.ok)
+  if (ok.length) await broker.route(ok)
+  return ok
+}
+
+/** PENDING → REROUTED and queued again: a claimed invocation that could not be started. */
+export async function rerouteUnstarted(
+  rt: NencRuntime,
+  ids: readonly string[],
+  actor: string,
+): Promise<void> {
+  if (ids.length === 0) return
+  const out = await rt.backend.orchestrator.transition(
+    ids.map((id) => ({ id, to: 'rerouted' as const, actor })),
+  )
+  const ok = ids.filter((_, i) => out[i]!.ok)
+  if (ok.length) await rt.backend.broker.route(ok)
+}

@@ -1,0 +1,161 @@
+import { type InvocationContext, invocationStorage, type WaitHooks } from '../context.js'
+import { RetryError, SerializationError, TaskNotFoundError, TaskTimeoutError } from '../errors.js'
+import type { InvocationState } from '../interfaces/orchestrator.js'
+import type { InvocationRecord } from '../interfaces/state-backend.js'
+import type { NencRuntime } from '../runtime.js'
+import type { AnyTask } from '../task.js'
+import { deserializeArgs } from './args.js'
+import { encodeError } from './errors-codec.js'
+import { FinishBatcher } from './finish-batcher.js'
+
+/** A claimed invocation that is RUNNING on this runner and ready to execute. */
+export interface StartedInvocation {
+  state: InvocationState
+  record: InvocationRecord | null
+}
+
+/** Why an execution's signal was aborted. */
+export const KILLED = Symbol('nenc.killed')
+
+/**
+ * Executes invocations for one runner: moves claimed ones to RUNNING in one batch, runs each
+ * task function inside its {@link InvocationContext}, and ends it through the
+ * {@link FinishBatcher}: SUCCESS with the result, RETRY (with backoff) for retriable errors
+ * within `maxRetries`, FAILED otherwise. It never throws: every failure becomes an outcome.
+ */
+export class InvocationExecutor {
+  readonly finisher: FinishBatcher
+
+  constructor(
+    private readonly rt: NencRuntime,
+    private readonly runnerId: string,
+    private readonly hooks: WaitHooks,
+    isStopping: () => boolean,
+  ) {
+    this.finisher = new FinishBatcher(rt, runnerId, isStopping)
+  }
+
+  /**
+   * PENDING → RUNNING for a batch. Returns the ones this runner now runs; ids whose transition
+   * was rejected (lost to recovery or a stop) are dropped. Throws only when the backend fails,
+   * and then the caller reroutes the batch.
+   */
+  async start(claimed: readonly InvocationState[]): Promise<StartedInvocation[]> {
+    if (claimed.length === 0) return []
+    const ids = claimed.map((c) => c.id)
+    const records = await this.rt.backend.stateBackend.getInvocations(ids)
+    const outcomes = await this.rt.backend.orchestrator.transition(
+      ids.map((id) => ({ id, to: 'running' as const, actor: this.runnerId })),
+    )
+    const started: StartedInvocation[] = []
+    outcomes.forEach((o, i) => {
+      if (o.ok) started.push({ state: o.state, record: records[i] ?? null })
+    })
+    return started
+  }
+
+  /** Runs one started invocation to its end. `abort` lets the runner kill it (reason {@link KILLED}). */
+  async execute(inv: StartedInvocation, abort: AbortController): Promise<void> {
+    const { state, record } = inv
+    if (!record) {
+      await this.finisher.finish({
+        id: state.id,
+        to: 'failed',
+        outcome: {
+          kind: 'error',
+          value: encodeError(
+            new SerializationError(`invocation ${state.id}`, 'its record is missing from the state backend'),
+          ),
+        },
+      })
+      return
+    }
+    const task = this.rt.getTask(record.taskName)
+    if (!task) {
+      await this.finisher.finish({
+        id: state.id,
+        to: 'failed',
+        outcome: {
+          kind: 'error',
+          value: encodeError(new TaskNotFoundError(record.taskName, this.rt.taskNames())),
+        },
+      })
+      return
+    }
+    let timer: NodeJS.Timeout | undefined
+    try {
+      const args = await deserializeArgs(
+        this.rt.serializer,
+        record.args,
+        this.rt.backend.clientDataStore,
+        this.rt.largeValues,
+      )
+      const appLogger = this.rt.logger
+      const ctx: InvocationContext = {
+        invocationId: state.id,
+        taskName: task.taskName,
+        runnerId: this.runnerId,
+        workflow: record.workflow,
+        attempt: state.retries,
+        signal: abort.signal,
+        hooks: this.hooks,
+        appId: this.rt.appId,
+        // Built on first use: most tasks never log, and a child logger per invocation costs.
+        get logger() {
+          return appLogger.child({ invocationId: state.id, task: task.taskName })
+        },
+      }
+      const timeoutMs = task.options.timeoutMs
+      // Raced against the signal: a JS function cannot be stopped in-isolate, so a killed or
+      // timed-out task stops being awaited (and should honour ctx.signal to stop its work).
+      const run = raceAbort(Promise.resolve(invocationStorage.run(ctx, () => task.fn(...args))), abort.signal)
+      if (timeoutMs > 0)
+        timer = setTimeout(() => abort.abort(new TaskTimeoutError(task.taskName, timeoutMs)), timeoutMs)
+      const value = await run
+      const text = this.rt.serializer.serialize(value, `the result of ${task.taskName}`)
+      await this.finisher.finish({ id: state.id, to: 'success', outcome: { kind: 'result', value: text } })
+    } catch (err) {
+      if (abort.signal.aborted && abort.signal.reason === KILLED) return // rerouted by the runner
+      await this.finisher.finish(this.failure(task, state, err))
+    } finally {
+      if (timer) clearTimeout(timer)
+    }
+  }
+
+  private failure(task: AnyTask, state: InvocationState, err: unknown) {
+    const retriable =
+      err instanceof RetryError ||
+      err instanceof TaskTimeoutError ||
+      task.options.retryFor.some((c) => err instanceof c)
+    if (retriable && state.retries < task.options.maxRetries) {
+      const { retryBackoffMs, retryBackoffMaxMs } = task.options
+      const delayMs =
+        retryBackoffMs > 0 ? Math.min(retryBackoffMs * 2 ** state.retries, retryBackoffMaxMs) : 0
+      return { id: state.id, to: 'retry' as const, delayMs }
+    }
+    return {
+      id: state.id,
+      to: 'failed' as const,
+      outcome: { kind: 'error' as const, value: encodeError(err) },
+    }
+  }
+}
+
+/** Rejects with the signal's reason when it aborts, so a timed-out or killed task stops being awaited. */
+function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason)
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason)
+    signal.addEventListener('abort', onAbort, { once: true })
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(v)
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(e)
+      },
+    )
+  })
+}

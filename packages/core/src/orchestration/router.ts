@@ -1,0 +1,102 @@
+import type { ConcurrencyMode } from '../config/schema.js'
+import { currentContext } from '../context.js'
+import { callIdOf, newInvocationId, sha256 } from '../ids.js'
+import type { RegisterRequest } from '../interfaces/orchestrator.js'
+import type { InvocationRecord, WorkflowIdentity } from '../interfaces/state-backend.js'
+import { DistributedInvocation } from '../invocation/distributed-invocation.js'
+import type { Invocation } from '../invocation/invocation.js'
+import type { NencRuntime } from '../runtime.js'
+import type { AnyTask } from '../task.js'
+import { serializeArgs } from './args.js'
+
+/** The concurrency scope key of one call: null when the mode is disabled. */
+function scopeKey(
+  rt: NencRuntime,
+  task: AnyTask,
+  mode: ConcurrencyMode,
+  args: unknown[],
+  callId: string,
+): string | null {
+  switch (mode) {
+    case 'disabled':
+      return null
+    case 'task':
+      return task.id
+    case 'arguments':
+      return callId
+    case 'keys': {
+      const sel = task.keySelector
+      const value = typeof sel === 'function' ? sel(...args) : (sel ?? []).map((i) => args[i])
+      return `${task.id}#keys:${sha256(rt.serializer.serialize(value, `${task.taskName} concurrency key`))}`
+    }
+  }
+}
+
+/**
+ * Routes calls of one task in one batch: serialize (failing before anything is written), store
+ * large arguments, store the invocation records, register them (registration concurrency may
+ * reuse existing ones) and queue the new ids. Records go first so that an id a runner can see
+ * always has its record; a record orphaned by a reuse is harmless.
+ */
+export async function routeCalls<R>(
+  rt: NencRuntime,
+  task: AnyTask,
+  argsList: readonly unknown[][],
+): Promise<Invocation<R>[]> {
+  await rt.ready()
+  const ctx = currentContext()
+  const inTask = ctx && ctx.appId === rt.appId ? ctx : undefined
+  const actor = inTask?.runnerId ?? rt.runner.runnerId
+  const policy = {
+    disabled: rt.config.value<boolean>('clientDataStore.disabled'),
+    minSizeToCache: rt.config.value<number>('clientDataStore.minSizeToCache'),
+  }
+  const large: { key: string; value: string }[] = []
+  const records: InvocationRecord[] = []
+  const requests: RegisterRequest[] = []
+  const now = Date.now()
+  for (const args of argsList) {
+    const serialized = serializeArgs(rt.serializer, task.taskName, args, policy, large)
+    const callId = callIdOf(task.id, serialized)
+    const id = newInvocationId()
+    let workflow: WorkflowIdentity
+    if (!inTask) workflow = { id, type: task.id, parentWorkflowId: null }
+    else if (task.options.forceNewWorkflow)
+      workflow = { id, type: task.id, parentWorkflowId: inTask.workflow.id }
+    else workflow = inTask.workflow
+    records.push({
+      id,
+      taskId: task.id,
+      taskName: task.taskName,
+      callId,
+      args: serialized,
+      parentId: inTask?.invocationId ?? null,
+      workflow,
+      createdAt: now,
+    })
+    requests.push({
+      id,
+      taskId: task.id,
+      callId,
+      actor,
+      registrationKey: scopeKey(rt, task, task.options.registrationConcurrency, args, callId),
+      runningKey: scopeKey(rt, task, task.options.runningConcurrency, args, callId),
+      rerouteOnConcurrencyControl: task.options.rerouteOnConcurrencyControl,
+    })
+  }
+  const { clientDataStore, stateBackend, orchestrator, broker } = rt.backend
+  if (large.length) await clientDataStore.store(dedupe(large))
+  await stateBackend.upsertInvocations(records)
+  const results = await orchestrator.register(requests)
+  const fresh = results.filter((r) => !r.reused).map((r) => r.id)
+  if (fresh.length) await broker.route(fresh)
+  return results.map(
+    (r) => new DistributedInvocation<R>(rt, r.reused ? r.existingId : r.id, task.taskName, r.reused),
+  )
+}
+
+function dedupe(items: { key: string; value: string }[]): { key: string; value: string }[] {
+  const seen = new Map<string, { key: string; value: string }>()
+  for (const it of items) seen.set(it.key, it)
+  return [...seen.values()]
+}

@@ -1,0 +1,27 @@
+import type { Logger } from 'pino'
+import type { NencConfig } from './config/config.js'
+import type { Backend } from './interfaces/backend.js'
+import type { LargeValueCache } from './orchestration/args.js'
+import type { ResultWaiter } from './orchestration/result-waiter.js'
+import type { BaseRunner } from './runner/base-runner.js'
+import type { Serializer } from './serializer/serializer.js'
+import type { AnyTask } from './task.js'
+
+/**
+ * What the app shares with its handles, runners and orchestration helpers. `Nenc` implements it;
+ * the narrow type keeps those modules free of the app class (and of import cycles).
+ */
+export interface NencRuntime {
+  readonly appId: string
+  readonly backend: Backend
+  readonly serializer: Serializer
+  readonly config: NencConfig
+  readonly logger: Logger
+  readonly waiter: ResultWaiter
+  readonly largeValues: LargeValueCache
+  readonly runner: BaseRunner
+  /** Binds every component to the app id (idempotent). */
+  ready(): Promise<void>
+  getTask(name: string): AnyTask | undefined
+  taskNames(): string[]
+}
