@@ -1,0 +1,6 @@
+export { memoryBackend } from './memory-backend.js'
+export { MemoryBroker } from './memory-broker.js'
+export { MemoryClientDataStore } from './memory-client-data-store.js'
+export { MemoryOrchestrator } from './memory-orchestrator.js'
+export { MemoryStateBackend } from './memory-state-backend.js'
+export { MemoryTriggerStore } from './memory-trigger-store.js'

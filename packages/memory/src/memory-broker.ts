@@ -1,0 +1,67 @@
+import type { Broker, RouteOptions, Unsubscribe } from '@nenc/core'
+import { MemoryComponent, Notifier } from './component-base.js'
+
+/**
+ * A FIFO of ids in this process. Retrieval is synchronous inside one call, so concurrent
+ * callers can never receive the same queue entry. Delayed ids wait on a timer; they live only as
+ * long as the process, like everything in the memory backend.
+ */
+export class MemoryBroker extends MemoryComponent implements Broker {
+  readonly capabilities = { pushedWakeUps: true }
+  private queue: string[] = []
+  private head = 0
+  private readonly timers = new Set<NodeJS.Timeout>()
+  private readonly notifier = new Notifier<void>()
+
+  async route(ids: readonly string[], options?: RouteOptions): Promise<void> {
+    const delay = options?.delayMs ?? 0
+    if (delay > 0) {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer)
+        this.push(ids)
+      }, delay)
+      timer.unref()
+      this.timers.add(timer)
+      return
+    }
+    this.push(ids)
+  }
+
+  private push(ids: readonly string[]): void {
+    for (const id of ids) this.queue.push(id)
+    if (ids.length) this.notifier.emit([undefined])
+  }
+
+  async retrieve(max: number): Promise<string[]> {
+    if (max <= 0) return []
+    const end = Math.min(this.head + max, this.queue.length)
+    const out = this.queue.slice(this.head, end)
+    this.head = end
+    // Compact now and then so a long-lived queue does not grow without bound.
+    if (this.head > 4096 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head)
+      this.head = 0
+    }
+    return out
+  }
+
+  async count(): Promise<number> {
+    return this.queue.length - this.head
+  }
+
+  async subscribe(listener: () => void): Promise<Unsubscribe> {
+    return this.notifier.add(() => listener())
+  }
+
+  async purge(): Promise<void> {
+    this.queue = []
+    this.head = 0
+    for (const t of this.timers) clearTimeout(t)
+    this.timers.clear()
+  }
+
+  override async close(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t)
+    this.timers.clear()
+  }
+}

@@ -1,0 +1,62 @@
+import type { InvocationRecord, Outcome, RunnerContextRecord, StateBackend } from '@nenc/core'
+import { MemoryComponent } from './component-base.js'
+
+/** Invocation records, outcomes, workflow data and runner contexts in maps. */
+export class MemoryStateBackend extends MemoryComponent implements StateBackend {
+  private readonly records = new Map<string, InvocationRecord>()
+  private readonly children = new Map<string, string[]>()
+  private readonly outcomes = new Map<string, Outcome>()
+  private readonly workflowData = new Map<string, string>()
+  private readonly runners = new Map<string, RunnerContextRecord>()
+
+  async upsertInvocations(records: readonly InvocationRecord[]): Promise<void> {
+    for (const r of records) {
+      if (!this.records.has(r.id) && r.parentId) {
+        const list = this.children.get(r.parentId) ?? []
+        list.push(r.id)
+        this.children.set(r.parentId, list)
+      }
+      this.records.set(r.id, r)
+    }
+  }
+
+  async getInvocations(ids: readonly string[]): Promise<(InvocationRecord | null)[]> {
+    return ids.map((id) => this.records.get(id) ?? null)
+  }
+
+  async getChildInvocations(parentId: string): Promise<string[]> {
+    return [...(this.children.get(parentId) ?? [])]
+  }
+
+  async setOutcomes(items: readonly { id: string; outcome: Outcome }[]): Promise<void> {
+    for (const it of items) this.outcomes.set(it.id, it.outcome)
+  }
+
+  async getOutcomes(ids: readonly string[]): Promise<(Outcome | null)[]> {
+    return ids.map((id) => this.outcomes.get(id) ?? null)
+  }
+
+  async getWorkflowData(workflowId: string, key: string): Promise<string | null> {
+    return this.workflowData.get(`${workflowId}\u0000${key}`) ?? null
+  }
+
+  async setWorkflowData(workflowId: string, key: string, value: string): Promise<void> {
+    this.workflowData.set(`${workflowId}\u0000${key}`, value)
+  }
+
+  async storeRunnerContext(ctx: RunnerContextRecord): Promise<void> {
+    this.runners.set(ctx.runnerId, ctx)
+  }
+
+  async getRunnerContext(runnerId: string): Promise<RunnerContextRecord | null> {
+    return this.runners.get(runnerId) ?? null
+  }
+
+  async purge(): Promise<void> {
+    this.records.clear()
+    this.children.clear()
+    this.outcomes.clear()
+    this.workflowData.clear()
+    this.runners.clear()
+  }
+}
