@@ -1,1 +1,10 @@
-export {}
+export { eventually, expectValidHistories } from './assertions.js'
+export { describeBackend } from './describe-backend.js'
+export type { BackendFactory, SuiteContext } from './harness.js'
+export { FAST_CONFIG, newRequests, useBackend } from './harness.js'
+export { describeBlockingControl } from './suites/blocking.suite.js'
+export { describeBroker } from './suites/broker.suite.js'
+export { describeClaims } from './suites/claim.suite.js'
+export { describeEndToEnd } from './suites/end-to-end.suite.js'
+export { describeStores } from './suites/state.suite.js'
+export { describeStatusMachine } from './suites/status-machine.suite.js'

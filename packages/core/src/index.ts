@@ -84,6 +84,7 @@ export { decodeError, describeError, encodeError } from './orchestration/errors-
 export type { StartedInvocation } from './orchestration/executor.js'
 export { InvocationExecutor, KILLED } from './orchestration/executor.js'
 export { FinishBatcher } from './orchestration/finish-batcher.js'
+export { transitionOrThrow } from './orchestration/transition.js'
 export { BaseRunner } from './runner/base-runner.js'
 export { DummyRunner } from './runner/dummy-runner.js'
 export type { NencRuntime } from './runtime.js'
