@@ -3,6 +3,7 @@ import { describeBlockingControl } from './suites/blocking.suite.js'
 import { describeBroker } from './suites/broker.suite.js'
 import { describeClaims } from './suites/claim.suite.js'
 import { describeEndToEnd } from './suites/end-to-end.suite.js'
+import { describeRecovery } from './suites/recovery.suite.js'
 import { describeStores } from './suites/state.suite.js'
 import { describeStatusMachine } from './suites/status-machine.suite.js'
 
@@ -19,4 +20,5 @@ export function describeBackend(name: string, factory: BackendFactory): void {
   describeBlockingControl(name, factory)
   describeStores(name, factory)
   describeEndToEnd(name, factory)
+  describeRecovery(name, factory)
 }

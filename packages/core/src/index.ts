@@ -78,12 +78,15 @@ export {
   STATUSES,
   statusTableJson,
 } from './invocation/status.js'
+export { isInServiceWindow } from './orchestration/atomic-service.js'
 export type { ClaimRound } from './orchestration/claim.js'
 export { getInvocationsToRun, killAndReroute, rerouteUnstarted } from './orchestration/claim.js'
 export { decodeError, describeError, encodeError } from './orchestration/errors-codec.js'
 export type { StartedInvocation } from './orchestration/executor.js'
 export { InvocationExecutor, KILLED } from './orchestration/executor.js'
 export { FinishBatcher } from './orchestration/finish-batcher.js'
+export type { RecoveryReport } from './orchestration/recovery.js'
+export { recoverInvocations } from './orchestration/recovery.js'
 export { transitionOrThrow } from './orchestration/transition.js'
 export { BaseRunner } from './runner/base-runner.js'
 export { DummyRunner } from './runner/dummy-runner.js'

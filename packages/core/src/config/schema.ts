@@ -68,18 +68,28 @@ export const APP_FIELDS = {
   },
   'orchestrator.maxPendingMs': {
     schema: int(100),
-    default: 5000,
-    doc: 'Recovery: a PENDING invocation older than this is rerouted.',
+    default: 10_000,
+    doc: 'Recovery: a PENDING invocation older than this was claimed by a runner that never started it; it is rerouted.',
   },
   'orchestrator.runnerDeadAfterMs': {
     schema: int(100),
-    default: 600_000,
+    default: 60_000,
     doc: 'Recovery: a runner without heartbeat for this long is dead; its RUNNING invocations are rerouted.',
   },
-  'orchestrator.recoveryIntervalMs': {
+  'orchestrator.lostQueuedAfterMs': {
     schema: int(100),
     default: 60_000,
-    doc: 'How often the recovery service runs (on one runner at a time).',
+    doc: 'Recovery: when the queue is empty, an invocation available for run for this long was lost between pop and claim; it is queued again.',
+  },
+  'orchestrator.atomicServiceIntervalMs': {
+    schema: int(100),
+    default: 60_000,
+    doc: 'Global services (recovery) run on one runner at a time: each active runner owns a slot of this period.',
+  },
+  'orchestrator.atomicServiceCheckMs': {
+    schema: int(10),
+    default: 5_000,
+    doc: 'How often a runner checks whether its atomic-service slot is open.',
   },
   'orchestrator.resultPollMs': {
     schema: int(10),

@@ -3,7 +3,9 @@ import type { WaitHooks } from '../context.js'
 import { RunnerError } from '../errors.js'
 import { newRunnerId } from '../ids.js'
 import type { Unsubscribe } from '../interfaces/component.js'
+import { isInServiceWindow } from '../orchestration/atomic-service.js'
 import { killAndReroute } from '../orchestration/claim.js'
+import { type RecoveryReport, recoverInvocations } from '../orchestration/recovery.js'
 import type { NencRuntime } from '../runtime.js'
 
 type RunnerState = 'idle' | 'running' | 'stopping'
@@ -28,6 +30,13 @@ export abstract class BaseRunner implements WaitHooks {
   private wakePending = false
   private wakeResolve: (() => void) | null = null
   private heartbeatTimer: NodeJS.Timeout | null = null
+  private serviceTimer: NodeJS.Timeout | null = null
+  private serviceRunning = false
+  /**
+   * Whether this runner takes part in atomic-service slots (recovery). Child runners inside a
+   * process supervisor set it false: their parent represents them.
+   */
+  protected runsAtomicServices = true
   private unsubscribe: Unsubscribe | null = null
   private signalHandler: ((signal: NodeJS.Signals) => void) | null = null
 
@@ -101,6 +110,11 @@ export abstract class BaseRunner implements WaitHooks {
     const interval = app.config.value<number>('runner.heartbeatIntervalMs')
     this.heartbeatTimer = setInterval(() => void this.beat(), interval)
     this.heartbeatTimer.unref()
+    if (this.runsAtomicServices) {
+      const check = app.config.value<number>('orchestrator.atomicServiceCheckMs')
+      this.serviceTimer = setInterval(() => void this.runAtomicServices(), check)
+      this.serviceTimer.unref()
+    }
     if (app.config.value<boolean>('runner.handleSignals')) this.installSignalHandlers()
     this.loopDone = this.loop()
   }
@@ -118,7 +132,9 @@ export abstract class BaseRunner implements WaitHooks {
       await this.onStop()
     } finally {
       if (this.heartbeatTimer) clearInterval(this.heartbeatTimer)
+      if (this.serviceTimer) clearInterval(this.serviceTimer)
       this.heartbeatTimer = null
+      this.serviceTimer = null
       await this.unsubscribe?.()
       this.unsubscribe = null
       this.removeSignalHandlers()
@@ -186,9 +202,44 @@ export abstract class BaseRunner implements WaitHooks {
     })
   }
 
+  /**
+   * Runs global services (recovery) when this runner's atomic-service slot is open. Never two at
+   * once in one runner; errors are logged and the next check tries again.
+   * @returns the recovery report, or null when the slot was closed or a pass was already running.
+   */
+  async runAtomicServices(now = Date.now()): Promise<RecoveryReport | null> {
+    if (this.serviceRunning || !this.runsAtomicServices) return null
+    this.serviceRunning = true
+    try {
+      const cfg = this.app.config
+      await this.beat()
+      const active = await this.app.backend.orchestrator.getActiveRunners(
+        cfg.value<number>('orchestrator.runnerDeadAfterMs'),
+      )
+      if (
+        !isInServiceWindow(
+          this.runnerId,
+          active,
+          cfg.value<number>('orchestrator.atomicServiceIntervalMs'),
+          now,
+        )
+      )
+        return null
+      return await recoverInvocations(this.app, this.runnerId)
+    } catch (err) {
+      this.app.logger.error({ err, runnerId: this.runnerId }, 'atomic service (recovery) failed')
+      return null
+    } finally {
+      this.serviceRunning = false
+    }
+  }
+
   private async beat(): Promise<void> {
     try {
-      await this.app.backend.orchestrator.heartbeat([this.runnerId, ...this.getActiveChildRunnerIds()], true)
+      const { orchestrator } = this.app.backend
+      await orchestrator.heartbeat([this.runnerId], this.runsAtomicServices)
+      const children = this.getActiveChildRunnerIds()
+      if (children.length) await orchestrator.heartbeat(children, false)
     } catch (err) {
       this.app.logger.warn({ err, runnerId: this.runnerId }, 'heartbeat failed')
     }

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest'
+import { checkTransition, FINAL_STATUSES, isValidStatusPath, STATUS_TABLE, STATUSES } from '../src/index.js'
+
+describe('the status table', () => {
+  it('has 14 statuses, and only the final ones have no way out', () => {
+    expect(STATUSES).toHaveLength(14)
+    for (const s of STATUSES) expect(STATUS_TABLE[s].allowedTargets.length === 0).toBe(STATUS_TABLE[s].final)
+    expect([...FINAL_STATUSES].sort()).toEqual(['concurrency_controlled_final', 'failed', 'success'])
+  })
+
+  it('lets PAUSED and RESUMED go to RUNNING_RECOVERY (nenc extension)', () => {
+    expect(STATUS_TABLE.paused.allowedTargets).toContain('running_recovery')
+    expect(STATUS_TABLE.resumed.allowedTargets).toContain('running_recovery')
+  })
+})
+
+describe('checkTransition()', () => {
+  const rec = (status: (typeof STATUSES)[number], owner: string | null = null) => ({
+    status,
+    owner,
+    timestamp: 1,
+  })
+
+  it('creates only REGISTERED invocations', () => {
+    expect(checkTransition(null, 'registered', 'a', 5)).toEqual({
+      ok: true,
+      next: { status: 'registered', owner: null, timestamp: 5 },
+    })
+    expect(checkTransition(null, 'pending', 'a', 5)).toMatchObject({
+      ok: false,
+      reason: 'invalid_transition',
+    })
+  })
+
+  it('acquires ownership on PENDING and keeps it through RUNNING', () => {
+    expect(checkTransition(rec('registered'), 'pending', 'r1', 2)).toMatchObject({
+      ok: true,
+      next: { owner: 'r1' },
+    })
+    expect(checkTransition(rec('pending', 'r1'), 'running', 'r1', 2)).toMatchObject({
+      ok: true,
+      next: { owner: 'r1' },
+    })
+    expect(checkTransition(rec('running', 'r1'), 'success', 'r1', 2)).toMatchObject({
+      ok: true,
+      next: { owner: null },
+    })
+  })
+
+  it('rejects a non-owner leaving an owned status, unless the target overrides ownership', () => {
+    expect(checkTransition(rec('running', 'r1'), 'success', 'r2', 2)).toMatchObject({
+      ok: false,
+      reason: 'ownership',
+    })
+    expect(checkTransition(rec('running', 'r1'), 'running_recovery', 'r2', 2)).toMatchObject({
+      ok: true,
+      next: { owner: null },
+    })
+  })
+
+  it('rejects a transition the table does not allow, listing the allowed ones', () => {
+    expect(checkTransition(rec('success'), 'running', 'r1', 2)).toEqual({
+      ok: false,
+      reason: 'invalid_transition',
+      allowed: [],
+    })
+    expect(checkTransition(rec('retry'), 'concurrency_controlled', 'r1', 2)).toEqual({
+      ok: false,
+      reason: 'invalid_transition',
+      allowed: ['pending'],
+    })
+  })
+})
+
+describe('isValidStatusPath()', () => {
+  it('accepts paths through the machine from REGISTERED and points at the first bad step', () => {
+    expect(isValidStatusPath(['registered', 'pending', 'running', 'success'])).toEqual({ ok: true })
+    expect(isValidStatusPath(['pending'])).toEqual({ ok: false, at: 0 })
+    expect(isValidStatusPath(['registered', 'pending', 'success'])).toEqual({ ok: false, at: 2 })
+  })
+})
