@@ -78,6 +78,7 @@ export {
   STATUSES,
   statusTableJson,
 } from './invocation/status.js'
+export { statusTableMarkdown } from './invocation/status-doc.js'
 export { isInServiceWindow } from './orchestration/atomic-service.js'
 export type { ClaimRound } from './orchestration/claim.js'
 export { getInvocationsToRun, killAndReroute, rerouteUnstarted } from './orchestration/claim.js'

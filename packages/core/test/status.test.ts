@@ -79,3 +79,16 @@ describe('isValidStatusPath()', () => {
     expect(isValidStatusPath(['registered', 'pending', 'success'])).toEqual({ ok: false, at: 2 })
   })
 })
+
+describe('docs/concepts/invocation-lifecycle.md', () => {
+  it('embeds the current status table', async () => {
+    const { readFileSync } = await import('node:fs')
+    const { statusTableMarkdown } = await import('../src/index.js')
+    const page = readFileSync(
+      new URL('../../../docs/concepts/invocation-lifecycle.md', import.meta.url),
+      'utf8',
+    )
+    const embedded = page.split('<!-- status-table:start -->\n')[1]?.split('\n<!-- status-table:end -->')[0]
+    expect(embedded, 'regenerate the table with statusTableMarkdown()').toBe(statusTableMarkdown())
+  })
+})
