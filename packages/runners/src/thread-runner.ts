@@ -1,5 +1,32 @@
 import { availableParallelism } from 'node:os'
-import { BaseRunner, getInvocationsToRun, InvocationExecutor, KILLED, rerouteUnstarted } from '@nenc/core'
+import {
+  BaseRunner,
+  getInvocationsToRun,
+  InvocationExecutor,
+  KILLED,
+  LazyAbortController,
+  RunnerError,
+  rerouteUnstarted,
+} from '@nenc/core'
+import { resolveAppModulePath } from './app-module.js'
+import { WorkerThreadPool } from './worker-thread-pool.js'
+import { workerThreadRuntime } from './worker-thread-runtime.js'
+
+/**
+ * Runs the functions of CPU-bound tasks in a `worker_threads` pool. Each worker imports the app
+ * module by path and calls the task's function by name; arguments and results cross by
+ * structured clone. Only the function moves: statuses, results, waits and components stay on
+ * the main thread (so memory components still work). Inside such a function `context()` is not
+ * available and other tasks cannot be called; a timeout or stop terminates its thread.
+ */
+export interface WorkerThreadsOptions {
+  /** The module that exports the app (path or file URL), imported by every worker. */
+  appModule: string | URL
+  /** Names of the tasks whose functions run in the pool, or `'all'`. */
+  tasks: readonly string[] | 'all'
+  /** Worker threads in the pool. @default CPU count */
+  size?: number
+}
 
 export interface ThreadRunnerOptions {
   /** Lower bound of slots. Config `runner.minParallelSlots`. @default 1 */
@@ -10,10 +37,12 @@ export interface ThreadRunnerOptions {
   maxThreads?: number
   /** Runner id (tests, child processes); generated when omitted. */
   runnerId?: string
+  /** Offload the functions of CPU-bound tasks to a worker_threads pool. @default undefined (off) */
+  workerThreads?: WorkerThreadsOptions
 }
 
 interface Slot {
-  abort: AbortController
+  abort: LazyAbortController
   waiting: boolean
   settled: boolean
   done: Promise<void>
@@ -34,6 +63,7 @@ export class ThreadRunner extends BaseRunner {
   private readonly slots = new Map<string, Slot>()
   private executorInstance: InvocationExecutor | null = null
   private waitingCount = 0
+  private pool: WorkerThreadPool | null = null
 
   constructor(options: ThreadRunnerOptions = {}) {
     super(options.runnerId)
@@ -41,8 +71,27 @@ export class ThreadRunner extends BaseRunner {
   }
 
   private get executor(): InvocationExecutor {
-    this.executorInstance ??= new InvocationExecutor(this.app, this.runnerId, this, () => this.isStopping)
+    this.executorInstance ??= new InvocationExecutor(
+      this.executorRuntime(),
+      this.runnerId,
+      this,
+      () => this.isStopping,
+    )
     return this.executorInstance
+  }
+
+  /** The app, or with `workerThreads` the app whose offloaded task functions run in the pool. */
+  private executorRuntime() {
+    const wt = this.options.workerThreads
+    if (!wt) return this.app
+    if (!wt.appModule)
+      throw new RunnerError(
+        'ThreadRunner workerThreads needs `appModule`: the path of the module exporting the app.',
+      )
+    this.pool = new WorkerThreadPool(resolveAppModulePath(wt.appModule), wt.size)
+    const all = wt.tasks === 'all'
+    const names = new Set(all ? [] : wt.tasks)
+    return workerThreadRuntime(this.app, this.pool, (name) => all || names.has(name))
   }
 
   get maxParallelSlots(): number {
@@ -103,7 +152,7 @@ export class ThreadRunner extends BaseRunner {
   private launch(inv: Parameters<InvocationExecutor['execute']>[0]): void {
     const id = inv.state.id
     const slot: Slot = {
-      abort: new AbortController(),
+      abort: new LazyAbortController(),
       waiting: false,
       settled: false,
       done: Promise.resolve(),
@@ -115,6 +164,13 @@ export class ThreadRunner extends BaseRunner {
       this.slots.delete(id)
       this.wake()
     })
+  }
+
+  /** With `workerThreads`, the pool's threads load the app before the first claim. */
+  protected override async onStart(): Promise<void> {
+    if (!this.options.workerThreads) return
+    void this.executor
+    await this.pool?.warm()
   }
 
   /**
@@ -145,5 +201,9 @@ export class ThreadRunner extends BaseRunner {
     ])
     if (timer) clearTimeout(timer)
     await this.executor.finisher.drain()
+    await this.pool?.close()
+    // A restarted runner builds a fresh pool.
+    this.pool = null
+    if (this.options.workerThreads) this.executorInstance = null
   }
 }

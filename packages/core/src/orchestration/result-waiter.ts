@@ -9,9 +9,16 @@ import { isFinal } from '../invocation/status.js'
  * id is in it. A slow safety poll (`resultPollMs`) re-reads outstanding ids in one batch, so a
  * lost notification only delays a waiter, never strands it.
  */
+/** One pending wait: resolves when `remaining` of its ids are final (1 for "any"). */
+interface Wait {
+  remaining: number
+  resolve: () => void
+}
+
 export class ResultWaiter {
   private readonly finals = new Set<string>()
-  private readonly waiters = new Map<string, Set<() => void>>()
+  /** id → the waits that need it. One Wait per waitAll/waitAny call, not per id. */
+  private readonly waiters = new Map<string, Wait[]>()
   private subscription: Promise<Unsubscribe> | null = null
   private pollTimer: NodeJS.Timeout | null = null
   private static readonly MAX_CACHED = 100_000
@@ -25,11 +32,10 @@ export class ResultWaiter {
   markFinal(ids: readonly string[]): void {
     for (const id of ids) {
       this.finals.add(id)
-      const set = this.waiters.get(id)
-      if (set) {
-        this.waiters.delete(id)
-        for (const wake of set) wake()
-      }
+      const waits = this.waiters.get(id)
+      if (!waits) continue
+      this.waiters.delete(id)
+      for (const w of waits) if (--w.remaining === 0) w.resolve()
     }
     if (this.finals.size > ResultWaiter.MAX_CACHED) {
       // Oldest entries first (Set keeps insertion order); a dropped id is simply re-read.
@@ -52,14 +58,14 @@ export class ResultWaiter {
 
   /** Resolves when every id is final; rejects with `AbortedError` when `signal` aborts. */
   async waitAll(ids: readonly string[], signal?: AbortSignal): Promise<void> {
-    let pending = ids.filter((id) => !this.finals.has(id))
+    let pending = [...new Set(ids)].filter((id) => !this.finals.has(id))
     if (pending.length === 0) return
     await this.ensureSubscribed()
     // Read once after subscribing: ids that became final before the subscription was active.
     await this.refresh(pending)
     pending = pending.filter((id) => !this.finals.has(id))
     if (pending.length === 0) return
-    await Promise.all(pending.map((id) => this.waitOne(id, signal)))
+    await this.wait(pending, pending.length, signal)
   }
 
   /** Resolves with the first of `ids` to become final. */
@@ -70,16 +76,30 @@ export class ResultWaiter {
     await this.refresh(ids)
     const now = ids.find((id) => this.finals.has(id))
     if (now) return now
-    return new Promise<string>((resolve, reject) => {
-      const cleanups: (() => void)[] = []
-      const finish = (id: string) => {
-        for (const c of cleanups) c()
-        resolve(id)
+    await this.wait(ids, 1, signal)
+    return ids.find((id) => this.finals.has(id))!
+  }
+
+  private wait(ids: readonly string[], needed: number, signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let onAbort: (() => void) | undefined
+      const wait: Wait = {
+        remaining: needed,
+        resolve: () => {
+          if (onAbort) signal?.removeEventListener('abort', onAbort)
+          this.detach(wait, ids)
+          resolve()
+        },
       }
-      for (const id of ids) cleanups.push(this.addWaiter(id, () => finish(id)))
+      for (const id of ids) {
+        const list = this.waiters.get(id)
+        if (list) list.push(wait)
+        else this.waiters.set(id, [wait])
+      }
+      this.schedulePoll()
       if (signal) {
-        const onAbort = () => {
-          for (const c of cleanups) c()
+        onAbort = () => {
+          this.detach(wait, ids)
           reject(
             new AbortedError(
               'The wait for invocation results was aborted (the runner stopped or the task timed out).',
@@ -88,53 +108,33 @@ export class ResultWaiter {
         }
         if (signal.aborted) return onAbort()
         signal.addEventListener('abort', onAbort, { once: true })
-        cleanups.push(() => signal.removeEventListener('abort', onAbort))
       }
     })
   }
 
-  private waitOne(id: string, signal?: AbortSignal): Promise<void> {
-    if (this.finals.has(id)) return Promise.resolve()
-    return new Promise<void>((resolve, reject) => {
-      let onAbort: (() => void) | undefined
-      const remove = this.addWaiter(id, () => {
-        if (onAbort) signal?.removeEventListener('abort', onAbort)
-        resolve()
-      })
-      if (signal) {
-        onAbort = () => {
-          remove()
-          reject(
-            new AbortedError(
-              `The wait for invocation ${id} was aborted (the runner stopped or the task timed out).`,
-            ),
-          )
-        }
-        if (signal.aborted) return onAbort()
-        signal.addEventListener('abort', onAbort, { once: true })
-      }
-    })
-  }
-
-  private addWaiter(id: string, wake: () => void): () => void {
-    let set = this.waiters.get(id)
-    if (!set) this.waiters.set(id, (set = new Set()))
-    set.add(wake)
-    this.schedulePoll()
-    return () => {
-      const s = this.waiters.get(id)
-      s?.delete(wake)
-      if (s?.size === 0) this.waiters.delete(id)
+  /** Removes a settled wait from ids that are not final yet (waitAny, aborts). */
+  private detach(wait: Wait, ids: readonly string[]): void {
+    if (wait.remaining === 0 && ids.length === 1) return
+    for (const id of ids) {
+      const list = this.waiters.get(id)
+      if (!list) continue
+      const i = list.indexOf(wait)
+      if (i >= 0) list.splice(i, 1)
+      if (list.length === 0) this.waiters.delete(id)
     }
   }
 
   private async refresh(ids: readonly string[]): Promise<void> {
-    const states = await this.orchestrator.getStates(ids)
-    const final = ids.filter((_, i) => {
-      const s = states[i]
-      return s !== null && s !== undefined && isFinal(s.status)
-    })
-    if (final.length) this.markFinal(final)
+    // Chunked so a wait on a very large group does not become one huge backend request.
+    for (let i = 0; i < ids.length; i += 5000) {
+      const chunk = ids.slice(i, i + 5000)
+      const states = await this.orchestrator.getStates(chunk)
+      const final = chunk.filter((_, j) => {
+        const s = states[j]
+        return s !== null && s !== undefined && isFinal(s.status)
+      })
+      if (final.length) this.markFinal(final)
+    }
   }
 
   private schedulePoll(): void {
