@@ -1,0 +1,149 @@
+/**
+ * Entry of every forked child of the process runners. It loads the app from its module path,
+ * registers its runner context (naming the parent) and a heartbeat before running anything,
+ * then runs one invocation (`one-shot`) or a claim loop (`loop`) under its own runner id. The
+ * app's own configured runner is never started here. Children never outlive their parent: on
+ * a lost IPC channel, SIGTERM or a `stop` message they kill-and-reroute what they run and exit.
+ */
+import { hostname } from 'node:os'
+import {
+  InvocationExecutor,
+  type InvocationState,
+  KILLED,
+  killAndReroute,
+  type Nenc,
+  rerouteUnstarted,
+  type WaitHooks,
+} from '@nenc/core'
+import { loadApp } from './app-module.js'
+import { CHILD_SPEC_ENV, type ChildMessage, type ChildSpec, type ParentMessage } from './child-protocol.js'
+import { startedItem, WorkerLoop } from './worker-loop.js'
+
+const spec = JSON.parse(process.env[CHILD_SPEC_ENV] ?? 'null') as ChildSpec | null
+if (!spec) {
+  console.error('process-child is started by nenc process runners only.')
+  process.exit(2)
+}
+
+const report = (m: ChildMessage): void => {
+  if (process.connected) process.send?.(m)
+}
+
+let stopRequested: (() => void) | null = null
+let stopFlag = false
+const requestStop = (): void => {
+  if (stopFlag) return
+  stopFlag = true
+  stopRequested?.()
+}
+
+// Ctrl-C reaches the whole process group: the parent decides when its children stop.
+process.on('SIGINT', () => {})
+process.on('SIGTERM', requestStop)
+process.on('disconnect', requestStop)
+process.on('message', (m: ParentMessage) => {
+  if (m?.type === 'stop') requestStop()
+  else if (m?.type === 'run') {
+    runQueue.push(m.invocation)
+    wakeRun?.()
+  }
+})
+
+const runQueue: InvocationState[] = []
+let wakeRun: (() => void) | null = null
+
+async function register(app: Nenc): Promise<void> {
+  await app.ready()
+  await app.backend.stateBackend.storeRunnerContext({
+    runnerId: spec!.runnerId,
+    runnerClass: spec!.runnerClass,
+    parentRunnerId: spec!.parentRunnerId,
+    pid: process.pid,
+    hostname: hostname(),
+    startedAt: Date.now(),
+  })
+  await app.backend.orchestrator.heartbeat([spec!.runnerId], false)
+}
+
+/** ProcessRunner: exactly the invocation the parent claimed for this child's id. */
+async function runOneShot(app: Nenc): Promise<void> {
+  const invocation = await new Promise<InvocationState | null>((resolve) => {
+    if (runQueue.length) return resolve(runQueue.shift()!)
+    wakeRun = () => resolve(runQueue.shift() ?? null)
+    stopRequested = () => resolve(null)
+  })
+  if (!invocation) return
+  const hooks: WaitHooks = {
+    waitingStart: (id) => report({ type: 'waiting', id }),
+    waitingEnd: (id) => report({ type: 'resumed', id }),
+  }
+  const executor = new InvocationExecutor(app, spec!.runnerId, hooks, () => stopFlag)
+  let started: Awaited<ReturnType<InvocationExecutor['start']>>
+  try {
+    started = await executor.start([invocation])
+  } catch (err) {
+    app.logger.error({ err }, 'could not start the claimed invocation; rerouting it')
+    await rerouteUnstarted(app, [invocation.id], spec!.runnerId)
+    report({ type: 'ended', ids: [invocation.id] })
+    return
+  }
+  const inv = started[0]
+  if (!inv) {
+    report({ type: 'ended', ids: [invocation.id] })
+    return
+  }
+  report({ type: 'started', items: [startedItem(app, inv)] })
+  const abort = new AbortController()
+  const stopped = new Promise<'stopped'>((resolve) => {
+    stopRequested = () => resolve('stopped')
+    if (stopFlag) resolve('stopped')
+  })
+  const outcome = await Promise.race([executor.execute(inv, abort).then(() => 'done' as const), stopped])
+  if (outcome === 'stopped') {
+    // Still the owner: KILLED → REROUTED before anything else, then stop waiting for the task.
+    await killAndReroute(app, [invocation.id], spec!.runnerId)
+    abort.abort(KILLED)
+  }
+  await executor.finisher.drain()
+  report({ type: 'ended', ids: [invocation.id] })
+}
+
+async function runLoop(app: Nenc): Promise<void> {
+  const loop = new WorkerLoop({ app, runnerId: spec!.runnerId, slots: spec!.slots, report })
+  const stopped = new Promise<void>((resolve) => {
+    stopRequested = resolve
+    if (stopFlag) resolve()
+  })
+  const beat = setInterval(
+    () => void app.backend.orchestrator.heartbeat([spec!.runnerId], false).catch(() => {}),
+    app.config.value<number>('runner.heartbeatIntervalMs'),
+  )
+  beat.unref()
+  await loop.start()
+  await stopped
+  clearInterval(beat)
+  await loop.stop(app.config.value<number>('runner.stopGraceMs'))
+}
+
+async function main(): Promise<void> {
+  let app: Nenc
+  try {
+    app = await loadApp(spec!.appModule)
+    await register(app)
+  } catch (err) {
+    report({ type: 'fatal', message: (err as Error)?.message ?? String(err) })
+    console.error(err)
+    process.exit(1)
+  }
+  report({ type: 'ready' })
+  if (spec!.kind === 'one-shot') await runOneShot(app)
+  else await runLoop(app)
+  // Components hold sockets; exit now rather than wait for every handle to close.
+  await Promise.race([app.close().catch(() => {}), new Promise((r) => setTimeout(r, 1000).unref())])
+  process.exit(0)
+}
+
+void main().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})

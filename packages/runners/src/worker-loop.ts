@@ -1,0 +1,227 @@
+import {
+  getInvocationsToRun,
+  InvocationExecutor,
+  KILLED,
+  killAndReroute,
+  type NencRuntime,
+  rerouteUnstarted,
+  type StartedInvocation,
+  type Unsubscribe,
+  type WaitHooks,
+} from '@nenc/core'
+import type { ChildMessage, StartedItem } from './child-protocol.js'
+
+interface Slot {
+  abort: AbortController
+  waiting: boolean
+  settled: boolean
+  done: Promise<void>
+}
+
+export interface WorkerLoopOptions {
+  app: NencRuntime
+  runnerId: string
+  /** Invocations executing at once; waiting ones are not counted. */
+  slots: number
+  /** Tells the supervisor what the loop owns (IPC in a child). */
+  report(message: ChildMessage): void
+}
+
+/**
+ * The claim loop of a supervised child (PersistentProcessRunner: 1 slot; MultiThreadRunner: the
+ * ThreadRunner's slots). It is ThreadRunner's loop without BaseRunner's parent duties: it acts
+ * under the child's id, never runs atomic services, and reports what it claims, starts and ends
+ * so the parent can reroute for it if it dies. It sleeps until a pushed wake-up (ids routed, a
+ * slot freed, a task starting to wait), with `runner.idleWakeMs` as the safety net.
+ */
+export class WorkerLoop implements WaitHooks {
+  private readonly app: NencRuntime
+  private readonly slotsMax: number
+  private readonly slots = new Map<string, Slot>()
+  private readonly executor: InvocationExecutor
+  private running = false
+  private stopping = false
+  private waitingCount = 0
+  private wakePending = false
+  private wakeResolve: (() => void) | null = null
+  private unsubscribe: Unsubscribe | null = null
+  private loopDone: Promise<void> = Promise.resolve()
+  private lastBusy = -1
+
+  constructor(private readonly options: WorkerLoopOptions) {
+    this.app = options.app
+    this.slotsMax = Math.max(1, options.slots)
+    this.executor = new InvocationExecutor(this.app, options.runnerId, this, () => this.stopping)
+  }
+
+  get busySlots(): number {
+    return this.slots.size - this.waitingCount
+  }
+
+  async start(): Promise<void> {
+    this.running = true
+    this.unsubscribe = await this.app.backend.broker.subscribe(() => this.wake())
+    this.loopDone = this.loop()
+  }
+
+  wake(): void {
+    this.wakePending = true
+    const r = this.wakeResolve
+    this.wakeResolve = null
+    r?.()
+  }
+
+  waitingStart(invocationId: string): void {
+    const slot = this.slots.get(invocationId)
+    if (!slot || slot.waiting) return
+    slot.waiting = true
+    this.waitingCount++
+    this.options.report({ type: 'waiting', id: invocationId })
+    this.reportLoad()
+    this.wake()
+  }
+
+  waitingEnd(invocationId: string): void {
+    const slot = this.slots.get(invocationId)
+    if (!slot?.waiting) return
+    slot.waiting = false
+    this.waitingCount--
+    this.options.report({ type: 'resumed', id: invocationId })
+    this.reportLoad()
+  }
+
+  private async loop(): Promise<void> {
+    const idleWakeMs = this.app.config.value<number>('runner.idleWakeMs')
+    let errorDelay = 50
+    while (this.running) {
+      this.wakePending = false
+      let again = false
+      try {
+        again = await this.iteration()
+        errorDelay = 50
+      } catch (err) {
+        this.app.logger.error({ err, runnerId: this.options.runnerId }, 'worker iteration failed; retrying')
+        await this.waitForWake(errorDelay)
+        errorDelay = Math.min(errorDelay * 2, 5000)
+        continue
+      }
+      if (!this.running) break
+      if (!again) await this.waitForWake(idleWakeMs)
+    }
+  }
+
+  private async iteration(): Promise<boolean> {
+    const free = this.slotsMax - this.busySlots
+    if (free <= 0) return false
+    const { runnerId } = this.options
+    const round = await getInvocationsToRun(this.app, free, runnerId)
+    if (round.claimed.length === 0) return round.sawQueued
+    const ids = round.claimed.map((c) => c.id)
+    this.options.report({ type: 'claimed', ids })
+    if (!this.running) {
+      await rerouteUnstarted(this.app, ids, runnerId)
+      this.options.report({ type: 'ended', ids })
+      return false
+    }
+    let started: StartedInvocation[]
+    try {
+      started = await this.executor.start(round.claimed)
+    } catch (err) {
+      this.app.logger.error({ err }, 'could not start claimed invocations; rerouting them')
+      await rerouteUnstarted(this.app, ids, runnerId).catch(() => {})
+      this.options.report({ type: 'ended', ids })
+      return false
+    }
+    const startedIds = new Set(started.map((s) => s.state.id))
+    const dropped = ids.filter((id) => !startedIds.has(id))
+    if (dropped.length) this.options.report({ type: 'ended', ids: dropped })
+    if (started.length)
+      this.options.report({ type: 'started', items: started.map((s) => startedItem(this.app, s)) })
+    for (const inv of started) this.launch(inv)
+    this.reportLoad()
+    return true
+  }
+
+  private launch(inv: StartedInvocation): void {
+    const id = inv.state.id
+    const slot: Slot = {
+      abort: new AbortController(),
+      waiting: false,
+      settled: false,
+      done: Promise.resolve(),
+    }
+    this.slots.set(id, slot)
+    slot.done = this.executor.execute(inv, slot.abort).finally(() => {
+      slot.settled = true
+      if (slot.waiting) this.waitingCount--
+      this.slots.delete(id)
+      // A killed slot was rerouted by stop(), which reports it.
+      if (slot.abort.signal.reason !== KILLED) this.options.report({ type: 'ended', ids: [id] })
+      this.reportLoad()
+      this.wake()
+    })
+  }
+
+  private reportLoad(): void {
+    const busy = this.busySlots
+    if (busy === this.lastBusy) return
+    this.lastBusy = busy
+    this.options.report({ type: 'load', busy })
+  }
+
+  private waitForWake(ms: number): Promise<void> {
+    if (this.wakePending || !this.running) return Promise.resolve()
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.wakeResolve = null
+        resolve()
+      }, ms)
+      this.wakeResolve = () => {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+  }
+
+  /**
+   * Stops claiming; what still runs is moved RUNNING → KILLED → REROUTED while this loop still
+   * owns it, then aborted. Waits up to `graceMs` for code that ignores its abort signal.
+   */
+  async stop(graceMs: number): Promise<void> {
+    if (!this.running) return
+    this.running = false
+    this.stopping = true
+    this.wake()
+    await this.loopDone
+    await this.unsubscribe?.()
+    await this.executor.finisher.drain()
+    const live = [...this.slots.entries()].filter(([, s]) => !s.settled)
+    if (live.length) {
+      const ids = live.map(([id]) => id)
+      try {
+        await killAndReroute(this.app, ids, this.options.runnerId)
+        this.options.report({ type: 'ended', ids })
+      } catch (err) {
+        // Left owned in the parent's view: it reroutes them after this process exits.
+        this.app.logger.error({ err }, 'kill-and-reroute on stop failed; the supervisor will retry it')
+      }
+      for (const [, s] of live) s.abort.abort(KILLED)
+    }
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([
+      Promise.all([...this.slots.values()].map((s) => s.done)),
+      new Promise<void>((r) => {
+        timer = setTimeout(r, graceMs)
+      }),
+    ])
+    if (timer) clearTimeout(timer)
+    await this.executor.finisher.drain()
+  }
+}
+
+/** What the parent needs to enforce a started invocation's timeout. */
+export function startedItem(app: NencRuntime, s: StartedInvocation): StartedItem {
+  const taskName = s.record?.taskName ?? ''
+  const timeoutMs = app.getTask(taskName)?.options.timeoutMs ?? 0
+  return { id: s.state.id, taskName, timeoutMs, retries: s.state.retries }
+}
