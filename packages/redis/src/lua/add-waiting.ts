@@ -1,0 +1,41 @@
+import { LuaScript } from '../lua-script.js'
+import { orchestratorPrelude } from './prelude.js'
+
+/** Records blocking-control edges (Orchestrator.addWaiting). */
+export const addWaiting = new LuaScript(
+  'add-waiting',
+  `-- add-waiting: the waiter waits for each waited id that exists and is not final. Each new
+-- edge adds one waiter to the waited id's rank in the waited zset (score = -waiters).
+-- KEYS[1..4] as the orchestrator prelude (only KEYS[3], the waited zset, is used)
+-- ARGV[1] app prefix, ARGV[2] waiter id, ARGV[3..] waited ids
+-- Returns: number of new edges
+--   error reply NENC_CORRUPT <key> when an invocation key holds foreign data (nothing written).
+for i = 3, #ARGV do
+  local e, bad = load(ARGV[i])
+  if bad then return redis.error_reply(bad) end
+end
+local waiter = ARGV[2]
+local added = 0
+for i = 3, #ARGV do
+  local id = ARGV[i]
+  local e = S[id]
+  if e and not T[e.s].f then
+    redis.call('SADD', K_waitingFor(waiter), id)
+    if redis.call('SADD', K_waitedBy(id), waiter) == 1 then
+      added = added + 1
+      redis.call('ZINCRBY', KEYS[3], -1, waited_member(e.ca, id))
+      if e.w ~= '1' then
+        redis.call('HSET', K_invocation(id), 'w', '1')
+        e.w = '1'
+      end
+    end
+  end
+end
+-- The waiter's flag lets its final transition release its own edges; an unknown waiter gets no
+-- hash (it would look like a registered invocation otherwise).
+if added > 0 and redis.call('EXISTS', K_invocation(waiter)) == 1 then
+  redis.call('HSET', K_invocation(waiter), 'w', '1')
+end
+return added`,
+  orchestratorPrelude(),
+)

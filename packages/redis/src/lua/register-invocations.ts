@@ -1,0 +1,36 @@
+import { LuaScript } from '../lua-script.js'
+import { BASE_PRELUDE } from './prelude.js'
+
+/** Creates REGISTERED invocations with registration-concurrency reuse (Orchestrator.register). */
+export const registerInvocations = new LuaScript(
+  'register-invocations',
+  `-- register-invocations: create REGISTERED records, or reuse the REGISTERED invocation holding
+-- the same registration key (one stored earlier or created earlier in this batch).
+-- KEYS[1] all-ids zset, KEYS[2] live (non-final) ids zset, both scored by creation time
+-- ARGV[1] app prefix, then per request: id, task id, call id, actor, registration key,
+--   running key ('' = none for both keys), reroute on concurrency control ('1'/'0')
+-- Returns: per request '' (created, or the id already existed) or the reused invocation's id.
+local now = now_ms()
+local out = {}
+for i = 2, #ARGV, 7 do
+  local id, task, call, actor, rk, nk, rr =
+    ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
+  local key = K_invocation(id)
+  local reused = false
+  if redis.call('EXISTS', key) == 0 then
+    if rk ~= '' then reused = redis.call('SRANDMEMBER', K_registered(rk)) end
+    if not reused then
+      redis.call('HSET', key, 's', 'registered', 'o', '', 't', now, 'r', 0, 'k', task, 'c', call,
+        'rk', rk, 'nk', nk, 'rr', rr, 'ca', now)
+      redis.call('RPUSH', K_history(id), 'registered' .. US .. US .. actor .. US .. now)
+      if rk ~= '' then redis.call('SADD', K_registered(rk), id) end
+      redis.call('ZADD', KEYS[1], now, id)
+      redis.call('ZADD', KEYS[2], now, id)
+      redis.call('ZADD', K_byTask(task), now, id)
+    end
+  end
+  out[#out + 1] = reused or ''
+end
+return out`,
+  BASE_PRELUDE,
+)

@@ -1,0 +1,212 @@
+import {
+  type ClaimOutcome,
+  type HistoryEntry,
+  type InvocationState,
+  isFinal,
+  type ListInvocationsQuery,
+  type Orchestrator,
+  type RegisterRequest,
+  type RegisterResult,
+  type RunnerHeartbeat,
+  type TransitionOutcome,
+  type TransitionRequest,
+  type Unsubscribe,
+} from '@nenc/core'
+import { claimOutcomeFromCode, transitionOutcomeFromCode } from './errors-from-code.js'
+import { addWaiting } from './lua/add-waiting.js'
+import { claimInvocations } from './lua/claim-invocations.js'
+import { getActiveRunners } from './lua/get-active-runners.js'
+import { getBlockingInvocations } from './lua/get-blocking-invocations.js'
+import { getStates } from './lua/get-states.js'
+import { heartbeatRunners } from './lua/heartbeat-runners.js'
+import { listInvocations } from './lua/list-invocations.js'
+import { recoverPending } from './lua/recover-pending.js'
+import { recoverRunning } from './lua/recover-running.js'
+import { registerInvocations } from './lua/register-invocations.js'
+import { transitionInvocations } from './lua/transition-invocations.js'
+import { parseHistory, stateAt } from './orchestrator-codec.js'
+import { RedisComponent } from './redis-component.js'
+
+type Reply = (string | number | null)[]
+
+/** Waited-zset entries one `getBlockingInvocations` call looks at, at most. */
+const BLOCKING_SCAN_LIMIT = 2000
+
+/**
+ * Status, ownership and coordination in Redis. Every method that changes state is one Lua
+ * script (one round trip for the whole batch) that validates with core's status table, writes
+ * the status and its history entry and maintains every index in the same atomic step; final
+ * statuses are published on the app's final channel from inside that step.
+ */
+export class RedisOrchestrator extends RedisComponent implements Orchestrator {
+  readonly capabilities = { pushedFinalNotifications: true }
+  protected readonly component = 'orchestrator' as const
+  private readonly subscriptions = new Set<Unsubscribe>()
+
+  /** KEYS of the scripts that apply transitions (see the orchestrator prelude). */
+  private get transitionKeys(): string[] {
+    const k = this.keys
+    return [k.fixed('pending'), k.fixed('executing'), k.fixed('waited'), k.fixed('live')]
+  }
+
+  async register(requests: readonly RegisterRequest[]): Promise<RegisterResult[]> {
+    if (requests.length === 0) return []
+    const args: string[] = [this.keys.prefix]
+    for (const r of requests)
+      args.push(
+        r.id,
+        r.taskId,
+        r.callId,
+        r.actor,
+        r.registrationKey ?? '',
+        r.runningKey ?? '',
+        r.rerouteOnConcurrencyControl ? '1' : '0',
+      )
+    const keys = [this.keys.fixed('all'), this.keys.fixed('live')]
+    const reply = (await this.run(registerInvocations, keys, args)) as string[]
+    return requests.map((r, i): RegisterResult => {
+      const existing = reply[i]
+      return existing ? { id: r.id, reused: true, existingId: existing } : { id: r.id, reused: false }
+    })
+  }
+
+  async transition(requests: readonly TransitionRequest[]): Promise<TransitionOutcome[]> {
+    if (requests.length === 0) return []
+    const args: string[] = [this.keys.prefix, this.keys.fixed('finalChannel')]
+    for (const r of requests) args.push(r.id, r.to, r.actor ?? '')
+    const reply = (await this.run(transitionInvocations, this.transitionKeys, args)) as Reply
+    return requests.map((r, i) => {
+      const at = 1 + i * 6
+      return transitionOutcomeFromCode(Number(reply[at]), stateAt(reply, at + 1, r.id), r.to, r.actor)
+    })
+  }
+
+  async claim(ids: readonly string[], runnerId: string): Promise<ClaimOutcome[]> {
+    if (ids.length === 0) return []
+    const args = [this.keys.prefix, this.keys.fixed('finalChannel'), runnerId, ...ids]
+    const reply = (await this.run(claimInvocations, this.transitionKeys, args)) as Reply
+    const now = Number(reply[0])
+    return ids.map((id, i) => {
+      const at = 1 + i * 3
+      const code = Number(reply[at])
+      const state: InvocationState | null =
+        reply[at + 2] === null
+          ? null
+          : {
+              id,
+              taskId: String(reply[at + 2]),
+              status: 'pending',
+              owner: runnerId,
+              timestamp: now,
+              retries: Number(reply[at + 1]),
+            }
+      return claimOutcomeFromCode(id, code, state)
+    })
+  }
+
+  async getStates(ids: readonly string[]): Promise<(InvocationState | null)[]> {
+    if (ids.length === 0) return []
+    const reply = (await this.run(getStates, [], [this.keys.prefix, ...ids])) as Reply
+    return ids.map((id, i) => stateAt(reply, i * 5, id))
+  }
+
+  async getHistory(id: string): Promise<HistoryEntry[]> {
+    const key = this.keys.of('history', id)
+    const entries = await this.conn.command('getHistory', (c) => c.lrange(key, 0, -1))
+    return parseHistory(entries, key)
+  }
+
+  async listInvocations(q: ListInvocationsQuery): Promise<string[]> {
+    if (q.statuses && q.statuses.length === 0) return []
+    const source = q.taskId ? this.keys.of('byTask', q.taskId) : this.keys.fixed('all')
+    const liveOnly = q.statuses?.every((s) => !isFinal(s)) ?? false
+    const args = [
+      this.keys.prefix,
+      Math.max(0, q.offset ?? 0),
+      q.limit ?? 100,
+      q.taskId ?? '',
+      liveOnly ? '1' : '0',
+      ...(q.statuses ?? []),
+    ]
+    return (await this.run(listInvocations, [source, this.keys.fixed('live')], args)) as string[]
+  }
+
+  async addWaiting(waiterId: string, waitedIds: readonly string[]): Promise<void> {
+    if (waitedIds.length === 0) return
+    await this.run(addWaiting, this.transitionKeys, [this.keys.prefix, waiterId, ...waitedIds])
+  }
+
+  async getBlockingInvocations(max: number): Promise<string[]> {
+    if (max <= 0) return []
+    const args = [this.keys.prefix, Math.floor(max), BLOCKING_SCAN_LIMIT]
+    return (await this.run(getBlockingInvocations, this.transitionKeys, args)) as string[]
+  }
+
+  private get runnerKeys(): string[] {
+    const k = this.keys
+    return [k.fixed('heartbeats'), k.fixed('runnerCreated'), k.fixed('runnerAtomic')]
+  }
+
+  async heartbeat(runnerIds: readonly string[], canRunAtomicService: boolean): Promise<void> {
+    if (runnerIds.length === 0) return
+    const args = [this.keys.prefix, canRunAtomicService ? '1' : '0', ...runnerIds]
+    await this.run(heartbeatRunners, this.runnerKeys, args)
+  }
+
+  async getActiveRunners(timeoutMs: number): Promise<RunnerHeartbeat[]> {
+    const reply = (await this.run(getActiveRunners, this.runnerKeys, [
+      this.keys.prefix,
+      timeoutMs,
+    ])) as string[]
+    const out: RunnerHeartbeat[] = []
+    for (let i = 0; i < reply.length; i += 4)
+      out.push({
+        runnerId: reply[i]!,
+        createdAt: Number(reply[i + 1]),
+        lastHeartbeat: Number(reply[i + 2]),
+        canRunAtomicService: reply[i + 3] === '1',
+      })
+    return out.sort((a, b) => a.createdAt - b.createdAt || (a.runnerId < b.runnerId ? -1 : 1))
+  }
+
+  async getPendingForRecovery(olderThanMs: number, limit: number): Promise<string[]> {
+    if (limit <= 0) return []
+    const args = [this.keys.prefix, olderThanMs, Math.floor(limit)]
+    return (await this.run(recoverPending, [this.keys.fixed('pending')], args)) as string[]
+  }
+
+  async getRunningForRecovery(deadAfterMs: number, limit: number): Promise<string[]> {
+    if (limit <= 0) return []
+    const keys = [this.keys.fixed('executing'), this.keys.fixed('heartbeats')]
+    return (await this.run(recoverRunning, keys, [
+      this.keys.prefix,
+      deadAfterMs,
+      Math.floor(limit),
+    ])) as string[]
+  }
+
+  /**
+   * Subscribes to the app's final channel, published by the transition and claim scripts. A
+   * message that is not a JSON array of ids (foreign publisher) is ignored.
+   */
+  async subscribeFinal(listener: (ids: string[]) => void): Promise<Unsubscribe> {
+    const stop = await this.conn.subscribe(this.keys.fixed('finalChannel'), (message) => {
+      let ids: unknown
+      try {
+        ids = JSON.parse(message)
+      } catch {
+        return
+      }
+      if (Array.isArray(ids) && ids.length > 0) listener(ids.map(String))
+    })
+    const unsubscribe = async () => {
+      if (this.subscriptions.delete(unsubscribe)) await stop()
+    }
+    this.subscriptions.add(unsubscribe)
+    return unsubscribe
+  }
+
+  protected override async onClose(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((u) => u()))
+  }
+}

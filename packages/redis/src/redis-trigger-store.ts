@@ -1,0 +1,110 @@
+import type { TriggerDefinition, TriggerStore } from '@nenc/core'
+import { corrupt } from './errors-from-code.js'
+import { addValidConditions } from './lua/add-valid-conditions.js'
+import { clearValidConditions } from './lua/clear-valid-conditions.js'
+import { getValidConditions } from './lua/get-valid-conditions.js'
+import { setLastCronExecution } from './lua/set-last-cron-execution.js'
+import { RedisComponent } from './redis-component.js'
+
+type ValidCondition = { id: string; conditionId: string; context: string }
+
+function parseJson(raw: string, location: string): unknown {
+  try {
+    return JSON.parse(raw)
+  } catch {
+    throw corrupt(location, 'it is not JSON')
+  }
+}
+
+function isTrigger(t: unknown): t is TriggerDefinition {
+  const d = t as Partial<TriggerDefinition> | null
+  return (
+    typeof d === 'object' &&
+    d !== null &&
+    typeof d.id === 'string' &&
+    typeof d.taskId === 'string' &&
+    Array.isArray(d.conditionIds) &&
+    (d.logic === 'and' || d.logic === 'or') &&
+    typeof d.spec === 'string'
+  )
+}
+
+/**
+ * Trigger definitions (one hash field per task, so replacing a task's triggers is one atomic
+ * HSET), valid conditions (hash plus an order zset, changed together by scripts), cron
+ * compare-and-set (script) and run claims (`SET NX PX`).
+ */
+export class RedisTriggerStore extends RedisComponent implements TriggerStore {
+  protected readonly component = 'triggerStore' as const
+
+  async setTaskTriggers(taskId: string, triggers: readonly TriggerDefinition[]): Promise<void> {
+    const key = this.keys.fixed('triggers')
+    await this.conn.command('setTaskTriggers', (c) =>
+      triggers.length ? c.hset(key, taskId, JSON.stringify(triggers)) : c.hdel(key, taskId),
+    )
+  }
+
+  async getTriggers(conditionId?: string): Promise<TriggerDefinition[]> {
+    const key = this.keys.fixed('triggers')
+    const values = await this.conn.command('getTriggers', (c) => c.hvals(key))
+    const all = values.flatMap((raw) => {
+      const list = parseJson(raw, key)
+      if (!Array.isArray(list) || !list.every(isTrigger)) throw corrupt(key, 'it is not a trigger list')
+      return list
+    })
+    return conditionId === undefined ? all : all.filter((t) => t.conditionIds.includes(conditionId))
+  }
+
+  private get validKeys(): string[] {
+    return [this.keys.fixed('validConditions'), this.keys.fixed('validOrder')]
+  }
+
+  async addValidConditions(items: readonly ValidCondition[]): Promise<void> {
+    if (items.length === 0) return
+    const args: string[] = [this.keys.prefix]
+    for (const it of items)
+      args.push(it.id, JSON.stringify({ conditionId: it.conditionId, context: it.context }))
+    await this.run(addValidConditions, this.validKeys, args)
+  }
+
+  async getValidConditions(): Promise<ValidCondition[]> {
+    const reply = (await this.run(getValidConditions, this.validKeys, [this.keys.prefix])) as string[]
+    const out: ValidCondition[] = []
+    for (let i = 0; i < reply.length; i += 2) {
+      const v = parseJson(reply[i + 1]!, this.validKeys[0]!) as Partial<ValidCondition> | null
+      if (typeof v?.conditionId !== 'string' || typeof v.context !== 'string')
+        throw corrupt(this.validKeys[0]!, 'it is not a valid-condition entry')
+      out.push({ id: reply[i]!, conditionId: v.conditionId, context: v.context })
+    }
+    return out
+  }
+
+  async clearValidConditions(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return
+    await this.run(clearValidConditions, this.validKeys, [this.keys.prefix, ...ids])
+  }
+
+  async getLastCronExecution(conditionId: string): Promise<number | null> {
+    const key = this.keys.fixed('cron')
+    const raw = await this.conn.command('getLastCronExecution', (c) => c.hget(key, conditionId))
+    if (raw === null) return null
+    const value = Number(raw)
+    if (!Number.isFinite(value)) throw corrupt(key, `the value of ${conditionId} is not a number`)
+    return value
+  }
+
+  async setLastCronExecution(conditionId: string, expected: number | null, next: number): Promise<boolean> {
+    const args = [this.keys.prefix, conditionId, expected === null ? '' : String(expected), String(next)]
+    return (await this.run(setLastCronExecution, [this.keys.fixed('cron')], args)) === 1
+  }
+
+  async claimTriggerRun(runId: string, ttlMs: number): Promise<boolean> {
+    // A claim that expires at once never blocks a later one (as in memory): nothing to store.
+    if (!(ttlMs >= 1)) return true
+    const key = this.keys.of('triggerRun', runId)
+    const ok = await this.conn.command('claimTriggerRun', (c) =>
+      c.set(key, '1', 'PX', Math.ceil(ttlMs), 'NX'),
+    )
+    return ok === 'OK'
+  }
+}

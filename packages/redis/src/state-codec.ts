@@ -1,0 +1,67 @@
+import type { InvocationRecord, Outcome, RunnerContextRecord } from '@nenc/core'
+import { corrupt } from './errors-from-code.js'
+
+/**
+ * Encoding of the state backend's values. Records and runner contexts are JSON strings (read
+ * back with one MGET / GET and parsed in Node, never in Lua); outcomes are the serialized value
+ * behind a one-letter kind (`r` result, `e` error). Anything else read back is
+ * `CorruptDataError`, never a crash.
+ */
+const isStr = (v: unknown): v is string => typeof v === 'string'
+const isStrOrNull = (v: unknown): boolean => v === null || typeof v === 'string'
+
+function parseJson(raw: string, location: string): Record<string, unknown> {
+  let value: unknown
+  try {
+    value = JSON.parse(raw)
+  } catch {
+    throw corrupt(location, 'it is not JSON')
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw corrupt(location, 'it is not a JSON object')
+  return value as Record<string, unknown>
+}
+
+export function parseRecord(raw: string, id: string, location: string): InvocationRecord {
+  const r = parseJson(raw, location)
+  const w = r.workflow as Record<string, unknown> | null | undefined
+  const ok =
+    r.id === id &&
+    isStr(r.taskId) &&
+    isStr(r.taskName) &&
+    isStr(r.callId) &&
+    isStr(r.args) &&
+    isStrOrNull(r.parentId) &&
+    typeof r.createdAt === 'number' &&
+    typeof w === 'object' &&
+    w !== null &&
+    isStr(w.id) &&
+    isStr(w.type) &&
+    isStrOrNull(w.parentWorkflowId)
+  if (!ok) throw corrupt(location, 'it is not an invocation record')
+  return r as unknown as InvocationRecord
+}
+
+export function encodeOutcome(outcome: Outcome): string {
+  return (outcome.kind === 'result' ? 'r' : 'e') + outcome.value
+}
+
+export function parseOutcome(raw: string, location: string): Outcome {
+  const kind = raw[0]
+  if (kind === 'r') return { kind: 'result', value: raw.slice(1) }
+  if (kind === 'e') return { kind: 'error', value: raw.slice(1) }
+  throw corrupt(location, 'it is not an invocation outcome')
+}
+
+export function parseRunnerContext(raw: string, runnerId: string, location: string): RunnerContextRecord {
+  const r = parseJson(raw, location)
+  const ok =
+    r.runnerId === runnerId &&
+    isStr(r.runnerClass) &&
+    isStrOrNull(r.parentRunnerId) &&
+    typeof r.pid === 'number' &&
+    isStr(r.hostname) &&
+    typeof r.startedAt === 'number'
+  if (!ok) throw corrupt(location, 'it is not a runner context')
+  return r as unknown as RunnerContextRecord
+}
