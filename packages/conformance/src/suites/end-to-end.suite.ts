@@ -218,6 +218,76 @@ export function describeEndToEnd(name: string, factory: BackendFactory): void {
       for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1])
     })
 
+    it('running concurrency in the arguments and keys scopes blocks only equal scopes', async () => {
+      const app = await makeApp({ maxThreads: 8 })
+      const spansOf = async (invs: { history(): Promise<{ status: string; timestamp: number }[]> }[]) =>
+        Promise.all(
+          invs.map(async (inv) => {
+            const h = await inv.history()
+            return [
+              h.find((e) => e.status === 'running')!.timestamp,
+              h.find((e) => e.status === 'success')!.timestamp,
+            ] as const
+          }),
+        )
+      const overlaps = (a: readonly [number, number], b: readonly [number, number]) =>
+        a[0] < b[1] && b[0] < a[1]
+      const byArgs = app.task(
+        'byArgs',
+        async (k: string) => {
+          await sleep(40)
+          return k
+        },
+        { runningConcurrency: 'arguments', rerouteOnConcurrencyControl: true },
+      )
+      const byKey = app.task(
+        'byKey',
+        async (user: { id: number; note: string }) => {
+          await sleep(40)
+          return user.note
+        },
+        {
+          runningConcurrency: 'keys',
+          keys: (user) => user.id,
+          rerouteOnConcurrencyControl: true,
+        },
+      )
+      await app.runner.start()
+      const a = await byArgs.parallelize([['x'], ['x'], ['y']])
+      const k = await byKey.parallelize([
+        [{ id: 1, note: 'a' }],
+        [{ id: 1, note: 'b' }],
+        [{ id: 2, note: 'c' }],
+      ])
+      expect(await a.results()).toEqual(['x', 'x', 'y'])
+      expect(await k.results()).toEqual(['a', 'b', 'c'])
+      const [ax1, ax2, ay] = await spansOf([...a.invocations])
+      expect(overlaps(ax1!, ax2!), 'same arguments never overlap').toBe(false)
+      const [k1a, k1b, k2] = await spansOf([...k.invocations])
+      expect(overlaps(k1a!, k1b!), 'same key never overlaps').toBe(false)
+      // different scopes are not blocked: each ran alongside one of its siblings
+      expect(overlaps(ay!, ax1!) || overlaps(ay!, ax2!)).toBe(true)
+      expect(overlaps(k2!, k1a!) || overlaps(k2!, k1b!)).toBe(true)
+    })
+
+    it('running concurrency without reroute drops the blocked invocation: result() says so', async () => {
+      const app = await makeApp({ maxThreads: 4 })
+      const single = app.task(
+        'single',
+        async () => {
+          await sleep(50)
+          return 'ran'
+        },
+        { runningConcurrency: 'task' },
+      )
+      await app.runner.start()
+      const group = await single.parallelize([[], []])
+      const settled = await Promise.allSettled(group.invocations.map((i) => i.result()))
+      expect(settled.map((s) => s.status).sort()).toEqual(['fulfilled', 'rejected'])
+      const rejected = settled.find((s) => s.status === 'rejected') as PromiseRejectedResult
+      expect(rejected.reason).toMatchObject({ code: 'CONCURRENCY_CONTROLLED' })
+    })
+
     it('registration concurrency (arguments scope) reuses the queued invocation of the same call', async () => {
       const app = await makeApp()
       const once = app.task('once', async (k: string) => k.toUpperCase(), {

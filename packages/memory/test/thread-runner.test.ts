@@ -1,0 +1,130 @@
+import { availableParallelism } from 'node:os'
+import { context, Nenc } from '@nenc/core'
+import { ThreadRunner } from '@nenc/runners'
+import { afterEach, describe, expect, it } from 'vitest'
+import { memoryBackend } from '../src/index.js'
+
+const apps: Nenc[] = []
+afterEach(async () => {
+  for (const app of apps.splice(0)) await app.close()
+})
+
+function appWith(runner: ThreadRunner, config: Record<string, unknown> = {}) {
+  const app = new Nenc({ appId: `tr-${apps.length}`, backend: memoryBackend(), runner, config, env: {} })
+  apps.push(app)
+  return app
+}
+
+describe('ThreadRunner', () => {
+  it('has max(minParallelSlots, minThreads, maxThreads) slots, maxThreads defaulting to the CPU count', () => {
+    expect(appWith(new ThreadRunner()).runner.maxParallelSlots).toBe(Math.max(1, availableParallelism()))
+    expect(appWith(new ThreadRunner({ maxThreads: 3, minThreads: 5 })).runner.maxParallelSlots).toBe(5)
+    expect(appWith(new ThreadRunner({ maxThreads: 3, minParallelSlots: 7 })).runner.maxParallelSlots).toBe(7)
+    expect(appWith(new ThreadRunner(), { runner: { maxThreads: 9 } }).runner.maxParallelSlots).toBe(9)
+  })
+
+  it('reports no child runners and is memCompatible', () => {
+    const runner = new ThreadRunner()
+    appWith(runner)
+    expect(runner.getActiveChildRunnerIds()).toEqual([])
+    expect(ThreadRunner.memCompatible).toBe(true)
+  })
+
+  it('starts a routed invocation on an idle runner through a pushed wake-up, not the idle safety net', async () => {
+    const app = appWith(new ThreadRunner({ maxThreads: 1 }), { runner: { idleWakeMs: 60_000 } })
+    const t = app.task('t', async () => 'ok')
+    await app.runner.start()
+    await new Promise((r) => setTimeout(r, 50)) // the loop is idle now, waiting up to 60 s
+    const inv = await t()
+    expect(await inv.result()).toBe('ok')
+    const h = await inv.history()
+    expect(h[1]!.timestamp - h[0]!.timestamp).toBeLessThan(5_000)
+  })
+
+  it('with one slot, a parent waiting on its child lets the child run (the wait frees the slot)', async () => {
+    const runner = new ThreadRunner({ maxThreads: 1 })
+    const app = appWith(runner)
+    const child = app.task('child', async () => runner.busySlots)
+    const parent = app.task('parent', async () => (await child()).result())
+    await runner.start()
+    // while the child runs, the waiting parent does not occupy a slot: only the child counts
+    expect(await (await parent()).result()).toBe(1)
+  })
+
+  it('reroutes claimed invocations it could not start, and runs them later', async () => {
+    const backend = memoryBackend()
+    const original = backend.stateBackend.getInvocations.bind(backend.stateBackend)
+    let failures = 1
+    backend.stateBackend.getInvocations = async (ids) => {
+      if (failures-- > 0) throw new Error('state backend hiccup')
+      return original(ids)
+    }
+    const app = new Nenc({
+      appId: 'tr-start',
+      backend,
+      runner: new ThreadRunner({ maxThreads: 1 }),
+      config: { runner: { idleWakeMs: 50 } },
+      env: {},
+    })
+    apps.push(app)
+    const t = app.task('t', async () => 'eventually')
+    await app.runner.start()
+    const inv = await t()
+    expect(await inv.result()).toBe('eventually')
+    expect((await inv.history()).map((h) => h.status)).toEqual([
+      'registered',
+      'pending',
+      'rerouted',
+      'pending',
+      'running',
+      'success',
+    ])
+  })
+
+  it('stop() kills and reroutes a waiting parent and its running child, aborting their signals', async () => {
+    const runner = new ThreadRunner({ maxThreads: 2 })
+    const app = appWith(runner, { runner: { stopGraceMs: 30_000 } })
+    let childAborted = false
+    const child = app.task('child', async () => {
+      const { signal } = context()
+      await new Promise((_, reject) =>
+        signal.addEventListener('abort', () => {
+          childAborted = true
+          reject(new Error('aborted'))
+        }),
+      )
+    })
+    let childId = ''
+    const parent = app.task('parent', async () => {
+      const inv = await child()
+      childId = inv.id
+      return inv.result()
+    })
+    await runner.start()
+    const inv = await parent()
+    while (!childId || (await app.invocation(childId).status()) !== 'running')
+      await new Promise((r) => setTimeout(r, 5))
+    await runner.stop() // resolves well before the 30 s grace: both honour their abort signal
+    expect(childAborted).toBe(true)
+    for (const id of [inv.id, childId]) {
+      expect((await app.invocation(id).history()).map((h) => h.status)).toEqual([
+        'registered',
+        'pending',
+        'running',
+        'killed',
+        'rerouted',
+      ])
+    }
+  })
+
+  it('stop() does not wait forever for code that ignores its abort signal', async () => {
+    const runner = new ThreadRunner({ maxThreads: 1 })
+    const app = appWith(runner, { runner: { stopGraceMs: 200 } })
+    const stubborn = app.task('stubborn', () => new Promise(() => {}))
+    await runner.start()
+    const inv = await stubborn()
+    while ((await inv.status()) !== 'running') await new Promise((r) => setTimeout(r, 5))
+    await runner.stop()
+    expect((await inv.history()).map((h) => h.status).slice(-2)).toEqual(['killed', 'rerouted'])
+  })
+})
