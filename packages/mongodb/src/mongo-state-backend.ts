@@ -1,0 +1,148 @@
+import type { InvocationRecord, Outcome, RunnerContextRecord, StateBackend } from '@nenc/core'
+import type { Collection } from 'mongodb'
+import { MongoComponent } from './component-base.js'
+import { corrupt, isStr } from './documents.js'
+import { type IndexPlan, stateBackendIndexes } from './indexes.js'
+import type { CollectionNames } from './names.js'
+import {
+  decodeOutcome,
+  decodeRecord,
+  decodeRunnerContext,
+  outcomeUpserts,
+  type RecordDoc,
+  type RunnerContextDoc,
+  recordUpserts,
+  runnerContextDoc,
+  type WorkflowDataDoc,
+  workflowDataId,
+} from './queries/state.js'
+import { guard } from './translate-error.js'
+
+/**
+ * Invocation records and outcomes (one document per invocation, retired by the TTL index once
+ * an outcome is stored), workflow data and runner contexts. Batches are one `bulkWrite` or one
+ * `find`.
+ */
+export class MongoStateBackend extends MongoComponent implements StateBackend {
+  protected indexPlan(names: CollectionNames): IndexPlan {
+    return stateBackendIndexes(names, this.options.retentionSeconds)
+  }
+
+  protected ownCollections(names: CollectionNames): string[] {
+    return [names.records, names.workflowData, names.runnerContexts]
+  }
+
+  private get records(): Collection<RecordDoc> {
+    return this.collection<RecordDoc>(this.names.records)
+  }
+
+  private where(id: string): string {
+    return `${this.names.records}/${id}`
+  }
+
+  async upsertInvocations(records: readonly InvocationRecord[]): Promise<void> {
+    if (records.length === 0) return
+    const last = new Map(records.map((r) => [r.id, r]))
+    await guard('storing invocation records', () =>
+      this.records.bulkWrite(recordUpserts([...last.values()]), { ordered: false }),
+    )
+  }
+
+  private async byId(ids: readonly string[]): Promise<Map<string, RecordDoc>> {
+    const docs = await this.records.find({ _id: { $in: [...new Set(ids)] } }).toArray()
+    return new Map(docs.map((d) => [String(d._id), d]))
+  }
+
+  async getInvocations(ids: readonly string[]): Promise<(InvocationRecord | null)[]> {
+    if (ids.length === 0) return []
+    return guard('reading invocation records', async () => {
+      const found = await this.byId(ids)
+      return ids.map((id) => {
+        const d = found.get(id)
+        return d ? decodeRecord(d, this.where(id)) : null
+      })
+    })
+  }
+
+  async getChildInvocations(parentId: string): Promise<string[]> {
+    return guard('reading child invocations', async () => {
+      const docs = await this.records
+        .find({ parentId }, { projection: { _id: 1 } })
+        .sort({ createdAt: 1, _id: 1 })
+        .toArray()
+      return docs.map((d) => String(d._id))
+    })
+  }
+
+  async setOutcomes(items: readonly { id: string; outcome: Outcome }[]): Promise<void> {
+    if (items.length === 0) return
+    // Last write wins inside one batch too: an unordered bulk does not promise an order.
+    const last = new Map(items.map((it) => [it.id, it]))
+    await guard('storing invocation outcomes', () =>
+      this.records.bulkWrite(outcomeUpserts([...last.values()]), { ordered: false }),
+    )
+  }
+
+  async getOutcomes(ids: readonly string[]): Promise<(Outcome | null)[]> {
+    if (ids.length === 0) return []
+    return guard('reading invocation outcomes', async () => {
+      const found = await this.byId(ids)
+      return ids.map((id) => {
+        const d = found.get(id)
+        return d ? decodeOutcome(d, this.where(id)) : null
+      })
+    })
+  }
+
+  private get workflowData(): Collection<WorkflowDataDoc> {
+    return this.collection<WorkflowDataDoc>(this.names.workflowData)
+  }
+
+  async getWorkflowData(workflowId: string, key: string): Promise<string | null> {
+    return guard('reading workflow data', async () => {
+      const doc = await this.workflowData.findOne({ _id: workflowDataId(workflowId, key) })
+      if (!doc) return null
+      if (!isStr(doc.v))
+        throw corrupt(`${this.names.workflowData}/${workflowId}/${key}`, 'value is not a string')
+      return doc.v
+    })
+  }
+
+  async setWorkflowData(workflowId: string, key: string, value: string): Promise<void> {
+    await guard('storing workflow data', () =>
+      this.workflowData.updateOne(
+        { _id: workflowDataId(workflowId, key) },
+        { $set: { v: value } },
+        { upsert: true },
+      ),
+    )
+  }
+
+  private get runnerContexts(): Collection<RunnerContextDoc> {
+    return this.collection<RunnerContextDoc>(this.names.runnerContexts)
+  }
+
+  async storeRunnerContext(ctx: RunnerContextRecord): Promise<void> {
+    const doc = runnerContextDoc(ctx)
+    await guard('storing a runner context', () =>
+      this.runnerContexts.replaceOne({ _id: doc._id }, doc, { upsert: true }),
+    )
+  }
+
+  async getRunnerContext(runnerId: string): Promise<RunnerContextRecord | null> {
+    return guard('reading a runner context', async () => {
+      const doc = await this.runnerContexts.findOne({ _id: runnerId })
+      return doc ? decodeRunnerContext(doc, `${this.names.runnerContexts}/${runnerId}`) : null
+    })
+  }
+
+  async purge(): Promise<void> {
+    await guard('purging the state backend', () =>
+      Promise.all([
+        this.records.deleteMany({}),
+        this.workflowData.deleteMany({}),
+        this.runnerContexts.deleteMany({}),
+      ]),
+    )
+  }
+}

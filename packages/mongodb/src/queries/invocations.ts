@@ -1,0 +1,179 @@
+import {
+  checkTransition,
+  FINAL_STATUSES,
+  type InvocationState,
+  type InvocationStatus,
+  isActive,
+  isAvailableForRun,
+  isFinal,
+  type ListInvocationsQuery,
+  type RegisterRequest,
+  STATUS_TABLE,
+  type TransitionOutcome,
+} from '@nenc/core'
+import type { Document } from 'mongodb'
+import { type HistoryDoc, type InvocationDoc, stateOf } from '../documents.js'
+
+/** A guarded single-document update: apply `update` only if the document still matches `filter`. */
+export interface GuardedUpdate {
+  filter: Document
+  update: Document
+}
+
+/** The document `register()` inserts for a new invocation: REGISTERED, no owner, retries 0. */
+export function newInvocationDoc(req: RegisterRequest, now: number, op: string): InvocationDoc {
+  const first: HistoryDoc = { status: 'registered', owner: null, actor: req.actor, ts: now, op }
+  return {
+    _id: req.id,
+    taskId: req.taskId,
+    callId: req.callId,
+    status: 'registered',
+    owner: null,
+    ts: now,
+    retries: 0,
+    createdAt: now,
+    registrationKey: req.registrationKey,
+    runningKey: req.runningKey,
+    reroute: req.rerouteOnConcurrencyControl,
+    history: [first],
+  }
+}
+
+/**
+ * The compare part of a transition's compare-and-set: the status and owner the transition was
+ * validated against, and the retry count its returned state is computed from. When the
+ * transition is final, the blocking-control flag is compared too, so an edge added after the
+ * read makes the write lose and be re-validated with the flag seen (see `releaseEdgesFilter`).
+ */
+export function guardFilter(doc: InvocationDoc, toFinal: boolean): Document {
+  const filter: Document = { _id: doc._id, status: doc.status, owner: doc.owner, retries: doc.retries }
+  if (toFinal) filter.blk = doc.blk === true ? true : { $ne: true }
+  return filter
+}
+
+export type TransitionPlan =
+  | { ok: true; write: GuardedUpdate; next: InvocationState; final: boolean; releasesEdges: boolean }
+  | Extract<TransitionOutcome, { ok: false; reason: 'invalid_transition' | 'ownership' }>
+
+/**
+ * Validates `doc → to` with core's `checkTransition` and builds the one update that applies it:
+ * new status, owner and timestamp, the history entry, the retry increment, the running-
+ * concurrency slot (taken on entering PENDING when `takeRunningKey`, released on leaving the
+ * active statuses) and the TTL timestamp of final statuses.
+ */
+export function planTransition(
+  doc: InvocationDoc,
+  to: InvocationStatus,
+  actor: string | null,
+  now: number,
+  op: string,
+  takeRunningKey = true,
+): TransitionPlan {
+  const check = checkTransition({ status: doc.status, owner: doc.owner, timestamp: doc.ts }, to, actor, now)
+  if (!check.ok) {
+    const current = stateOf(doc)
+    return check.reason === 'invalid_transition'
+      ? { ok: false, reason: 'invalid_transition', current, allowed: check.allowed }
+      : { ok: false, reason: 'ownership', current, detail: check.detail }
+  }
+  const { owner } = check.next
+  const final = isFinal(to)
+  const entry: HistoryDoc = { status: to, owner, actor, ts: now, op }
+  const set: Document = { status: to, owner, ts: now }
+  const update: Document = { $set: set, $push: { history: entry } }
+  if (to === 'retry') update.$inc = { retries: 1 }
+  if (isActive(to) && !isActive(doc.status) && takeRunningKey && doc.runningKey !== null) {
+    set.activeKey = doc.runningKey
+  }
+  if (!isActive(to) && isActive(doc.status)) update.$unset = { activeKey: '' }
+  // Server time, not the writer's: the TTL monitor and the polling feed compare it to server time.
+  if (final) update.$currentDate = { finishedAt: true }
+  const next: InvocationState = {
+    ...stateOf(doc),
+    status: to,
+    owner,
+    timestamp: now,
+    retries: doc.retries + (to === 'retry' ? 1 : 0),
+  }
+  return {
+    ok: true,
+    write: { filter: guardFilter(doc, final), update },
+    next,
+    final,
+    releasesEdges: final && doc.blk === true,
+  }
+}
+
+/** What a claim does with one invocation, given whether its running-concurrency slot is taken. */
+export type ClaimDecision =
+  | { action: 'skip' }
+  | { action: 'defer' }
+  | { action: 'transition'; to: 'pending' | 'concurrency_controlled' | 'concurrency_controlled_final' }
+
+/**
+ * Memory's claim rules as a pure decision: skip unless available for run; with the slot free →
+ * PENDING; with the slot held → CONCURRENCY_CONTROLLED_FINAL (no reroute), else
+ * CONCURRENCY_CONTROLLED, else (RETRY cannot enter either) defer. The allowed targets come from
+ * core's status table.
+ */
+export function claimDecision(doc: InvocationDoc | null, slotHeld: boolean): ClaimDecision {
+  if (!doc || !isAvailableForRun(doc.status)) return { action: 'skip' }
+  if (!slotHeld) return { action: 'transition', to: 'pending' }
+  const allowed = STATUS_TABLE[doc.status].allowedTargets
+  if (!doc.reroute && allowed.includes('concurrency_controlled_final')) {
+    return { action: 'transition', to: 'concurrency_controlled_final' }
+  }
+  if (allowed.includes('concurrency_controlled'))
+    return { action: 'transition', to: 'concurrency_controlled' }
+  return { action: 'defer' }
+}
+
+/** Projection for reads that need the status but not the (growing) history. */
+export const NO_HISTORY = { history: 0 } as const
+
+/** `listInvocations`: newest first (creation time, then id), filtered by task and statuses. */
+export function listQuery(q: ListInvocationsQuery): {
+  filter: Document
+  sort: Document
+  skip: number
+  limit: number
+} {
+  const filter: Document = {}
+  if (q.taskId) filter.taskId = q.taskId
+  if (q.statuses) filter.status = { $in: [...q.statuses] }
+  return { filter, sort: { createdAt: -1, _id: -1 }, skip: q.offset ?? 0, limit: q.limit ?? 100 }
+}
+
+/** REGISTERED invocations holding one of `keys` (registration-concurrency conflicts). */
+export function registeredByKeyFilter(keys: readonly string[]): Document {
+  return { status: 'registered', registrationKey: { $in: [...keys] } }
+}
+
+/** PENDING invocations whose status is older than `before` (ms epoch). */
+export function pendingForRecoveryFilter(before: number): Document {
+  return { status: 'pending', ts: { $lt: before } }
+}
+
+/** Statuses whose owner must be alive; a dead owner's invocation is recovered. */
+export const OWNED_RUNNING_STATUSES: readonly InvocationStatus[] = ['running', 'paused', 'resumed']
+
+/** RUNNING/PAUSED/RESUMED invocations whose owner is not among the live runners. */
+export function runningForRecoveryFilter(liveRunnerIds: readonly string[]): Document {
+  return { status: { $in: [...OWNED_RUNNING_STATUSES] }, owner: { $nin: [...liveRunnerIds] } }
+}
+
+/** Change-stream stages of the final-status feed: updates that set a final status, ids only. */
+export const FINALS_FEED_PIPELINE: Document[] = [
+  {
+    $match: {
+      operationType: 'update',
+      'updateDescription.updatedFields.status': { $in: [...FINAL_STATUSES] },
+    },
+  },
+  { $project: { documentKey: 1 } },
+]
+
+/** Invocations finished at or after `lowerMs` (server time), for the polling final-status feed. */
+export function finishedSinceFilter(lowerMs: number): Document {
+  return { finishedAt: { $gte: new Date(lowerMs) } }
+}
