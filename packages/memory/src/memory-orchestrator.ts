@@ -104,7 +104,8 @@ export class MemoryOrchestrator extends MemoryComponent implements Orchestrator 
       this.releaseEdges(id)
       finals.push(id)
     }
-    return { ok: true, state: { ...e.state } }
+    // States are replaced, never mutated, so handing out the stored object is safe.
+    return { ok: true, state: e.state }
   }
 
   private releaseEdges(id: string): void {
@@ -148,7 +149,7 @@ export class MemoryOrchestrator extends MemoryComponent implements Orchestrator 
   async getStates(ids: readonly string[]): Promise<(InvocationState | null)[]> {
     return ids.map((id) => {
       const e = this.entries.get(id)
-      return e ? { ...e.state } : null
+      return e ? e.state : null
     })
   }
 

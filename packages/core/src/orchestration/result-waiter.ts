@@ -52,7 +52,14 @@ export class ResultWaiter {
   }
 
   private ensureSubscribed(): Promise<Unsubscribe> {
-    this.subscription ??= this.orchestrator.subscribeFinal((ids) => this.markFinal(ids))
+    if (!this.subscription) {
+      const sub = this.orchestrator.subscribeFinal((ids) => this.markFinal(ids))
+      this.subscription = sub
+      // A failed subscription (backend down) is retried by the next wait, not cached forever.
+      sub.catch(() => {
+        if (this.subscription === sub) this.subscription = null
+      })
+    }
     return this.subscription
   }
 
