@@ -1,0 +1,36 @@
+import type { Backend } from '@nenc/core'
+
+/** The server-backed nenc backends the bench compares with peers. */
+export type ServerKind = 'redis' | 'postgres'
+
+/** Where to find each backend: package, factory export, and how the factory takes the server URL. */
+const PACKAGES: Record<ServerKind, { pkg: string; factory: string; options: (url: string) => object }> = {
+  redis: { pkg: '@nenc/redis', factory: 'redisBackend', options: (url) => ({ url }) },
+  postgres: {
+    pkg: '@nenc/postgres',
+    factory: 'postgresBackend',
+    options: (url) => ({ connectionString: url }),
+  },
+}
+
+/** Builds a fresh (not yet init'ed) backend for the server at `url`. */
+export type BackendFactory = (url: string) => Backend
+
+/**
+ * Imports a backend package by name at run time. The specifier is a variable on purpose: the
+ * bench must typecheck and run while a backend package does not build yet, and then report its
+ * scenarios as skipped with this error's message.
+ */
+export async function loadBackend(kind: ServerKind): Promise<BackendFactory> {
+  const { pkg, factory, options } = PACKAGES[kind]
+  let mod: Record<string, unknown>
+  try {
+    mod = (await import(pkg)) as Record<string, unknown>
+  } catch (err) {
+    const why = err instanceof Error ? err.message.split('\n')[0] : String(err)
+    throw new Error(`${pkg} does not import (${why}); build it with \`pnpm --filter ${pkg} build\``)
+  }
+  const make = mod[factory]
+  if (typeof make !== 'function') throw new Error(`${pkg} does not export ${factory}() yet`)
+  return (url) => (make as (o: object) => Backend)(options(url))
+}

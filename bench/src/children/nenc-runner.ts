@@ -1,0 +1,29 @@
+/**
+ * Child process: one nenc runner (ThreadRunner, `maxThreads` = the scenario's concurrency) on a
+ * server backend, running the same no-op task the parent routes. The parent routes and waits.
+ */
+import { Nenc } from '@nenc/core'
+import { ThreadRunner } from '@nenc/runners'
+import { loadBackend, type ServerKind } from '../backends.js'
+import { stderrLogger } from '../stderr-logger.js'
+import { serveParent } from './protocol.js'
+
+interface NencRunnerConfig {
+  kind: ServerKind
+  url: string
+  appId: string
+  maxThreads: number
+}
+
+serveParent<NencRunnerConfig>(async (config) => {
+  const factory = await loadBackend(config.kind)
+  const app = new Nenc({
+    appId: config.appId,
+    backend: factory(config.url),
+    runner: new ThreadRunner({ maxThreads: config.maxThreads }),
+    logger: stderrLogger(`runner ${config.appId}`),
+  })
+  app.task('noop', async (i: number) => i)
+  await app.runner.start()
+  return () => app.close()
+})

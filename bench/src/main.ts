@@ -1,0 +1,33 @@
+import { errorText, printSkipped, progress } from './measure.js'
+import { runMemory } from './memory.js'
+import { type Family, parseArgs } from './options.js'
+
+const { options, only } = parseArgs(process.argv.slice(2))
+
+// Node prints each process warning in full; a fan-out of 500 children waited on one signal
+// repeats the same MaxListenersExceededWarning per parent. Print each distinct one once.
+const seenWarnings = new Set<string>()
+process.removeAllListeners('warning')
+process.on('warning', (w) => {
+  const key = `${w.name}: ${w.message}`
+  if (seenWarnings.has(key)) return
+  seenWarnings.add(key)
+  progress(`node warning (shown once): ${key}`)
+})
+const families: Record<Family, () => Promise<void>> = {
+  memory: () => runMemory(options),
+  redis: async () => (await import('./redis.js')).runRedis(options),
+  postgres: async () => (await import('./postgres.js')).runPostgres(options),
+}
+const started = Date.now()
+for (const family of only) {
+  progress(`== ${family}${options.quick ? ' (quick)' : ''}`)
+  try {
+    await families[family]()
+  } catch (err) {
+    // A family that cannot run still answers with one line, so the bench always completes.
+    printSkipped(family, family, errorText(err))
+    progress(`${family} failed: ${errorText(err)}`)
+  }
+}
+progress(`done in ${Math.round((Date.now() - started) / 1000)} s`)

@@ -1,0 +1,116 @@
+import { Nenc } from '@nenc/core'
+import type { BackendFactory, ServerKind } from './backends.js'
+import { forkChild } from './child.js'
+import { latencySummary, now, perSecond, round, uniqueSuffix, withTimeout } from './measure.js'
+import { stderrLogger } from './stderr-logger.js'
+
+/** One throughput run: time from the first enqueue to the last result stored (and read back). */
+export interface ThroughputRun {
+  ms: number
+  perS: number
+  [extra: string]: unknown
+}
+
+export interface LatencyRun {
+  p50Ms: number
+  p99Ms: number
+  meanMs: number
+}
+
+export interface NencServerTarget {
+  kind: ServerKind
+  url: string
+  factory: BackendFactory
+}
+
+/**
+ * A caller app (DummyRunner: routes and waits) plus one runner in a forked child process on the
+ * same app id, fresh for this run; `finish` purges the app's data and stops both.
+ */
+async function startPair(t: NencServerTarget, maxThreads: number) {
+  const appId = `bench-${t.kind}-${uniqueSuffix()}`
+  const runner = await forkChild('nenc-runner', { kind: t.kind, url: t.url, appId, maxThreads })
+  const app = new Nenc({
+    appId,
+    backend: t.factory(t.url),
+    // Chunks of 1,000 like the peers' bulk adds: one routing round per chunk.
+    config: { task: { parallelBatchSize: 1000 } },
+    logger: stderrLogger(`caller ${appId}`),
+  })
+  const noop = app.task('noop', async (i: number) => i)
+  const finish = async () => {
+    await runner.stop()
+    try {
+      await app.purge()
+    } finally {
+      await app.close()
+    }
+  }
+  return { app, noop, runner, finish }
+}
+
+function check(results: number[], n: number): void {
+  if (results.length !== n || results.some((r, i) => r !== i))
+    throw new Error(`nenc returned wrong results (expected ${n} values in input order)`)
+}
+
+/**
+ * N no-op invocations routed with `parallelize` (chunks of 1,000) while the child's runner runs
+ * them at `maxThreads`. `ms` ends when the caller knows every invocation is final (its result is
+ * stored); `readMs` adds reading all N results back, which the peers' figures do not include.
+ */
+export async function nencThroughput(
+  t: NencServerTarget,
+  o: { n: number; warmup: number; maxThreads: number; timeoutMs: number },
+): Promise<ThroughputRun> {
+  const pair = await startPair(t, o.maxThreads)
+  try {
+    const { app, noop } = pair
+    const args = (n: number) => Array.from({ length: n }, (_, i) => [i] as [number])
+    check(await (await noop.parallelize(args(o.warmup))).results(), o.warmup)
+    const body = async () => {
+      const t0 = now()
+      const group = await noop.parallelize(args(o.n))
+      const routedMs = now() - t0
+      await app.waiter.waitAll(group.ids)
+      const ms = now() - t0
+      const results = await group.results()
+      const readMs = now() - t0
+      check(results, o.n)
+      return {
+        ms: round(ms, 1),
+        perS: perSecond(o.n, ms),
+        routedMs: round(routedMs, 1),
+        readMs: round(readMs, 1),
+      }
+    }
+    return await withTimeout(body(), o.timeoutMs, `nenc ${t.kind} throughput (${o.n} invocations)`)
+  } finally {
+    await pair.finish()
+  }
+}
+
+/** Sequential call → result round trips: `await (await noop(i)).result()`, runner in the child. */
+export async function nencLatency(
+  t: NencServerTarget,
+  o: { roundTrips: number; warmup: number; maxThreads: number; timeoutMs: number },
+): Promise<LatencyRun> {
+  const pair = await startPair(t, o.maxThreads)
+  try {
+    const { noop } = pair
+    const body = async () => {
+      for (let i = 0; i < o.warmup; i++) await (await noop(i)).result()
+      const sample: number[] = []
+      for (let i = 0; i < o.roundTrips; i++) {
+        const t0 = now()
+        const value = await (await noop(i)).result()
+        sample.push(now() - t0)
+        if (value !== i) throw new Error(`nenc round trip ${i} returned ${value}`)
+      }
+      return latencySummary(sample)
+    }
+    return await withTimeout(body(), o.timeoutMs, `nenc ${t.kind} latency (${o.roundTrips} round trips)`)
+  } finally {
+    await pair.finish()
+  }
+}
