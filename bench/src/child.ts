@@ -70,6 +70,11 @@ export class ChildHandle {
     return this.next(reply, timeoutMs)
   }
 
+  /** CPU time (user + system, µs) the child has used so far. */
+  async cpuUs(): Promise<number> {
+    return (await this.request({ type: 'cpu' }, 'cpu', 10_000)).us as number
+  }
+
   /** Asks the child to stop cleanly (it closes its connections), killing it after `graceMs`. */
   async stop(graceMs = 15_000): Promise<void> {
     if (this.exited) return

@@ -1,7 +1,9 @@
 import { Nenc } from '@nenc/core'
 import type { BackendFactory, ServerKind } from './backends.js'
 import { forkChild } from './child.js'
+import { cpuMark, cpuPerItem } from './cpu.js'
 import { latencySummary, now, perSecond, round, uniqueSuffix, withTimeout } from './measure.js'
+import type { ServerMeter } from './server-stats.js'
 import { stderrLogger } from './stderr-logger.js'
 
 /** One throughput run: time from the first enqueue to the last result stored (and read back). */
@@ -57,11 +59,12 @@ function check(results: number[], n: number): void {
 /**
  * N no-op invocations routed with `parallelize` (chunks of 1,000) while the child's runner runs
  * them at `maxThreads`. `ms` ends when the caller knows every invocation is final (its result is
- * stored); `readMs` adds reading all N results back, which the peers' figures do not include.
+ * stored); `readBackMs` is the time to read all N results back afterwards (`group.results()`),
+ * which the peers have no equivalent of.
  */
 export async function nencThroughput(
   t: NencServerTarget,
-  o: { n: number; warmup: number; maxThreads: number; timeoutMs: number },
+  o: { n: number; warmup: number; maxThreads: number; timeoutMs: number; meter?: ServerMeter },
 ): Promise<ThroughputRun> {
   const pair = await startPair(t, o.maxThreads)
   try {
@@ -69,19 +72,26 @@ export async function nencThroughput(
     const args = (n: number) => Array.from({ length: n }, (_, i) => [i] as [number])
     check(await (await noop.parallelize(args(o.warmup))).results(), o.warmup)
     const body = async () => {
+      await o.meter?.start()
+      const cpu = await cpuMark(pair.runner)
       const t0 = now()
       const group = await noop.parallelize(args(o.n))
       const routedMs = now() - t0
       await app.waiter.waitAll(group.ids)
       const ms = now() - t0
+      const cpuUse = await cpuPerItem(cpu, pair.runner, o.n)
+      const server = await o.meter?.stop(o.n)
+      const r0 = now()
       const results = await group.results()
-      const readMs = now() - t0
+      const readBackMs = now() - r0
       check(results, o.n)
       return {
         ms: round(ms, 1),
         perS: perSecond(o.n, ms),
         routedMs: round(routedMs, 1),
-        readMs: round(readMs, 1),
+        readBackMs: round(readBackMs, 1),
+        ...cpuUse,
+        ...server,
       }
     }
     return await withTimeout(body(), o.timeoutMs, `nenc ${t.kind} throughput (${o.n} invocations)`)

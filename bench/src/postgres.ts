@@ -6,6 +6,7 @@ import { type LatencyRun, nencLatency, nencThroughput, type ThroughputRun } from
 import type { BenchOptions } from './options.js'
 import { GRAPHILE_BATCHED, graphileLatency, graphileThroughput } from './peers/graphile-worker.js'
 import { pgBossThroughput } from './peers/pg-boss.js'
+import { pgMeter } from './server-stats.js'
 
 const PG_BOSS_BATCH_SIZES = [1000, 5000]
 const PG_BOSS_WORKERS = 2
@@ -26,7 +27,8 @@ export async function runPostgres(o: BenchOptions): Promise<void> {
   }
   const target = factory ? { kind: 'postgres' as const, url, factory } : null
   const timeoutMs = o.quick ? 60_000 : 180_000
-  const base = { n: o.serverN, warmup: o.warmup, timeoutMs }
+  const meter = await pgMeter(url)
+  const base = { n: o.serverN, warmup: o.warmup, timeoutMs, meter }
 
   const sides = [
     {
@@ -44,7 +46,9 @@ export async function runPostgres(o: BenchOptions): Promise<void> {
       run: () => pgBossThroughput(url, { ...base, batchSize, workers: PG_BOSS_WORKERS }),
     })),
   ]
-  const results = await alternate<ThroughputRun>('postgres-throughput', o.runs, sides)
+  const results = await alternate<ThroughputRun>('postgres-throughput', o.runs, sides).finally(() =>
+    meter.close(),
+  )
   const durability = await describeDurability(url)
 
   const nenc = (key: string, threads: number) =>

@@ -1,10 +1,29 @@
-import { type BackendFactory, loadBackend } from './backends.js'
+import { loadBackend } from './backends.js'
 import { alternate, latencyOf, printComparison, throughputOf } from './compare.js'
 import { redisDurability } from './durability.js'
 import { errorText, progress } from './measure.js'
-import { type LatencyRun, nencLatency, nencThroughput, type ThroughputRun } from './nenc-server.js'
+import {
+  type LatencyRun,
+  type NencServerTarget,
+  nencLatency,
+  nencThroughput,
+  type ThroughputRun,
+} from './nenc-server.js'
 import type { BenchOptions } from './options.js'
 import { bullmqLatency, bullmqThroughput } from './peers/bullmq.js'
+import { redisMeter, type ServerMeter } from './server-stats.js'
+
+const BULLMQ = { name: 'bullmq', version: '6.7.0' }
+
+/** What every Redis scenario needs: sizes, the nenc target (null when it does not load), durability. */
+interface RedisContext {
+  o: BenchOptions
+  url: string
+  target: NencServerTarget | null
+  nencSkipped: string | undefined
+  durability: { nenc: string; peer: string }
+  timeoutMs: number
+}
 
 /**
  * Scenario family 2: nenc on @nenc/redis beside BullMQ on the same Redis, in the same run,
@@ -12,109 +31,91 @@ import { bullmqLatency, bullmqThroughput } from './peers/bullmq.js'
  */
 export async function runRedis(o: BenchOptions): Promise<void> {
   const url = o.redisUrl
-  const redisState = await redisDurability(url)
-  const durability = { nenc: redisState, peer: redisState }
-  let factory: BackendFactory | null = null
-  let nencSkipped: string | undefined
+  const state = await redisDurability(url)
+  const ctx: RedisContext = {
+    o,
+    url,
+    target: null,
+    nencSkipped: undefined,
+    durability: { nenc: state, peer: state },
+    timeoutMs: o.quick ? 60_000 : 180_000,
+  }
   try {
-    factory = await loadBackend('redis')
+    ctx.target = { kind: 'redis', url, factory: await loadBackend('redis') }
   } catch (err) {
-    nencSkipped = errorText(err)
-    progress(`redis: nenc side skipped: ${nencSkipped}`)
+    ctx.nencSkipped = errorText(err)
+    progress(`redis: nenc side skipped: ${ctx.nencSkipped}`)
   }
-  const target = factory ? { kind: 'redis' as const, url, factory } : null
-  const timeoutMs = o.quick ? 60_000 : 180_000
-
-  for (const concurrency of [50, 1]) {
-    const scenario = `redis-throughput-c${concurrency}`
-    const sides = [
-      {
-        name: 'bullmq',
-        run: () => bullmqThroughput(url, { n: o.serverN, warmup: o.warmup, concurrency, timeoutMs }),
-      },
-      ...(target
-        ? [
-            {
-              name: 'nenc',
-              run: () =>
-                nencThroughput(target, {
-                  n: o.serverN,
-                  warmup: o.warmup,
-                  maxThreads: concurrency,
-                  timeoutMs,
-                }),
-            },
-          ]
-        : []),
-    ]
-    const results = await alternate<ThroughputRun>(scenario, o.runs, sides)
-    printComparison(
-      {
-        scenario,
-        backend: 'redis',
-        n: o.serverN,
-        nenc: nencSkipped
-          ? { skipped: true }
-          : {
-              ...throughputOf(results.get('nenc')),
-              runner: `ThreadRunner maxThreads=${concurrency}, own process`,
-            },
-        peer: {
-          name: 'bullmq',
-          version: '6.7.0',
-          settings: `addBulk chunks of 1000; one Worker concurrency=${concurrency}, own process; completed jobs kept`,
-          ...throughputOf(results.get('bullmq')),
-        },
-        durability,
-      },
-      'throughput',
-      nencSkipped,
-    )
+  const meter = await redisMeter(url)
+  try {
+    for (const concurrency of [50, 1]) await throughput(ctx, concurrency, meter)
+  } finally {
+    await meter.close()
   }
+  await latency(ctx)
+}
 
-  const scenario = 'redis-latency'
-  const latencySides = [
-    {
-      name: 'bullmq',
-      run: () =>
-        bullmqLatency(url, { roundTrips: o.serverRoundTrips, warmup: o.warmup, concurrency: 50, timeoutMs }),
-    },
+/** (1) and (2): N no-op invocations routed in bulk, one worker process at `concurrency`. */
+async function throughput(ctx: RedisContext, concurrency: number, meter: ServerMeter): Promise<void> {
+  const { o, url, target, timeoutMs } = ctx
+  const scenario = `redis-throughput-c${concurrency}`
+  const base = { n: o.serverN, warmup: o.warmup, timeoutMs, meter }
+  const results = await alternate<ThroughputRun>(scenario, o.runs, [
+    { name: 'bullmq', run: () => bullmqThroughput(url, { ...base, concurrency }) },
     ...(target
-      ? [
-          {
-            name: 'nenc',
-            run: () =>
-              nencLatency(target, {
-                roundTrips: o.serverRoundTrips,
-                warmup: o.warmup,
-                maxThreads: 50,
-                timeoutMs,
-              }),
-          },
-        ]
+      ? [{ name: 'nenc', run: () => nencThroughput(target, { ...base, maxThreads: concurrency }) }]
       : []),
-  ]
-  const results = await alternate<LatencyRun>(scenario, o.runs, latencySides)
+  ])
   printComparison(
     {
       scenario,
       backend: 'redis',
+      n: o.serverN,
+      nenc: ctx.nencSkipped
+        ? { skipped: true }
+        : {
+            ...throughputOf(results.get('nenc')),
+            runner: `ThreadRunner maxThreads=${concurrency}, own process`,
+          },
+      peer: {
+        ...BULLMQ,
+        settings: `addBulk chunks of 1000; one Worker concurrency=${concurrency}, own process; completed jobs kept`,
+        ...throughputOf(results.get('bullmq')),
+      },
+      durability: ctx.durability,
+    },
+    'throughput',
+    ctx.nencSkipped,
+  )
+}
+
+/** (3): sequential call → result round trips. */
+async function latency(ctx: RedisContext): Promise<void> {
+  const { o, url, target, timeoutMs } = ctx
+  const base = { roundTrips: o.serverRoundTrips, warmup: o.warmup, timeoutMs }
+  const results = await alternate<LatencyRun>('redis-latency', o.runs, [
+    { name: 'bullmq', run: () => bullmqLatency(url, { ...base, concurrency: 50 }) },
+    ...(target ? [{ name: 'nenc', run: () => nencLatency(target, { ...base, maxThreads: 50 }) }] : []),
+  ])
+  printComparison(
+    {
+      scenario: 'redis-latency',
+      backend: 'redis',
       n: o.serverRoundTrips,
-      nenc: nencSkipped
+      nenc: ctx.nencSkipped
         ? { skipped: true }
         : {
             ...latencyOf(results.get('nenc')),
-            method: 'await (await noop(i)).result(); runner in own process',
+            method: 'await (await noop(i)).result(); runner maxThreads=50, own process',
           },
       peer: {
-        name: 'bullmq',
-        version: '6.7.0',
+        ...BULLMQ,
         settings: 'queue.add + job.waitUntilFinished(queueEvents); Worker concurrency=50, own process',
         ...latencyOf(results.get('bullmq')),
       },
-      durability,
+      durability: ctx.durability,
     },
     'latency',
-    nencSkipped,
+    ctx.nencSkipped,
   )
 }

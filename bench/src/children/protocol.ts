@@ -33,6 +33,9 @@ export function serveParent<C>(
       if (m.type === 'start') {
         stop = await start(m.config as C)
         sendToParent({ type: 'ready' })
+      } else if (m.type === 'cpu') {
+        const { user, system } = process.cpuUsage()
+        sendToParent({ type: 'cpu', us: user + system })
       } else if (m.type === 'stop') {
         await stop?.()
         process.exit(0)

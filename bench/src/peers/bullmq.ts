@@ -1,7 +1,9 @@
 import { Queue, QueueEvents, Worker } from 'bullmq'
 import { forkChild } from '../child.js'
+import { cpuMark, cpuPerItem } from '../cpu.js'
 import { latencySummary, now, perSecond, round, uniqueSuffix, withTimeout } from '../measure.js'
 import type { LatencyRun, ThroughputRun } from '../nenc-server.js'
+import type { ServerMeter } from '../server-stats.js'
 import { chunks, type JobCounter } from './counter.js'
 
 /** BullMQ takes host/port, not a URL. */
@@ -58,7 +60,7 @@ async function withQueue<T>(
  */
 export function bullmqThroughput(
   url: string,
-  o: { n: number; warmup: number; concurrency: number; timeoutMs: number },
+  o: { n: number; warmup: number; concurrency: number; timeoutMs: number; meter?: ServerMeter },
 ): Promise<ThroughputRun> {
   return withQueue(url, o.concurrency, async (queue, worker) => {
     const enqueue = async (from: number, count: number) => {
@@ -69,12 +71,16 @@ export function bullmqThroughput(
     await enqueue(0, o.warmup)
     await worker.next('done')
     await worker.request({ type: 'expect', n: o.n }, 'expecting')
+    await o.meter?.start()
+    const cpu = await cpuMark(worker)
     const t0 = now()
     await enqueue(o.warmup, o.n)
     const routedMs = now() - t0
     await worker.next('done', o.timeoutMs)
     const ms = now() - t0
-    return { ms: round(ms, 1), perS: perSecond(o.n, ms), routedMs: round(routedMs, 1) }
+    const cpuUse = await cpuPerItem(cpu, worker, o.n)
+    const server = await o.meter?.stop(o.n)
+    return { ms: round(ms, 1), perS: perSecond(o.n, ms), routedMs: round(routedMs, 1), ...cpuUse, ...server }
   })
 }
 

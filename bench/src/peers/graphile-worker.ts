@@ -1,7 +1,9 @@
 import { Logger, makeWorkerUtils, run, type WorkerUtils } from 'graphile-worker'
 import { type ChildHandle, forkChild } from '../child.js'
+import { cpuMark, cpuPerItem } from '../cpu.js'
 import { latencySummary, now, perSecond, round, uniqueSuffix, withTimeout } from '../measure.js'
 import type { LatencyRun, ThroughputRun } from '../nenc-server.js'
+import type { ServerMeter } from '../server-stats.js'
 import { chunks, type JobCounter } from './counter.js'
 
 /** graphile-worker's batching options: fetch jobs in batches, complete them in batches. */
@@ -105,7 +107,14 @@ async function withWorker<T>(
  */
 export function graphileThroughput(
   url: string,
-  o: { n: number; warmup: number; concurrency: number; batched: boolean; timeoutMs: number },
+  o: {
+    n: number
+    warmup: number
+    concurrency: number
+    batched: boolean
+    timeoutMs: number
+    meter?: ServerMeter
+  },
 ): Promise<ThroughputRun> {
   return withWorker(
     url,
@@ -120,6 +129,8 @@ export function graphileThroughput(
       await worker.next('done')
       await untilGone(utils, identifier)
       await worker.request({ type: 'expect', n: o.n }, 'expecting')
+      await o.meter?.start()
+      const cpu = await cpuMark(worker)
       const t0 = now()
       await enqueue(o.warmup, o.n)
       const routedMs = now() - t0
@@ -127,11 +138,15 @@ export function graphileThroughput(
       const executedMs = now() - t0
       await untilGone(utils, identifier)
       const ms = now() - t0
+      const cpuUse = await cpuPerItem(cpu, worker, o.n)
+      const server = await o.meter?.stop(o.n)
       return {
         ms: round(ms, 1),
         perS: perSecond(o.n, ms),
         routedMs: round(routedMs, 1),
         executedMs: round(executedMs, 1),
+        ...cpuUse,
+        ...server,
       }
     },
   )

@@ -1,8 +1,10 @@
 import pg from 'pg'
 import PgBoss from 'pg-boss'
 import { type ChildHandle, forkChild } from '../child.js'
+import { cpuMark, cpuPerItem } from '../cpu.js'
 import { now, perSecond, round, uniqueSuffix } from '../measure.js'
 import type { ThroughputRun } from '../nenc-server.js'
+import type { ServerMeter } from '../server-stats.js'
 import { chunks, type JobCounter } from './counter.js'
 
 /** pg-boss's shortest allowed poll: its worker sleeps this out between fetches. */
@@ -46,7 +48,14 @@ export async function startPgBossWorker(
  */
 export async function pgBossThroughput(
   url: string,
-  o: { n: number; warmup: number; batchSize: number; workers: number; timeoutMs: number },
+  o: {
+    n: number
+    warmup: number
+    batchSize: number
+    workers: number
+    timeoutMs: number
+    meter?: ServerMeter
+  },
 ): Promise<ThroughputRun> {
   const queue = `bench_${uniqueSuffix()}`
   const boss = new PgBoss({ connectionString: url, supervise: false, schedule: false })
@@ -74,8 +83,11 @@ export async function pgBossThroughput(
           [queue],
         )
       ).rows[0].n as number
-    const runBatch = async (from: number, count: number, target: number) => {
+    const runBatch = async (from: number, count: number, target: number, measure: boolean) => {
+      const meter = measure ? o.meter : undefined
       await worker!.request({ type: 'expect', n: count }, 'expecting')
+      await meter?.start()
+      const cpu = measure ? await cpuMark(worker!) : null
       const t0 = now()
       for (const ids of chunks(from, count)) await boss.insert(ids.map((i) => ({ name: queue, data: { i } })))
       const routedMs = now() - t0
@@ -83,16 +95,19 @@ export async function pgBossThroughput(
       const analyzedMs = now() - t0
       await worker!.next('done', o.timeoutMs)
       while ((await completed()) < target) await new Promise((r) => setTimeout(r, 2))
-      return { ms: now() - t0, routedMs, analyzedMs }
+      const ms = now() - t0
+      const cpuUse = cpu ? await cpuPerItem(cpu, worker!, count) : {}
+      return { ms, routedMs, analyzedMs, server: { ...cpuUse, ...(await meter?.stop(count)) } }
     }
-    await runBatch(0, o.warmup, o.warmup)
-    const r = await runBatch(o.warmup, o.n, o.warmup + o.n)
+    await runBatch(0, o.warmup, o.warmup, false)
+    const r = await runBatch(o.warmup, o.n, o.warmup + o.n, true)
     return {
       ms: round(r.ms, 1),
       perS: perSecond(o.n, r.ms),
       routedMs: round(r.routedMs, 1),
       analyzeDoneMs: round(r.analyzedMs, 1),
       batchSize: o.batchSize,
+      ...r.server,
     }
   } finally {
     await worker?.stop()
