@@ -9,7 +9,11 @@ export type WakeTransport = 'change-streams' | 'polling'
  * True when `hello` describes a deployment with change streams: a replica-set member (it names
  * its set) or a mongos router. A standalone server has neither.
  */
-export function supportsChangeStreams(hello: { setName?: unknown; msg?: unknown }): boolean {
+export function supportsChangeStreams(hello: {
+  setName?: unknown
+  msg?: unknown
+  [field: string]: unknown
+}): boolean {
   return (typeof hello.setName === 'string' && hello.setName.length > 0) || hello.msg === 'isdbgrid'
 }
 

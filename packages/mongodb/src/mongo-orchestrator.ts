@@ -105,7 +105,13 @@ export class MongoOrchestrator extends MongoComponent implements Orchestrator {
     const after: Aftermath = { finals: [], releaseEdges: [] }
     const results = new Array<R>(ids.length)
     const corrupt: CorruptDataError[] = []
+    const touched = new Set<string>()
     for (const wave of waves(ids, keyed ? runningKeyOf(docs) : undefined)) {
+      // A later wave may act on a document an earlier wave changed: validate against what is
+      // stored now, not against the batch's first read.
+      const stale = [...new Set(wave.map((i) => ids[i]!).filter((id) => touched.has(id)))]
+      if (stale.length) for (const [id, d] of await this.read(stale)) docs.set(id, d)
+      for (const i of wave) touched.add(ids[i]!)
       const jobs = wave.map((i) => makeJob(i, after))
       const out = await runJobs(
         this.invocations,

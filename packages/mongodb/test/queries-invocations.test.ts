@@ -1,0 +1,242 @@
+import { FINAL_STATUSES, type RegisterRequest, STATUS_TABLE, STATUSES } from '@nenc/core'
+import { describe, expect, it } from 'vitest'
+import type { InvocationDoc } from '../src/documents.js'
+import {
+  claimDecision,
+  FINALS_FEED_PIPELINE,
+  finishedSinceFilter,
+  guardFilter,
+  listQuery,
+  newInvocationDoc,
+  pendingForRecoveryFilter,
+  planTransition,
+  registeredByKeyFilter,
+  runningForRecoveryFilter,
+} from '../src/queries/invocations.js'
+
+const request = (over: Partial<RegisterRequest> = {}): RegisterRequest => ({
+  id: 'inv-1',
+  taskId: 'app.t',
+  callId: 'app.t:abc',
+  actor: 'client-1',
+  registrationKey: null,
+  runningKey: null,
+  rerouteOnConcurrencyControl: false,
+  ...over,
+})
+
+const doc = (over: Partial<InvocationDoc> = {}): InvocationDoc => ({
+  ...newInvocationDoc(request(), 1000, 'op0'),
+  ...over,
+})
+
+describe('register', () => {
+  it('builds a REGISTERED document with no owner, no retries and the first history entry', () => {
+    expect(newInvocationDoc(request({ registrationKey: 'rk', runningKey: 'k' }), 1234, 'op-a')).toEqual({
+      _id: 'inv-1',
+      taskId: 'app.t',
+      callId: 'app.t:abc',
+      status: 'registered',
+      owner: null,
+      ts: 1234,
+      retries: 0,
+      createdAt: 1234,
+      registrationKey: 'rk',
+      runningKey: 'k',
+      reroute: false,
+      history: [{ status: 'registered', owner: null, actor: 'client-1', ts: 1234, op: 'op-a' }],
+    })
+  })
+
+  it('finds the REGISTERED holders of registration keys', () => {
+    expect(registeredByKeyFilter(['a', 'b'])).toEqual({
+      status: 'registered',
+      registrationKey: { $in: ['a', 'b'] },
+    })
+  })
+})
+
+describe('planTransition: the guarded update of one status change', () => {
+  it('REGISTERED → PENDING: compares status, owner and retries; sets owner, status, time; pushes history', () => {
+    const plan = planTransition(doc(), 'pending', 'runner-1', 2000, 'op-1')
+    expect(plan).toEqual({
+      ok: true,
+      write: {
+        filter: { _id: 'inv-1', status: 'registered', owner: null, retries: 0 },
+        update: {
+          $set: { status: 'pending', owner: 'runner-1', ts: 2000 },
+          $push: {
+            history: { status: 'pending', owner: 'runner-1', actor: 'runner-1', ts: 2000, op: 'op-1' },
+          },
+        },
+      },
+      next: {
+        id: 'inv-1',
+        taskId: 'app.t',
+        status: 'pending',
+        owner: 'runner-1',
+        timestamp: 2000,
+        retries: 0,
+      },
+      final: false,
+      releasesEdges: false,
+    })
+  })
+
+  it('entering PENDING takes the running-concurrency slot; leaving the active statuses releases it', () => {
+    const d = doc({ runningKey: 'k' })
+    const take = planTransition(d, 'pending', 'r', 2, 'op')
+    expect(take.ok && take.write.update.$set).toEqual({
+      status: 'pending',
+      owner: 'r',
+      ts: 2,
+      activeKey: 'k',
+    })
+    const noTake = planTransition(d, 'pending', 'r', 2, 'op', false)
+    expect(noTake.ok && noTake.write.update.$set).not.toHaveProperty('activeKey')
+
+    const running = doc({ runningKey: 'k', status: 'running', owner: 'r', activeKey: 'k' })
+    const pause = planTransition(running, 'paused', 'r', 3, 'op')
+    expect(pause.ok && pause.write.update).not.toHaveProperty('$unset')
+    expect(pause.ok && pause.write.update.$set).not.toHaveProperty('activeKey')
+    const retry = planTransition(running, 'retry', 'r', 3, 'op')
+    expect(retry.ok && retry.write.update.$unset).toEqual({ activeKey: '' })
+    const recover = planTransition(running, 'running_recovery', 'someone-else', 3, 'op')
+    expect(recover.ok && recover.write.update.$unset).toEqual({ activeKey: '' })
+  })
+
+  it('RUNNING → RETRY increments retries in the same update and reports the new count', () => {
+    const plan = planTransition(doc({ status: 'running', owner: 'r', retries: 2 }), 'retry', 'r', 5, 'op')
+    expect(plan.ok).toBe(true)
+    if (!plan.ok) return
+    expect(plan.write.update.$inc).toEqual({ retries: 1 })
+    expect(plan.write.filter).toEqual({ _id: 'inv-1', status: 'running', owner: 'r', retries: 2 })
+    expect(plan.next).toMatchObject({ status: 'retry', owner: null, retries: 3 })
+  })
+
+  it('final statuses stamp finishedAt with server time and compare the blocking mark', () => {
+    const plain = planTransition(doc({ status: 'running', owner: 'r' }), 'success', 'r', 9, 'op')
+    expect(plain).toMatchObject({
+      ok: true,
+      final: true,
+      releasesEdges: false,
+      write: {
+        filter: { _id: 'inv-1', status: 'running', owner: 'r', retries: 0, blk: { $ne: true } },
+        update: { $currentDate: { finishedAt: true } },
+      },
+    })
+    const marked = planTransition(doc({ status: 'running', owner: 'r', blk: true }), 'failed', 'r', 9, 'op')
+    expect(marked).toMatchObject({ ok: true, releasesEdges: true, write: { filter: { blk: true } } })
+    const controlled = planTransition(doc(), 'concurrency_controlled_final', 'r', 9, 'op')
+    expect(controlled).toMatchObject({ ok: true, final: true })
+  })
+
+  it('non-final transitions do not compare the blocking mark (marking never races them)', () => {
+    const plan = planTransition(doc({ status: 'pending', owner: 'r', blk: true }), 'running', 'r', 9, 'op')
+    expect(plan.ok && plan.write.filter).toEqual({ _id: 'inv-1', status: 'pending', owner: 'r', retries: 0 })
+  })
+
+  it('uses core’s rules: every disallowed target is rejected with the allowed list and writes nothing', () => {
+    for (const from of STATUSES) {
+      for (const to of STATUSES) {
+        const d = doc({ status: from, owner: STATUS_TABLE[from].requiresOwnership ? 'r' : null })
+        const plan = planTransition(d, to, 'r', 1, 'op')
+        if (STATUS_TABLE[from].allowedTargets.includes(to)) expect(plan.ok, `${from} → ${to}`).toBe(true)
+        else {
+          expect(plan).toMatchObject({ ok: false, reason: 'invalid_transition' })
+          if (!plan.ok && plan.reason === 'invalid_transition') {
+            expect(plan.allowed).toEqual(STATUS_TABLE[from].allowedTargets)
+            expect(plan.current).toMatchObject({ id: 'inv-1', status: from })
+          }
+        }
+      }
+    }
+  })
+
+  it('only the owner may leave an owned status, unless the target overrides ownership', () => {
+    const running = doc({ status: 'running', owner: 'owner' })
+    expect(planTransition(running, 'success', 'intruder', 1, 'op')).toMatchObject({
+      ok: false,
+      reason: 'ownership',
+      current: { status: 'running', owner: 'owner' },
+    })
+    expect(planTransition(running, 'running_recovery', 'recoverer', 1, 'op')).toMatchObject({
+      ok: true,
+      next: { status: 'running_recovery', owner: null },
+    })
+    expect(planTransition(doc(), 'pending', null, 1, 'op')).toMatchObject({ ok: false, reason: 'ownership' })
+  })
+})
+
+describe('claimDecision (memory’s claim rules)', () => {
+  it('skips unknown ids and statuses not available for run', () => {
+    expect(claimDecision(null, false)).toEqual({ action: 'skip' })
+    for (const s of ['pending', 'running', 'success', 'concurrency_controlled'] as const) {
+      expect(claimDecision(doc({ status: s }), false)).toEqual({ action: 'skip' })
+    }
+  })
+
+  it('a free slot claims; a held slot drops, reroutes or defers by status and task option', () => {
+    for (const s of ['registered', 'rerouted', 'retry'] as const) {
+      expect(claimDecision(doc({ status: s }), false)).toEqual({ action: 'transition', to: 'pending' })
+    }
+    expect(claimDecision(doc({ status: 'registered' }), true)).toEqual({
+      action: 'transition',
+      to: 'concurrency_controlled_final',
+    })
+    expect(claimDecision(doc({ status: 'registered', reroute: true }), true)).toEqual({
+      action: 'transition',
+      to: 'concurrency_controlled',
+    })
+    // REROUTED may not enter CONCURRENCY_CONTROLLED_FINAL: it is controlled even without reroute.
+    expect(claimDecision(doc({ status: 'rerouted' }), true)).toEqual({
+      action: 'transition',
+      to: 'concurrency_controlled',
+    })
+    expect(claimDecision(doc({ status: 'retry', reroute: true }), true)).toEqual({ action: 'defer' })
+  })
+})
+
+describe('reads', () => {
+  it('listInvocations: newest first, by task and statuses, default page of 100', () => {
+    expect(listQuery({})).toEqual({ filter: {}, sort: { createdAt: -1, _id: -1 }, skip: 0, limit: 100 })
+    expect(listQuery({ taskId: 'app.t', statuses: ['pending', 'running'], limit: 5, offset: 10 })).toEqual({
+      filter: { taskId: 'app.t', status: { $in: ['pending', 'running'] } },
+      sort: { createdAt: -1, _id: -1 },
+      skip: 10,
+      limit: 5,
+    })
+  })
+
+  it('recovery: old PENDING by status time; owned statuses whose owner is not alive', () => {
+    expect(pendingForRecoveryFilter(500)).toEqual({ status: 'pending', ts: { $lt: 500 } })
+    expect(runningForRecoveryFilter(['r1', 'r2'])).toEqual({
+      status: { $in: ['running', 'paused', 'resumed'] },
+      owner: { $nin: ['r1', 'r2'] },
+    })
+  })
+
+  it('final-status feed: updates that set a final status (change streams) or a finishedAt window (polling)', () => {
+    expect(FINALS_FEED_PIPELINE).toEqual([
+      {
+        $match: {
+          operationType: 'update',
+          'updateDescription.updatedFields.status': { $in: [...FINAL_STATUSES] },
+        },
+      },
+      { $project: { documentKey: 1 } },
+    ])
+    expect(finishedSinceFilter(1_700_000_000_000)).toEqual({
+      finishedAt: { $gte: new Date(1_700_000_000_000) },
+    })
+  })
+
+  it('guardFilter compares the fields the transition was validated on', () => {
+    expect(guardFilter(doc({ status: 'paused', owner: 'r', retries: 1 }), false)).toEqual({
+      _id: 'inv-1',
+      status: 'paused',
+      owner: 'r',
+      retries: 1,
+    })
+  })
+})
