@@ -1,0 +1,311 @@
+/**
+ * Migration 1: every table, index and the claim function. `s` is the quoted schema name.
+ *
+ * Status literals appear only in partial-index predicates, where they are a planner hint, not a
+ * rule: the queries pass core's status sets (from `STATUS_TABLE`) as parameters, and
+ * `test/migrations.test.ts` checks that these literals still equal core's `ACTIVE_STATUSES`,
+ * `FINAL_STATUSES` and `INITIAL_STATUS`.
+ */
+export const version = 1
+export const name = 'init'
+
+/** The statements of migration 1, for schema `s` (already quoted). */
+export function up(s: string): string[] {
+  return [
+    // Milliseconds since epoch from the server clock, read when the row is written (after its
+    // lock), so each invocation's history is ordered even across waiting writers.
+    `CREATE FUNCTION ${s}.now_ms() RETURNS bigint LANGUAGE sql VOLATILE AS
+       $$ SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint $$`,
+
+    // Broker: ids ready to run. Retrieval order is (available_at, seq): an immediate id is
+    // available when routed, a delayed one joins the back of the queue when it becomes due.
+    `CREATE TABLE ${s}.queue (
+       app_id text NOT NULL,
+       available_at bigint NOT NULL,
+       seq bigint GENERATED ALWAYS AS IDENTITY,
+       id text NOT NULL,
+       PRIMARY KEY (app_id, available_at, seq)
+     )`,
+
+    // Orchestrator: one row per invocation, history rows, blocking edges, heartbeats.
+    `CREATE TABLE ${s}.invocations (
+       app_id text NOT NULL,
+       id text NOT NULL,
+       task_id text NOT NULL,
+       call_id text NOT NULL,
+       status text NOT NULL,
+       owner text,
+       status_ts bigint NOT NULL,
+       retries integer NOT NULL DEFAULT 0,
+       registration_key text,
+       running_key text,
+       reroute boolean NOT NULL DEFAULT false,
+       created_at bigint NOT NULL,
+       PRIMARY KEY (app_id, id)
+     )`,
+    // Registration concurrency: at most one REGISTERED invocation per key, enforced by the index
+    // so concurrent register() calls cannot both create one (INSERT … ON CONFLICT DO NOTHING).
+    `CREATE UNIQUE INDEX invocations_registration_key_idx ON ${s}.invocations (app_id, registration_key)
+       WHERE registration_key IS NOT NULL AND status = 'registered'`,
+    // Running concurrency: active holders of a running key (claim's check).
+    `CREATE INDEX invocations_running_key_idx ON ${s}.invocations (app_id, running_key)
+       WHERE running_key IS NOT NULL AND status IN ('pending', 'running', 'paused', 'resumed')`,
+    // Claim's first step looks up the running keys of a batch; most invocations have none.
+    `CREATE INDEX invocations_keyed_idx ON ${s}.invocations (app_id, id) WHERE running_key IS NOT NULL`,
+    // listInvocations, newest first, with and without a task.
+    `CREATE INDEX invocations_created_idx ON ${s}.invocations (app_id, created_at DESC, id DESC)`,
+    `CREATE INDEX invocations_task_created_idx ON ${s}.invocations (app_id, task_id, created_at DESC, id DESC)`,
+    // Recovery (pending / running owners), listing by status and retention of final ones.
+    `CREATE INDEX invocations_status_idx ON ${s}.invocations (app_id, status, status_ts)`,
+
+    `CREATE TABLE ${s}.history (
+       app_id text NOT NULL,
+       id text NOT NULL,
+       seq bigint GENERATED ALWAYS AS IDENTITY,
+       status text NOT NULL,
+       owner text,
+       actor text,
+       ts bigint NOT NULL,
+       PRIMARY KEY (app_id, id, seq)
+     )`,
+
+    `CREATE TABLE ${s}.waits (
+       app_id text NOT NULL,
+       waiter_id text NOT NULL,
+       waited_id text NOT NULL,
+       PRIMARY KEY (app_id, waiter_id, waited_id)
+     )`,
+    `CREATE INDEX waits_waited_idx ON ${s}.waits (app_id, waited_id)`,
+
+    `CREATE TABLE ${s}.runners (
+       app_id text NOT NULL,
+       runner_id text NOT NULL,
+       created_at bigint NOT NULL,
+       last_heartbeat bigint NOT NULL,
+       can_run_atomic_service boolean NOT NULL,
+       PRIMARY KEY (app_id, runner_id)
+     )`,
+
+    // State backend.
+    `CREATE TABLE ${s}.invocation_records (
+       app_id text NOT NULL,
+       id text NOT NULL,
+       seq bigint GENERATED ALWAYS AS IDENTITY,
+       task_id text NOT NULL,
+       task_name text NOT NULL,
+       call_id text NOT NULL,
+       args text NOT NULL,
+       parent_id text,
+       workflow_id text NOT NULL,
+       workflow_type text NOT NULL,
+       parent_workflow_id text,
+       created_at bigint NOT NULL,
+       PRIMARY KEY (app_id, id)
+     )`,
+    `CREATE INDEX invocation_records_parent_idx ON ${s}.invocation_records (app_id, parent_id, seq)
+       WHERE parent_id IS NOT NULL`,
+    `CREATE TABLE ${s}.outcomes (
+       app_id text NOT NULL,
+       id text NOT NULL,
+       kind text NOT NULL,
+       value text NOT NULL,
+       PRIMARY KEY (app_id, id)
+     )`,
+    `CREATE TABLE ${s}.workflow_data (
+       app_id text NOT NULL,
+       workflow_id text NOT NULL,
+       key text NOT NULL,
+       value text NOT NULL,
+       PRIMARY KEY (app_id, workflow_id, key)
+     )`,
+    `CREATE TABLE ${s}.runner_contexts (
+       app_id text NOT NULL,
+       runner_id text NOT NULL,
+       runner_class text NOT NULL,
+       parent_runner_id text,
+       pid integer NOT NULL,
+       hostname text NOT NULL,
+       started_at bigint NOT NULL,
+       PRIMARY KEY (app_id, runner_id)
+     )`,
+
+    // Client data store.
+    `CREATE TABLE ${s}.client_data (
+       app_id text NOT NULL,
+       key text NOT NULL,
+       value text NOT NULL,
+       PRIMARY KEY (app_id, key)
+     )`,
+
+    // Trigger store.
+    `CREATE TABLE ${s}.triggers (
+       app_id text NOT NULL,
+       task_id text NOT NULL,
+       id text NOT NULL,
+       seq bigint GENERATED ALWAYS AS IDENTITY,
+       condition_ids text[] NOT NULL,
+       logic text NOT NULL,
+       spec text NOT NULL,
+       PRIMARY KEY (app_id, task_id, id)
+     )`,
+    `CREATE INDEX triggers_conditions_idx ON ${s}.triggers USING gin (condition_ids)`,
+    `CREATE TABLE ${s}.valid_conditions (
+       app_id text NOT NULL,
+       id text NOT NULL,
+       seq bigint GENERATED ALWAYS AS IDENTITY,
+       condition_id text NOT NULL,
+       context text NOT NULL,
+       PRIMARY KEY (app_id, id)
+     )`,
+    `CREATE TABLE ${s}.cron_executions (
+       app_id text NOT NULL,
+       condition_id text NOT NULL,
+       last_run bigint NOT NULL,
+       PRIMARY KEY (app_id, condition_id)
+     )`,
+    `CREATE TABLE ${s}.trigger_runs (
+       app_id text NOT NULL,
+       run_id text NOT NULL,
+       expires_at bigint NOT NULL,
+       PRIMARY KEY (app_id, run_id)
+     )`,
+
+    claimFunction(s),
+  ]
+}
+
+/**
+ * claim(app, ids, runner, available, active, final, rule_keys, rule_modes, channel, lock_ns):
+ * one round trip that claims a batch with the same outcomes as the memory orchestrator.
+ *
+ * 1. Takes a transaction-scoped advisory lock per running key of the batch, in sorted order (no
+ *    deadlock between claimers). Running keys never change, so reading them unlocked is safe.
+ * 2. One statement, run with a fresh snapshot taken after those locks (so it sees every claim
+ *    committed by a claimer that held one of them): locks the rows still available for run with
+ *    FOR UPDATE SKIP LOCKED (a row another claimer holds is `skipped`), decides each outcome —
+ *    a key held by an active invocation, or by an earlier id of the same batch, blocks — and
+ *    applies it as a compare-and-set with its history row. Entering a final status
+ *    (CONCURRENCY_CONTROLLED_FINAL) releases blocking edges and NOTIFYs the final ids.
+ *
+ * The status rules arrive as arguments computed from core's table: `available`/`active`/`final`
+ * status sets, and `rule_keys`/`rule_modes`, every (target|actor|from|owner-class) that
+ * `checkTransition` accepts with the owner it writes (n = none, a = actor, k = keep).
+ * force_custom_plan: the status arrays are planned as constants, so partial indexes apply.
+ */
+function claimFunction(s: string): string {
+  return `CREATE FUNCTION ${s}.claim(
+      p_app text, p_ids text[], p_runner text,
+      p_available text[], p_active text[], p_final text[],
+      p_rule_keys text[], p_rule_modes text[], p_channel text, p_lock_ns text)
+    RETURNS TABLE (o_ord bigint, o_id text, o_outcome text, o_task_id text, o_status text,
+                   o_owner text, o_ts bigint, o_retries integer)
+    LANGUAGE plpgsql
+    SET plan_cache_mode = force_custom_plan
+    AS $fn$
+    DECLARE
+      v_keys bigint[];
+      v_key bigint;
+      v_actor text := CASE WHEN p_runner IS NULL OR p_runner = '' THEN '-' ELSE '+' END;
+    BEGIN
+      SELECT array_agg(DISTINCT hashtextextended(p_lock_ns || k.running_key, 0)
+                       ORDER BY hashtextextended(p_lock_ns || k.running_key, 0))
+        INTO v_keys
+        FROM ${s}.invocations k
+        WHERE k.app_id = p_app AND k.id = ANY(p_ids) AND k.running_key IS NOT NULL;
+      IF v_keys IS NOT NULL THEN
+        FOREACH v_key IN ARRAY v_keys LOOP
+          PERFORM pg_advisory_xact_lock(v_key);
+        END LOOP;
+      END IF;
+
+      RETURN QUERY
+      WITH req AS (
+        SELECT r.id, r.ord FROM unnest(p_ids) WITH ORDINALITY AS r(id, ord)
+      ),
+      firsts AS (
+        SELECT q.id, min(q.ord) AS ord FROM req q GROUP BY q.id
+      ),
+      locked AS (
+        SELECT f.ord, i.id, i.status, i.owner, i.running_key, i.reroute
+        FROM firsts f JOIN ${s}.invocations i ON i.app_id = p_app AND i.id = f.id
+        WHERE i.status = ANY(p_available)
+        FOR UPDATE OF i SKIP LOCKED
+      ),
+      ruled AS (
+        SELECT l.*,
+          p_rule_modes[array_position(p_rule_keys, 'pending|' || v_actor || '|' || l.status || '|' || oc.c)] AS pend_mode,
+          p_rule_modes[array_position(p_rule_keys, 'concurrency_controlled|' || v_actor || '|' || l.status || '|' || oc.c)] AS cc_mode,
+          p_rule_modes[array_position(p_rule_keys, 'concurrency_controlled_final|' || v_actor || '|' || l.status || '|' || oc.c)] AS ccf_mode
+        FROM locked l
+        CROSS JOIN LATERAL (SELECT CASE WHEN l.owner IS NULL THEN 'n'
+                                        WHEN l.owner = p_runner THEN 'a' ELSE 'o' END AS c) oc
+      ),
+      held AS (
+        SELECT DISTINCT a.running_key FROM ${s}.invocations a
+        WHERE a.app_id = p_app AND a.running_key IS NOT NULL AND a.status = ANY(p_active)
+          AND a.running_key IN (SELECT l.running_key FROM locked l WHERE l.running_key IS NOT NULL)
+      ),
+      ranked AS (
+        SELECT r.*, (h.running_key IS NOT NULL) AS ext_blocked,
+          min(r.ord) FILTER (WHERE r.pend_mode IS NOT NULL) OVER (PARTITION BY r.running_key) AS claimer
+        FROM ruled r LEFT JOIN held h ON h.running_key = r.running_key
+      ),
+      decided AS (
+        SELECT k.*, CASE
+            WHEN k.running_key IS NULL OR (NOT k.ext_blocked AND (k.claimer IS NULL OR k.ord <= k.claimer))
+              THEN CASE WHEN k.pend_mode IS NOT NULL THEN 'claimed' ELSE 'skipped' END
+            WHEN NOT k.reroute AND k.ccf_mode IS NOT NULL THEN 'controlled_final'
+            WHEN k.cc_mode IS NOT NULL THEN 'controlled'
+            ELSE 'deferred'
+          END AS outcome
+        FROM ranked k
+      ),
+      moves AS (
+        SELECT d.ord, d.id, d.status, d.outcome,
+          CASE d.outcome WHEN 'claimed' THEN 'pending'
+                         WHEN 'controlled' THEN 'concurrency_controlled'
+                         ELSE 'concurrency_controlled_final' END AS to_status,
+          CASE d.outcome WHEN 'claimed' THEN d.pend_mode
+                         WHEN 'controlled' THEN d.cc_mode ELSE d.ccf_mode END AS mode
+        FROM decided d WHERE d.outcome IN ('claimed', 'controlled', 'controlled_final')
+      ),
+      upd AS (
+        UPDATE ${s}.invocations i
+        SET status = m.to_status,
+            owner = CASE m.mode WHEN 'n' THEN NULL WHEN 'a' THEN p_runner ELSE i.owner END,
+            status_ts = ${s}.now_ms()
+        FROM moves m
+        WHERE i.app_id = p_app AND i.id = m.id AND i.status = m.status
+        RETURNING m.ord, i.id, m.outcome, i.task_id, i.status, i.owner, i.status_ts, i.retries
+      ),
+      hist AS (
+        INSERT INTO ${s}.history (app_id, id, status, owner, actor, ts)
+        SELECT p_app, u.id, u.status, u.owner, p_runner, u.status_ts FROM upd u
+      ),
+      fin AS (
+        SELECT u.id FROM upd u WHERE u.status = ANY(p_final)
+      ),
+      rel AS (
+        DELETE FROM ${s}.waits w
+        WHERE w.app_id = p_app
+          AND (w.waited_id = ANY(ARRAY(SELECT f.id FROM fin f)) OR w.waiter_id = ANY(ARRAY(SELECT f.id FROM fin f)))
+      ),
+      ntf AS (
+        SELECT count(pg_notify(p_channel, g.payload)) AS n FROM (
+          SELECT json_agg(x.id)::text AS payload FROM (
+            SELECT f.id, (sum(length(f.id) + 3) OVER (ORDER BY f.id)) / 6000 AS grp FROM fin f
+          ) x GROUP BY x.grp
+        ) g
+      )
+      SELECT q.ord, q.id,
+        CASE WHEN u.id IS NOT NULL THEN u.outcome
+             WHEN d.outcome = 'deferred' THEN 'deferred' ELSE 'skipped' END,
+        u.task_id, u.status, u.owner, u.status_ts, u.retries
+      FROM req q
+      LEFT JOIN decided d ON d.id = q.id
+      LEFT JOIN upd u ON u.id = q.id AND u.ord = q.ord
+      CROSS JOIN ntf
+      ORDER BY q.ord;
+    END
+    $fn$`
+}

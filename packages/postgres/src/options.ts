@@ -1,0 +1,131 @@
+import { ConfigError } from '@nenc/core'
+import type { Pool } from 'pg'
+
+/** Options of {@link postgresBackend} and of every PostgreSQL component used alone. */
+export interface PostgresBackendOptions {
+  /**
+   * `postgres://` URL. The backend creates its own pool from it and ends that pool when the last
+   * component closes. Give exactly one of `connectionString` and `pool`.
+   */
+  connectionString?: string
+  /**
+   * An existing `pg` pool. The backend borrows connections (one is held for LISTEN while
+   * something subscribes) and never ends the pool: closing it stays the caller's job.
+   */
+  pool?: Pool
+  /**
+   * Schema holding nenc's tables, created and migrated on `init()`. Lower-case letters, digits
+   * and `_`. Several apps may share one schema: every row carries its `app_id`.
+   * @default 'nenc'
+   */
+  schema?: string
+  /** Size of the pool the backend creates (ignored with `pool`). @default 10 */
+  maxConnections?: number
+  /**
+   * `statement_timeout` of the connections the backend creates, in ms (0 = none; ignored with
+   * `pool`). A statement that exceeds it fails with `BackendError`.
+   * @default 0
+   */
+  statementTimeoutMs?: number
+  /**
+   * Safety net of the pushed wake-ups: how often a subscribed broker checks for due ids even
+   * without a NOTIFY, so a lost notification only delays a runner by this much.
+   * @default 1000
+   */
+  pollIntervalMs?: number
+  /**
+   * Retention of finished invocations (SUCCESS, FAILED, CONCURRENCY_CONTROLLED_FINAL): when set,
+   * the orchestrator deletes those whose final status is older than this, with their history,
+   * waits, record and outcome. `null` keeps them forever (call `purgeFinishedBefore` yourself).
+   * @default null
+   */
+  retentionMs?: number | null
+  /** How often the retention purge runs when `retentionMs` is set. @default 60_000 */
+  retentionIntervalMs?: number
+  /**
+   * Run pending migrations on `init()`. With `false` the backend only checks that the schema is
+   * at the version it expects (for deployments that migrate separately).
+   * @default true
+   */
+  migrate?: boolean
+  /** First delay before re-connecting a lost LISTEN connection; doubles up to 5 s. @default 100 */
+  reconnectDelayMs?: number
+}
+
+/** Options after {@link resolveOptions}: defaults filled in, validated, frozen. */
+export interface ResolvedPostgresOptions {
+  readonly connectionString: string | null
+  readonly pool: Pool | null
+  readonly schema: string
+  readonly maxConnections: number
+  readonly statementTimeoutMs: number
+  readonly pollIntervalMs: number
+  readonly retentionMs: number | null
+  readonly retentionIntervalMs: number
+  readonly migrate: boolean
+  readonly reconnectDelayMs: number
+}
+
+const SOURCE = 'postgresBackend options'
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/
+
+function int(key: string, value: unknown, fallback: number, min: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new ConfigError(key, SOURCE, `expected an integer ≥ ${min}, got ${JSON.stringify(value)}`)
+  }
+  return value
+}
+
+/**
+ * Fills defaults and validates. Throws `ConfigError` naming the option on bad input: neither or
+ * both of `connectionString`/`pool`, a schema name that is not a plain identifier, a negative
+ * or non-integer interval.
+ */
+export function resolveOptions(input: PostgresBackendOptions): ResolvedPostgresOptions {
+  if (input === null || typeof input !== 'object') {
+    throw new ConfigError('options', SOURCE, 'expected an object with `connectionString` or `pool`')
+  }
+  const { connectionString, pool } = input
+  if (connectionString !== undefined && pool !== undefined) {
+    throw new ConfigError(
+      'connectionString',
+      SOURCE,
+      'give either `connectionString` or `pool`, not both (the backend closes only pools it creates)',
+    )
+  }
+  if (connectionString === undefined && pool === undefined) {
+    throw new ConfigError('connectionString', SOURCE, 'give `connectionString` (a postgres:// URL) or `pool`')
+  }
+  if (connectionString !== undefined && (typeof connectionString !== 'string' || connectionString === '')) {
+    throw new ConfigError('connectionString', SOURCE, 'expected a non-empty postgres:// URL')
+  }
+  if (pool !== undefined && (pool === null || typeof (pool as Pool).connect !== 'function')) {
+    throw new ConfigError('pool', SOURCE, 'expected a pg Pool')
+  }
+  const schema = input.schema ?? 'nenc'
+  if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema)) {
+    throw new ConfigError(
+      'schema',
+      SOURCE,
+      `"${String(schema)}" is not a plain identifier (lower-case letters, digits and _, at most 63)`,
+    )
+  }
+  const retentionMs = input.retentionMs ?? null
+  if (retentionMs !== null) int('retentionMs', retentionMs, 0, 1)
+  if (input.migrate !== undefined && typeof input.migrate !== 'boolean') {
+    throw new ConfigError('migrate', SOURCE, 'expected a boolean')
+  }
+  return Object.freeze({
+    connectionString: connectionString ?? null,
+    pool: pool ?? null,
+    schema,
+    maxConnections: int('maxConnections', input.maxConnections, 10, 2),
+    statementTimeoutMs: int('statementTimeoutMs', input.statementTimeoutMs, 0, 0),
+    pollIntervalMs: int('pollIntervalMs', input.pollIntervalMs, 1000, 10),
+    retentionMs,
+    retentionIntervalMs: int('retentionIntervalMs', input.retentionIntervalMs, 60_000, 10),
+    migrate: input.migrate ?? true,
+    reconnectDelayMs: int('reconnectDelayMs', input.reconnectDelayMs, 100, 1),
+  })
+}

@@ -1,0 +1,76 @@
+import { type ComponentContext, NencError } from '@nenc/core'
+import type { PostgresBackendOptions } from './options.js'
+import { PostgresConnection } from './postgres-connection.js'
+
+/**
+ * Lifecycle shared by the PostgreSQL components: built from options (own connection) or from a
+ * shared {@link PostgresConnection}; `init()` binds the app id and acquires the connection (pool,
+ * migrations), `close()` releases it. Both idempotent.
+ */
+export abstract class PostgresComponent {
+  readonly backendName = 'postgres'
+  readonly inMemory = false
+  /** The pool, schema and LISTEN connection this component uses. */
+  readonly connection: PostgresConnection
+  private boundApp: string | null = null
+  private acquired: Promise<void> | null = null
+
+  constructor(source: PostgresBackendOptions | PostgresConnection) {
+    this.connection = source instanceof PostgresConnection ? source : new PostgresConnection(source)
+  }
+
+  async init(ctx: ComponentContext): Promise<void> {
+    if (this.boundApp !== null && this.boundApp !== ctx.appId) {
+      throw new NencError(
+        'CONFIG',
+        `This ${this.constructor.name} is bound to app "${this.boundApp}" and cannot serve app "${ctx.appId}"; create one backend per app.`,
+      )
+    }
+    this.acquired ??= this.connection.acquire().catch((err: unknown) => {
+      this.acquired = null
+      throw err
+    })
+    await this.acquired
+    if (this.boundApp === null) {
+      this.boundApp = ctx.appId
+      this.onInit()
+    }
+  }
+
+  async close(): Promise<void> {
+    const acquired = this.acquired
+    if (!acquired) return
+    this.acquired = null
+    await this.onClose()
+    await acquired.then(
+      () => this.connection.release(),
+      () => {},
+    )
+  }
+
+  /** The bound app id; every row this component reads or writes carries it. */
+  protected get appId(): string {
+    if (this.boundApp === null || !this.acquired) {
+      throw new NencError(
+        'CONFIG',
+        `This ${this.constructor.name} is not initialised: call init({ appId }) first (the app does it on first use).`,
+      )
+    }
+    return this.boundApp
+  }
+
+  /** The schema as a quoted identifier, for SQL text. */
+  protected get s(): string {
+    return this.connection.s
+  }
+
+  /** One statement, one round trip; driver errors translated. */
+  protected query<R>(sql: string, values: readonly unknown[], what: string): Promise<R[]> {
+    return this.connection.query<R>(sql, values, what)
+  }
+
+  /** Runs after the first successful `init()` (timers, caches). */
+  protected onInit(): void {}
+  /** Runs first in `close()` (subscriptions, timers). */
+  protected async onClose(): Promise<void> {}
+}

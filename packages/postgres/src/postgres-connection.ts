@@ -1,0 +1,114 @@
+import { NencError } from '@nenc/core'
+import pg, { type Pool } from 'pg'
+import { quoteIdent } from './identifiers.js'
+import { migrate } from './migrate.js'
+import { type PostgresBackendOptions, type ResolvedPostgresOptions, resolveOptions } from './options.js'
+import { isRetriableConflict, translatePgError } from './pg-errors.js'
+import { PgListener } from './pg-listener.js'
+
+/** Deadlocks and serialization failures roll the whole statement back; run it again this often. */
+const CONFLICT_RETRIES = 5
+
+/**
+ * The pool, schema and LISTEN connection that PostgreSQL components share. `postgresBackend()`
+ * builds one for its five components; a component built from options alone gets its own. It is
+ * reference-counted by the components' `init()`/`close()`: the first `acquire()` creates the pool
+ * (when built from a `connectionString`) and migrates the schema once, the last `release()`
+ * closes the LISTEN connection and ends the pool — but never a pool the caller passed in.
+ */
+export class PostgresConnection {
+  readonly options: ResolvedPostgresOptions
+  /** The schema as a quoted SQL identifier. */
+  readonly s: string
+  private poolInstance: Pool | null = null
+  private listenerInstance: PgListener | null = null
+  private ready: Promise<void> | null = null
+  private users = 0
+
+  constructor(options: PostgresBackendOptions) {
+    this.options = resolveOptions(options)
+    this.s = quoteIdent(this.options.schema)
+  }
+
+  get schema(): string {
+    return this.options.schema
+  }
+
+  /** The pool in use; throws when no component is initialised. */
+  get pool(): Pool {
+    const pool = this.poolInstance ?? this.options.pool
+    if (!pool || this.users === 0) {
+      throw new NencError(
+        'CONFIG',
+        'This PostgreSQL component is not initialised: call init({ appId }) first (the app does it on first use).',
+      )
+    }
+    return pool
+  }
+
+  /** The shared LISTEN connection (connected lazily, on the first subscription). */
+  get listener(): PgListener {
+    this.listenerInstance ??= new PgListener(() => this.pool, this.options.reconnectDelayMs)
+    return this.listenerInstance
+  }
+
+  /** Called by a component's `init()`: creates the pool if needed and migrates once. */
+  async acquire(): Promise<void> {
+    this.users++
+    try {
+      if (!this.options.pool && !this.poolInstance) this.poolInstance = this.createPool()
+      this.ready ??= migrate(this.pool, this.options.schema, this.options.migrate).then(() => {})
+      await this.ready
+    } catch (err) {
+      this.ready = null
+      await this.release()
+      throw err
+    }
+  }
+
+  /** Called by a component's `close()`: the last one closes what this connection created. */
+  async release(): Promise<void> {
+    if (this.users === 0) return
+    this.users--
+    if (this.users > 0) return
+    const listener = this.listenerInstance
+    this.listenerInstance = null
+    await listener?.close()
+    const pool = this.poolInstance
+    this.poolInstance = null
+    this.ready = null
+    await pool?.end()
+  }
+
+  /**
+   * Runs one statement (one round trip) and returns its rows. Deadlocks and serialization
+   * failures are retried (the statement rolled back entirely); every other failure is
+   * translated: connection problems → `BackendUnavailableError`, the rest → `BackendError`.
+   */
+  async query<R>(sql: string, values: readonly unknown[], what: string): Promise<R[]> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = await this.pool.query(sql, values as unknown[])
+        return result.rows as R[]
+      } catch (err) {
+        if (isRetriableConflict(err) && attempt < CONFLICT_RETRIES) continue
+        throw translatePgError(err, what)
+      }
+    }
+  }
+
+  private createPool(): Pool {
+    const { connectionString, maxConnections, statementTimeoutMs } = this.options
+    const pool = new pg.Pool({
+      connectionString: connectionString!,
+      max: maxConnections,
+      application_name: 'nenc',
+      keepAlive: true,
+      ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}),
+    })
+    // An idle connection that dies is dropped by the pool and replaced on the next query; without
+    // a listener the 'error' event would crash the process.
+    pool.on('error', () => {})
+    return pool
+  }
+}

@@ -1,0 +1,351 @@
+import {
+  BackendError,
+  type ClaimOutcome,
+  type HistoryEntry,
+  INITIAL_STATUS,
+  type InvocationState,
+  type ListInvocationsQuery,
+  type Orchestrator,
+  type RegisterRequest,
+  type RegisterResult,
+  type RunnerHeartbeat,
+  type TransitionOutcome,
+  type TransitionRequest,
+  type Unsubscribe,
+} from '@nenc/core'
+import { channelName } from './identifiers.js'
+import { blockingSql, claimSql, purgeFinishedSql, registerSql, transitionSql } from './orchestrator-sql.js'
+import { BACKEND } from './pg-errors.js'
+import { PostgresComponent } from './postgres-component.js'
+import { RULES, rejection, STATUS_SETS, storedNumber, storedStatus } from './status-rules.js'
+
+interface StateRow {
+  id: string
+  task_id: string
+  status: string
+  owner: string | null
+  ts: string | number
+  retries: number
+}
+
+/** Rounds of at most one request per id, in order: a repeated id waits for the next round. */
+function rounds<T extends { id: string }>(items: readonly T[]): { item: T; index: number }[][] {
+  const out: { item: T; index: number }[][] = []
+  const seen = new Map<string, number>()
+  items.forEach((item, index) => {
+    const round = seen.get(item.id) ?? 0
+    seen.set(item.id, round + 1)
+    ;(out[round] ??= []).push({ item, index })
+  })
+  return out
+}
+
+/**
+ * The orchestrator on PostgreSQL. Every batch method is one statement (one round trip): claims
+ * run the `claim` function (FOR UPDATE SKIP LOCKED plus advisory locks per running key),
+ * transitions a compare-and-set UPDATE with their history rows, final statuses release blocking
+ * edges and NOTIFY `subscribeFinal` listeners in the same statement. The status rules come from
+ * core's table (see status-rules.ts).
+ */
+export class PostgresOrchestrator extends PostgresComponent implements Orchestrator {
+  readonly capabilities = { pushedFinalNotifications: true }
+  private retentionTimer: NodeJS.Timeout | null = null
+
+  private get finalChannel(): string {
+    return channelName(this.connection.schema, this.appId, 'final')
+  }
+
+  private state(row: StateRow, where: string): InvocationState {
+    return {
+      id: row.id,
+      taskId: row.task_id,
+      status: storedStatus(row.status, where),
+      owner: row.owner,
+      timestamp: storedNumber(row.ts, where),
+      retries: storedNumber(row.retries, where),
+    }
+  }
+
+  async register(requests: readonly RegisterRequest[]): Promise<RegisterResult[]> {
+    const results: RegisterResult[] = new Array(requests.length)
+    let pending = requests.map((r, index) => ({ r, index }))
+    // A request none of created/exists/holder resolves met a concurrent insert its snapshot
+    // could not see; asking again (new snapshot) settles it.
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt === 5) throw new BackendError(BACKEND, 'register() kept racing concurrent registrations')
+      const batch = pending.map((p) => p.r)
+      const rows = await this.query<{ created: boolean; id_exists: boolean; holder: string | null }>(
+        registerSql(this.s),
+        [
+          this.appId,
+          batch.map((r) => r.id),
+          batch.map((r) => r.taskId),
+          batch.map((r) => r.callId),
+          batch.map((r) => r.actor),
+          batch.map((r) => r.registrationKey),
+          batch.map((r) => r.runningKey),
+          batch.map((r) => r.rerouteOnConcurrencyControl),
+          INITIAL_STATUS,
+        ],
+        'register',
+      )
+      const again: typeof pending = []
+      rows.forEach((row, i) => {
+        const { r, index } = pending[i]!
+        if (row.created || row.id_exists) results[index] = { id: r.id, reused: false }
+        else if (row.holder !== null) results[index] = { id: r.id, reused: true, existingId: row.holder }
+        else again.push(pending[i]!)
+      })
+      pending = again
+    }
+    return results
+  }
+
+  async transition(requests: readonly TransitionRequest[]): Promise<TransitionOutcome[]> {
+    const out: TransitionOutcome[] = new Array(requests.length)
+    for (const round of rounds(requests)) {
+      let todo = round
+      // A refusal core would accept means the record changed under us: apply it again.
+      for (let attempt = 0; todo.length > 0; attempt++) {
+        if (attempt === 5) throw new BackendError(BACKEND, 'transition() kept losing races')
+        const rows = await this.query<StateRow & { ok: boolean; found: boolean }>(
+          transitionSql(this.s),
+          [
+            this.appId,
+            todo.map((t) => t.item.id),
+            todo.map((t) => t.item.to),
+            todo.map((t) => t.item.actor),
+            RULES.keys,
+            RULES.modes,
+            STATUS_SETS.final,
+            this.finalChannel,
+          ],
+          'transition',
+        )
+        const again: typeof todo = []
+        rows.forEach((row, i) => {
+          const { item, index } = todo[i]!
+          if (!row.found) {
+            out[index] = { ok: false, reason: 'not_found' }
+            return
+          }
+          const current = this.state({ ...row, id: item.id }, `invocation ${item.id}`)
+          const refused = row.ok ? null : rejection(current, item.to, item.actor)
+          if (row.ok) out[index] = { ok: true, state: current }
+          else if (refused) out[index] = refused
+          else again.push(todo[i]!)
+        })
+        todo = again
+      }
+    }
+    return out
+  }
+
+  async claim(ids: readonly string[], runnerId: string): Promise<ClaimOutcome[]> {
+    if (ids.length === 0) return []
+    const rows = await this.query<StateRow & { outcome: ClaimOutcome['outcome'] }>(
+      claimSql(this.s),
+      [
+        this.appId,
+        ids,
+        runnerId,
+        STATUS_SETS.available,
+        STATUS_SETS.active,
+        STATUS_SETS.final,
+        RULES.keys,
+        RULES.modes,
+        this.finalChannel,
+        `${this.connection.schema}/${this.appId}/`,
+      ],
+      'claim',
+    )
+    return rows.map((row): ClaimOutcome => {
+      if (row.outcome === 'claimed')
+        return { id: row.id, outcome: 'claimed', state: this.state(row, `invocation ${row.id}`) }
+      return { id: row.id, outcome: row.outcome }
+    })
+  }
+
+  async getStates(ids: readonly string[]): Promise<(InvocationState | null)[]> {
+    if (ids.length === 0) return []
+    const rows = await this.query<StateRow>(
+      `SELECT id, task_id, status, owner, status_ts AS ts, retries FROM ${this.s}.invocations
+       WHERE app_id = $1 AND id = ANY($2::text[])`,
+      [this.appId, ids],
+      'getStates',
+    )
+    const byId = new Map(rows.map((r) => [r.id, r]))
+    return ids.map((id) => {
+      const row = byId.get(id)
+      return row ? this.state(row, `invocation ${id}`) : null
+    })
+  }
+
+  async getHistory(id: string): Promise<HistoryEntry[]> {
+    const rows = await this.query<{ status: string; owner: string | null; actor: string | null; ts: string }>(
+      `SELECT status, owner, actor, ts FROM ${this.s}.history WHERE app_id = $1 AND id = $2 ORDER BY seq`,
+      [this.appId, id],
+      'getHistory',
+    )
+    return rows.map((r) => ({
+      status: storedStatus(r.status, `history of ${id}`),
+      owner: r.owner,
+      actor: r.actor,
+      timestamp: storedNumber(r.ts, `history of ${id}`),
+    }))
+  }
+
+  async listInvocations(q: ListInvocationsQuery): Promise<string[]> {
+    const values: unknown[] = [this.appId]
+    const where = ['app_id = $1']
+    if (q.taskId) where.push(`task_id = $${values.push(q.taskId)}`)
+    if (q.statuses) where.push(`status = ANY($${values.push([...q.statuses])}::text[])`)
+    const limit = `$${values.push(q.limit ?? 100)}`
+    const offset = `$${values.push(q.offset ?? 0)}`
+    const rows = await this.query<{ id: string }>(
+      `SELECT id FROM ${this.s}.invocations WHERE ${where.join(' AND ')}
+       ORDER BY created_at DESC, id DESC LIMIT ${limit} OFFSET ${offset}`,
+      values,
+      'listInvocations',
+    )
+    return rows.map((r) => r.id)
+  }
+
+  async addWaiting(waiterId: string, waitedIds: readonly string[]): Promise<void> {
+    if (waitedIds.length === 0) return
+    await this.query(
+      `INSERT INTO ${this.s}.waits (app_id, waiter_id, waited_id)
+       SELECT $1, $2, i.id FROM ${this.s}.invocations i
+       WHERE i.app_id = $1 AND i.id = ANY($3::text[]) AND NOT (i.status = ANY($4::text[]))
+       ON CONFLICT DO NOTHING`,
+      [this.appId, waiterId, waitedIds, STATUS_SETS.final],
+      'addWaiting',
+    )
+  }
+
+  async getBlockingInvocations(max: number): Promise<string[]> {
+    if (max <= 0) return []
+    const rows = await this.query<{ id: string }>(
+      blockingSql(this.s),
+      [this.appId, STATUS_SETS.available, STATUS_SETS.final, max],
+      'getBlockingInvocations',
+    )
+    return rows.map((r) => r.id)
+  }
+
+  async heartbeat(runnerIds: readonly string[], canRunAtomicService: boolean): Promise<void> {
+    if (runnerIds.length === 0) return
+    await this.query(
+      `INSERT INTO ${this.s}.runners AS r (app_id, runner_id, created_at, last_heartbeat, can_run_atomic_service)
+       SELECT $1, x.id, now.ms, now.ms, $3
+       FROM unnest($2::text[]) AS x(id) CROSS JOIN (SELECT ${this.s}.now_ms() AS ms) now
+       ON CONFLICT (app_id, runner_id) DO UPDATE
+       SET last_heartbeat = EXCLUDED.last_heartbeat, can_run_atomic_service = EXCLUDED.can_run_atomic_service`,
+      [this.appId, [...new Set(runnerIds)], canRunAtomicService],
+      'heartbeat',
+    )
+  }
+
+  async getActiveRunners(timeoutMs: number): Promise<RunnerHeartbeat[]> {
+    const rows = await this.query<{
+      runner_id: string
+      created_at: string
+      last_heartbeat: string
+      can: boolean
+    }>(
+      `SELECT runner_id, created_at, last_heartbeat, can_run_atomic_service AS can FROM ${this.s}.runners
+       WHERE app_id = $1 AND last_heartbeat >= (SELECT ${this.s}.now_ms()) - $2
+       ORDER BY created_at, runner_id`,
+      [this.appId, timeoutMs],
+      'getActiveRunners',
+    )
+    return rows.map((r) => ({
+      runnerId: r.runner_id,
+      createdAt: storedNumber(r.created_at, `runner ${r.runner_id}`),
+      lastHeartbeat: storedNumber(r.last_heartbeat, `runner ${r.runner_id}`),
+      canRunAtomicService: r.can,
+    }))
+  }
+
+  async getPendingForRecovery(olderThanMs: number, limit: number): Promise<string[]> {
+    const rows = await this.query<{ id: string }>(
+      `SELECT id FROM ${this.s}.invocations
+       WHERE app_id = $1 AND status = 'pending' AND status_ts < (SELECT ${this.s}.now_ms()) - $2
+       ORDER BY created_at, id LIMIT $3`,
+      [this.appId, olderThanMs, limit],
+      'getPendingForRecovery',
+    )
+    return rows.map((r) => r.id)
+  }
+
+  async getRunningForRecovery(deadAfterMs: number, limit: number): Promise<string[]> {
+    const rows = await this.query<{ id: string }>(
+      `SELECT i.id FROM ${this.s}.invocations i
+       LEFT JOIN ${this.s}.runners r ON r.app_id = i.app_id AND r.runner_id = i.owner
+       WHERE i.app_id = $1 AND i.status IN ('running', 'paused', 'resumed')
+         AND (r.runner_id IS NULL OR r.last_heartbeat < (SELECT ${this.s}.now_ms()) - $2)
+       ORDER BY i.created_at, i.id LIMIT $3`,
+      [this.appId, deadAfterMs, limit],
+      'getRunningForRecovery',
+    )
+    return rows.map((r) => r.id)
+  }
+
+  async subscribeFinal(listener: (ids: string[]) => void): Promise<Unsubscribe> {
+    return this.connection.listener.listen(this.finalChannel, (payload) => {
+      let ids: unknown
+      try {
+        ids = JSON.parse(payload)
+      } catch {
+        return // not ours: a foreign NOTIFY on a hashed channel name is ignored
+      }
+      if (Array.isArray(ids) && ids.length > 0) listener(ids.filter((x) => typeof x === 'string'))
+    })
+  }
+
+  /**
+   * Retention: deletes up to `batchSize` finished invocations at a time (SUCCESS, FAILED,
+   * CONCURRENCY_CONTROLLED_FINAL) whose final status is older than `olderThanMs`, with their
+   * history, blocking edges, state-backend record and outcome, until none is left. Returns how
+   * many were deleted. Runs every `retentionIntervalMs` when the `retentionMs` option is set.
+   */
+  async purgeFinishedBefore(olderThanMs: number, batchSize = 5000): Promise<number> {
+    let total = 0
+    for (;;) {
+      const [row] = await this.query<{ n: number }>(
+        purgeFinishedSql(this.s),
+        [this.appId, STATUS_SETS.final, olderThanMs, batchSize],
+        'purgeFinishedBefore',
+      )
+      total += row?.n ?? 0
+      if ((row?.n ?? 0) < batchSize) return total
+    }
+  }
+
+  async purge(): Promise<void> {
+    const s = this.s
+    await this.query(
+      `WITH a AS (DELETE FROM ${s}.invocations WHERE app_id = $1),
+            b AS (DELETE FROM ${s}.history WHERE app_id = $1),
+            c AS (DELETE FROM ${s}.waits WHERE app_id = $1)
+       DELETE FROM ${s}.runners WHERE app_id = $1`,
+      [this.appId],
+      'purge orchestrator',
+    )
+  }
+
+  protected override onInit(): void {
+    const { retentionMs, retentionIntervalMs } = this.connection.options
+    if (retentionMs === null) return
+    this.retentionTimer = setInterval(() => {
+      // A failed purge (backend briefly down) is simply tried again at the next interval.
+      this.purgeFinishedBefore(retentionMs).catch(() => {})
+    }, retentionIntervalMs)
+    this.retentionTimer.unref()
+  }
+
+  protected override async onClose(): Promise<void> {
+    if (this.retentionTimer) clearInterval(this.retentionTimer)
+    this.retentionTimer = null
+  }
+}

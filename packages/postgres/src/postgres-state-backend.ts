@@ -1,0 +1,204 @@
+import {
+  CorruptDataError,
+  type InvocationRecord,
+  type Outcome,
+  type RunnerContextRecord,
+  type StateBackend,
+} from '@nenc/core'
+import { BACKEND } from './pg-errors.js'
+import { PostgresComponent } from './postgres-component.js'
+import { storedNumber } from './status-rules.js'
+
+interface RecordRow {
+  id: string
+  task_id: string
+  task_name: string
+  call_id: string
+  args: string
+  parent_id: string | null
+  workflow_id: string
+  workflow_type: string
+  parent_workflow_id: string | null
+  created_at: string
+}
+
+/** Last write wins within one batch, as a sequence of single writes would leave it. */
+function lastById<T>(items: readonly T[], id: (item: T) => string): T[] {
+  const byId = new Map<string, T>()
+  for (const item of items) byId.set(id(item), item)
+  return [...byId.values()]
+}
+
+/**
+ * Invocation records, outcomes, workflow data and runner contexts in tables keyed by
+ * (app_id, …). Batch methods are one `INSERT … SELECT FROM unnest(…) ON CONFLICT DO UPDATE` or
+ * one `SELECT … WHERE id = ANY(…)`.
+ */
+export class PostgresStateBackend extends PostgresComponent implements StateBackend {
+  async upsertInvocations(records: readonly InvocationRecord[]): Promise<void> {
+    if (records.length === 0) return
+    const rs = lastById(records, (r) => r.id)
+    await this.query(
+      `INSERT INTO ${this.s}.invocation_records AS t
+         (app_id, id, task_id, task_name, call_id, args, parent_id, workflow_id, workflow_type,
+          parent_workflow_id, created_at)
+       SELECT $1, x.* FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                                 $8::text[], $9::text[], $10::text[], $11::bigint[]) AS x
+       ON CONFLICT (app_id, id) DO UPDATE SET
+         task_id = EXCLUDED.task_id, task_name = EXCLUDED.task_name, call_id = EXCLUDED.call_id,
+         args = EXCLUDED.args, parent_id = EXCLUDED.parent_id, workflow_id = EXCLUDED.workflow_id,
+         workflow_type = EXCLUDED.workflow_type, parent_workflow_id = EXCLUDED.parent_workflow_id,
+         created_at = EXCLUDED.created_at`,
+      [
+        this.appId,
+        rs.map((r) => r.id),
+        rs.map((r) => r.taskId),
+        rs.map((r) => r.taskName),
+        rs.map((r) => r.callId),
+        rs.map((r) => r.args),
+        rs.map((r) => r.parentId),
+        rs.map((r) => r.workflow.id),
+        rs.map((r) => r.workflow.type),
+        rs.map((r) => r.workflow.parentWorkflowId),
+        rs.map((r) => r.createdAt),
+      ],
+      'upsertInvocations',
+    )
+  }
+
+  async getInvocations(ids: readonly string[]): Promise<(InvocationRecord | null)[]> {
+    if (ids.length === 0) return []
+    const rows = await this.query<RecordRow>(
+      `SELECT id, task_id, task_name, call_id, args, parent_id, workflow_id, workflow_type,
+              parent_workflow_id, created_at
+       FROM ${this.s}.invocation_records WHERE app_id = $1 AND id = ANY($2::text[])`,
+      [this.appId, ids],
+      'getInvocations',
+    )
+    const byId = new Map(rows.map((r) => [r.id, r]))
+    return ids.map((id) => {
+      const r = byId.get(id)
+      if (!r) return null
+      return {
+        id: r.id,
+        taskId: r.task_id,
+        taskName: r.task_name,
+        callId: r.call_id,
+        args: r.args,
+        parentId: r.parent_id,
+        workflow: { id: r.workflow_id, type: r.workflow_type, parentWorkflowId: r.parent_workflow_id },
+        createdAt: storedNumber(r.created_at, `invocation record ${id}`),
+      }
+    })
+  }
+
+  async getChildInvocations(parentId: string): Promise<string[]> {
+    const rows = await this.query<{ id: string }>(
+      `SELECT id FROM ${this.s}.invocation_records WHERE app_id = $1 AND parent_id = $2 ORDER BY seq`,
+      [this.appId, parentId],
+      'getChildInvocations',
+    )
+    return rows.map((r) => r.id)
+  }
+
+  async setOutcomes(items: readonly { id: string; outcome: Outcome }[]): Promise<void> {
+    if (items.length === 0) return
+    const xs = lastById(items, (i) => i.id)
+    await this.query(
+      `INSERT INTO ${this.s}.outcomes (app_id, id, kind, value)
+       SELECT $1, x.* FROM unnest($2::text[], $3::text[], $4::text[]) AS x
+       ON CONFLICT (app_id, id) DO UPDATE SET kind = EXCLUDED.kind, value = EXCLUDED.value`,
+      [this.appId, xs.map((i) => i.id), xs.map((i) => i.outcome.kind), xs.map((i) => i.outcome.value)],
+      'setOutcomes',
+    )
+  }
+
+  async getOutcomes(ids: readonly string[]): Promise<(Outcome | null)[]> {
+    if (ids.length === 0) return []
+    const rows = await this.query<{ id: string; kind: string; value: string }>(
+      `SELECT id, kind, value FROM ${this.s}.outcomes WHERE app_id = $1 AND id = ANY($2::text[])`,
+      [this.appId, ids],
+      'getOutcomes',
+    )
+    const byId = new Map(rows.map((r) => [r.id, r]))
+    return ids.map((id) => {
+      const r = byId.get(id)
+      if (!r) return null
+      if (r.kind !== 'result' && r.kind !== 'error') {
+        throw new CorruptDataError(
+          BACKEND,
+          `outcome of ${id}`,
+          `kind "${r.kind}" is neither result nor error`,
+        )
+      }
+      return { kind: r.kind, value: r.value }
+    })
+  }
+
+  async getWorkflowData(workflowId: string, key: string): Promise<string | null> {
+    const [row] = await this.query<{ value: string }>(
+      `SELECT value FROM ${this.s}.workflow_data WHERE app_id = $1 AND workflow_id = $2 AND key = $3`,
+      [this.appId, workflowId, key],
+      'getWorkflowData',
+    )
+    return row?.value ?? null
+  }
+
+  async setWorkflowData(workflowId: string, key: string, value: string): Promise<void> {
+    await this.query(
+      `INSERT INTO ${this.s}.workflow_data (app_id, workflow_id, key, value) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (app_id, workflow_id, key) DO UPDATE SET value = EXCLUDED.value`,
+      [this.appId, workflowId, key, value],
+      'setWorkflowData',
+    )
+  }
+
+  async storeRunnerContext(ctx: RunnerContextRecord): Promise<void> {
+    await this.query(
+      `INSERT INTO ${this.s}.runner_contexts
+         (app_id, runner_id, runner_class, parent_runner_id, pid, hostname, started_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (app_id, runner_id) DO UPDATE SET
+         runner_class = EXCLUDED.runner_class, parent_runner_id = EXCLUDED.parent_runner_id,
+         pid = EXCLUDED.pid, hostname = EXCLUDED.hostname, started_at = EXCLUDED.started_at`,
+      [this.appId, ctx.runnerId, ctx.runnerClass, ctx.parentRunnerId, ctx.pid, ctx.hostname, ctx.startedAt],
+      'storeRunnerContext',
+    )
+  }
+
+  async getRunnerContext(runnerId: string): Promise<RunnerContextRecord | null> {
+    const [r] = await this.query<{
+      runner_class: string
+      parent_runner_id: string | null
+      pid: number
+      hostname: string
+      started_at: string
+    }>(
+      `SELECT runner_class, parent_runner_id, pid, hostname, started_at FROM ${this.s}.runner_contexts
+       WHERE app_id = $1 AND runner_id = $2`,
+      [this.appId, runnerId],
+      'getRunnerContext',
+    )
+    if (!r) return null
+    return {
+      runnerId,
+      runnerClass: r.runner_class,
+      parentRunnerId: r.parent_runner_id,
+      pid: r.pid,
+      hostname: r.hostname,
+      startedAt: storedNumber(r.started_at, `runner context ${runnerId}`),
+    }
+  }
+
+  async purge(): Promise<void> {
+    const s = this.s
+    await this.query(
+      `WITH a AS (DELETE FROM ${s}.invocation_records WHERE app_id = $1),
+            b AS (DELETE FROM ${s}.outcomes WHERE app_id = $1),
+            c AS (DELETE FROM ${s}.workflow_data WHERE app_id = $1)
+       DELETE FROM ${s}.runner_contexts WHERE app_id = $1`,
+      [this.appId],
+      'purge state backend',
+    )
+  }
+}

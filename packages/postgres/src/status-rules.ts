@@ -1,0 +1,91 @@
+import {
+  ACTIVE_STATUSES,
+  AVAILABLE_FOR_RUN_STATUSES,
+  CorruptDataError,
+  checkTransition,
+  FINAL_STATUSES,
+  type InvocationState,
+  type InvocationStatus,
+  isStatus,
+  STATUSES,
+  type TransitionOutcome,
+} from '@nenc/core'
+import { BACKEND } from './pg-errors.js'
+
+/**
+ * How the SQL statements learn the status machine without re-encoding it: this module asks
+ * core's `checkTransition` about every (target, actor present?, current status, owner class)
+ * and passes the accepted combinations to SQL as two parallel arrays. SQL builds the same key
+ * for each row — `to|+|from|c` with `+`/`-` for actor present/absent and `c` the owner class
+ * (`n` no owner, `a` owner is the actor, `o` another owner) — and writes only when the key is
+ * listed, with the owner the mode says (`n` none, `a` the actor, `k` keep the current one).
+ */
+export interface TransitionRules {
+  keys: string[]
+  modes: string[]
+}
+
+const ACTOR = '\u0000actor'
+const OTHER = '\u0000other'
+
+function buildRules(): TransitionRules {
+  const keys: string[] = []
+  const modes: string[] = []
+  for (const to of STATUSES) {
+    for (const actorPresent of [true, false]) {
+      const actor = actorPresent ? ACTOR : null
+      for (const from of STATUSES) {
+        for (const ownerClass of ['n', 'a', 'o'] as const) {
+          if (ownerClass === 'a' && !actorPresent) continue // owner = actor = none is class n
+          const owner = ownerClass === 'n' ? null : ownerClass === 'a' ? ACTOR : OTHER
+          const check = checkTransition({ status: from, owner, timestamp: 0 }, to, actor, 0)
+          if (!check.ok) continue
+          const next = check.next.owner
+          keys.push(`${to}|${actorPresent ? '+' : '-'}|${from}|${ownerClass}`)
+          modes.push(next === null ? 'n' : next === owner ? 'k' : 'a')
+        }
+      }
+    }
+  }
+  return { keys, modes }
+}
+
+/** Every accepted transition, computed once from core's table. */
+export const RULES: Readonly<TransitionRules> = buildRules()
+
+/** Core's status sets as SQL array parameters. */
+export const STATUS_SETS = {
+  available: [...AVAILABLE_FOR_RUN_STATUSES],
+  active: [...ACTIVE_STATUSES],
+  final: [...FINAL_STATUSES],
+} as const
+
+/** A stored status, checked: anything else is corrupt data, never a crash. */
+export function storedStatus(value: unknown, where: string): InvocationStatus {
+  if (isStatus(value)) return value
+  throw new CorruptDataError(BACKEND, where, `"${String(value)}" is not an invocation status`)
+}
+
+/** A stored bigint/integer column (pg returns int8 as text), checked. */
+export function storedNumber(value: unknown, where: string): number {
+  const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : Number.NaN
+  if (Number.isFinite(n)) return n
+  throw new CorruptDataError(BACKEND, where, `"${String(value)}" is not a number`)
+}
+
+/**
+ * The outcome of a transition SQL refused: core's `checkTransition` on the current record says
+ * why (reason, allowed targets, ownership detail). Returns null if core would accept it, which
+ * only happens if the record changed between the refusal and this read (a lost race).
+ */
+export function rejection(
+  current: InvocationState,
+  to: InvocationStatus,
+  actor: string | null,
+): TransitionOutcome | null {
+  const check = checkTransition(current, to, actor, Date.now())
+  if (check.ok) return null
+  return check.reason === 'invalid_transition'
+    ? { ok: false, reason: 'invalid_transition', current, allowed: check.allowed }
+    : { ok: false, reason: 'ownership', current, detail: check.detail }
+}
