@@ -66,11 +66,11 @@ export class MongoConnection {
   wakeTransport(db: Db): Promise<WakeTransport> {
     const mode = this.options.wakeUps
     if (mode !== 'auto') return Promise.resolve(mode)
+    // Run on the app's database: `hello` needs no privileges there (admin may be off limits).
     this.transport ??= db
-      .admin()
       .command({ hello: 1 })
       // Servers before 4.4.2 answer only the legacy name of the same command.
-      .catch(() => db.admin().command({ isMaster: 1 }))
+      .catch(() => db.command({ isMaster: 1 }))
       .then((hello): WakeTransport => (supportsChangeStreams(hello) ? 'change-streams' : 'polling'))
       .catch((err) => {
         this.transport = null

@@ -5,8 +5,6 @@ import { newOpToken } from './names.js'
 import { newInvocationDoc, registeredByKeyFilter } from './queries/invocations.js'
 import { BACKEND, DUPLICATE_KEY, duplicateKeyIndex, writeErrorsOf } from './translate-error.js'
 
-/** Name of the partial unique index that allows one REGISTERED invocation per registration key. */
-export const REGISTRATION_INDEX = 'nenc_registration_key'
 /** Insert rounds: a key whose holder left REGISTERED between the conflict and the look-up is retried. */
 const MAX_ROUNDS = 8
 
@@ -48,8 +46,9 @@ export function planRegistration(requests: readonly RegisterRequest[]): {
 /**
  * `Orchestrator.register` on one collection. New invocations go out in one unordered
  * `insertMany`; the server's unique indexes decide the rest: a duplicate `_id` is an existing
- * invocation (kept, not reused), a duplicate on {@link REGISTRATION_INDEX} means a REGISTERED
- * invocation holds the key, looked up in one query and reported as reused.
+ * invocation (kept, not reused), a duplicate on `nenc_registration_key` means a REGISTERED
+ * invocation holds the key, looked up in one query and reported as reused (if it left
+ * REGISTERED meanwhile, the insert is tried again).
  */
 export async function registerInvocations(
   coll: Collection<InvocationDoc>,
@@ -84,26 +83,42 @@ export async function registerInvocations(
         for (const e of errors) failed.set(e.index, attempt[e.index]!)
         for (const e of errors) {
           const i = attempt[e.index]!
-          if (duplicateKeyIndex(e) === REGISTRATION_INDEX) conflicts.push(i)
-          else {
+          // The message names the index; `_id_` is an id that exists already. Anything else
+          // (our registration index, or a server whose message we cannot read) is resolved by
+          // the look-up below, which checks both the id and the key.
+          if (duplicateKeyIndex(e) === '_id_') {
             preExisting.add(i)
             results[i] = { id: requests[i]!.id, reused: false }
-          }
+          } else conflicts.push(i)
         }
       }
       attempt.forEach((i, pos) => {
         if (!failed.has(pos)) results[i] = { id: requests[i]!.id, reused: false }
       })
       if (conflicts.length === 0) return
-      const keys = conflicts.map((i) => requests[i]!.registrationKey!)
-      const holders = await coll
-        .find(registeredByKeyFilter(keys), { projection: { _id: 1, registrationKey: 1 } })
+      const keys = conflicts.flatMap((i) => requests[i]!.registrationKey ?? [])
+      const found = await coll
+        .find(
+          { $or: [{ _id: { $in: conflicts.map((i) => requests[i]!.id) } }, registeredByKeyFilter(keys)] },
+          { projection: { _id: 1, status: 1, registrationKey: 1 } },
+        )
         .toArray()
-      const holderOf = new Map(holders.map((h) => [h.registrationKey!, h._id]))
+      const existing = new Set(found.map((d) => d._id))
+      const holderOf = new Map(
+        found
+          .filter((d) => d.status === 'registered' && d.registrationKey)
+          .map((d) => [d.registrationKey!, d._id]),
+      )
       const retry: number[] = []
       for (const i of conflicts) {
-        const existingId = holderOf.get(requests[i]!.registrationKey!)
-        if (existingId !== undefined) results[i] = { id: requests[i]!.id, reused: true, existingId }
+        const r = requests[i]!
+        const holder = r.registrationKey === null ? undefined : holderOf.get(r.registrationKey)
+        if (existing.has(r.id)) {
+          preExisting.add(i)
+          results[i] = { id: r.id, reused: false }
+        } else if (holder !== undefined) results[i] = { id: r.id, reused: true, existingId: holder }
+        else if (r.registrationKey === null)
+          throw new BackendError(BACKEND, `registering ${r.id}: unexpected duplicate key`)
         else retry.push(i)
       }
       attempt = retry
