@@ -57,12 +57,12 @@ describe('register', () => {
 })
 
 describe('planTransition: the guarded update of one status change', () => {
-  it('REGISTERED → PENDING: compares status, owner and retries; sets owner, status, time; pushes history', () => {
+  it('REGISTERED → PENDING: compares status, owner, retries and status time; sets owner, status, time; pushes history', () => {
     const plan = planTransition(doc(), 'pending', 'runner-1', 2000, 'op-1')
     expect(plan).toEqual({
       ok: true,
       write: {
-        filter: { _id: 'inv-1', status: 'registered', owner: null, retries: 0 },
+        filter: { _id: 'inv-1', status: 'registered', owner: null, retries: 0, ts: 1000 },
         update: {
           $set: { status: 'pending', owner: 'runner-1', ts: 2000 },
           $push: {
@@ -85,14 +85,14 @@ describe('planTransition: the guarded update of one status change', () => {
 
   it('entering PENDING takes the running-concurrency slot; leaving the active statuses releases it', () => {
     const d = doc({ runningKey: 'k' })
-    const take = planTransition(d, 'pending', 'r', 2, 'op')
+    const take = planTransition(d, 'pending', 'r', 2000, 'op')
     expect(take.ok && take.write.update.$set).toEqual({
       status: 'pending',
       owner: 'r',
-      ts: 2,
+      ts: 2000,
       activeKey: 'k',
     })
-    const noTake = planTransition(d, 'pending', 'r', 2, 'op', false)
+    const noTake = planTransition(d, 'pending', 'r', 2000, 'op', false)
     expect(noTake.ok && noTake.write.update.$set).not.toHaveProperty('activeKey')
 
     const running = doc({ runningKey: 'k', status: 'running', owner: 'r', activeKey: 'k' })
@@ -105,12 +105,21 @@ describe('planTransition: the guarded update of one status change', () => {
     expect(recover.ok && recover.write.update.$unset).toEqual({ activeKey: '' })
   })
 
+  it('a writer whose clock is behind never writes a status time before the current one', () => {
+    const plan = planTransition(doc({ status: 'running', owner: 'r', ts: 9000 }), 'success', 'r', 4000, 'op')
+    expect(plan).toMatchObject({
+      ok: true,
+      next: { timestamp: 9000 },
+      write: { filter: { ts: 9000 }, update: { $set: { ts: 9000 }, $push: { history: { ts: 9000 } } } },
+    })
+  })
+
   it('RUNNING → RETRY increments retries in the same update and reports the new count', () => {
-    const plan = planTransition(doc({ status: 'running', owner: 'r', retries: 2 }), 'retry', 'r', 5, 'op')
+    const plan = planTransition(doc({ status: 'running', owner: 'r', retries: 2 }), 'retry', 'r', 5000, 'op')
     expect(plan.ok).toBe(true)
     if (!plan.ok) return
     expect(plan.write.update.$inc).toEqual({ retries: 1 })
-    expect(plan.write.filter).toEqual({ _id: 'inv-1', status: 'running', owner: 'r', retries: 2 })
+    expect(plan.write.filter).toEqual({ _id: 'inv-1', status: 'running', owner: 'r', retries: 2, ts: 1000 })
     expect(plan.next).toMatchObject({ status: 'retry', owner: null, retries: 3 })
   })
 
@@ -121,7 +130,7 @@ describe('planTransition: the guarded update of one status change', () => {
       final: true,
       releasesEdges: false,
       write: {
-        filter: { _id: 'inv-1', status: 'running', owner: 'r', retries: 0, blk: { $ne: true } },
+        filter: { _id: 'inv-1', status: 'running', owner: 'r', retries: 0, ts: 1000, blk: { $ne: true } },
         update: { $currentDate: { finishedAt: true } },
       },
     })
@@ -133,7 +142,13 @@ describe('planTransition: the guarded update of one status change', () => {
 
   it('non-final transitions do not compare the blocking mark (marking never races them)', () => {
     const plan = planTransition(doc({ status: 'pending', owner: 'r', blk: true }), 'running', 'r', 9, 'op')
-    expect(plan.ok && plan.write.filter).toEqual({ _id: 'inv-1', status: 'pending', owner: 'r', retries: 0 })
+    expect(plan.ok && plan.write.filter).toEqual({
+      _id: 'inv-1',
+      status: 'pending',
+      owner: 'r',
+      retries: 0,
+      ts: 1000,
+    })
   })
 
   it('uses core’s rules: every disallowed target is rejected with the allowed list and writes nothing', () => {
@@ -237,6 +252,7 @@ describe('reads', () => {
       status: 'paused',
       owner: 'r',
       retries: 1,
+      ts: 1000,
     })
   })
 })

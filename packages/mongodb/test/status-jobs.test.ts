@@ -64,7 +64,7 @@ describe('transition jobs', () => {
 describe('claim jobs', () => {
   it('claims a free invocation: PENDING owned by the runner', () => {
     const step = asWrite(claimJob('x', 'r1', aftermath()).step(doc('x'), 'op'))
-    expect(step.write.filter).toEqual({ _id: 'x', status: 'registered', owner: null, retries: 0 })
+    expect(step.write.filter).toEqual({ _id: 'x', status: 'registered', owner: null, retries: 0, ts: 1 })
     expect(step.applied()).toMatchObject({
       id: 'x',
       outcome: 'claimed',

@@ -41,12 +41,19 @@ export function newInvocationDoc(req: RegisterRequest, now: number, op: string):
 
 /**
  * The compare part of a transition's compare-and-set: the status and owner the transition was
- * validated against, and the retry count its returned state is computed from. When the
- * transition is final, the blocking-control flag is compared too, so an edge added after the
- * read makes the write lose and be re-validated with the flag seen (see `releaseEdgesFilter`).
+ * validated against, plus the retry count and status time, which make it a version check (a
+ * document that left this status and came back, A→B→A, no longer matches, so the returned state
+ * is exact). When the transition is final, the blocking-control mark is compared too, so an edge
+ * added after the read makes the write lose and be re-validated with the mark seen.
  */
 export function guardFilter(doc: InvocationDoc, toFinal: boolean): Document {
-  const filter: Document = { _id: doc._id, status: doc.status, owner: doc.owner, retries: doc.retries }
+  const filter: Document = {
+    _id: doc._id,
+    status: doc.status,
+    owner: doc.owner,
+    retries: doc.retries,
+    ts: doc.ts,
+  }
   if (toFinal) filter.blk = doc.blk === true ? true : { $ne: true }
   return filter
 }
@@ -69,7 +76,9 @@ export function planTransition(
   op: string,
   takeRunningKey = true,
 ): TransitionPlan {
-  const check = checkTransition({ status: doc.status, owner: doc.owner, timestamp: doc.ts }, to, actor, now)
+  // Never before the current status's time: writers' clocks differ, histories stay ordered.
+  const at = Math.max(now, doc.ts)
+  const check = checkTransition({ status: doc.status, owner: doc.owner, timestamp: doc.ts }, to, actor, at)
   if (!check.ok) {
     const current = stateOf(doc)
     return check.reason === 'invalid_transition'
@@ -78,8 +87,8 @@ export function planTransition(
   }
   const { owner } = check.next
   const final = isFinal(to)
-  const entry: HistoryDoc = { status: to, owner, actor, ts: now, op }
-  const set: Document = { status: to, owner, ts: now }
+  const entry: HistoryDoc = { status: to, owner, actor, ts: at, op }
+  const set: Document = { status: to, owner, ts: at }
   const update: Document = { $set: set, $push: { history: entry } }
   if (to === 'retry') update.$inc = { retries: 1 }
   if (isActive(to) && !isActive(doc.status) && takeRunningKey && doc.runningKey !== null) {
@@ -92,7 +101,7 @@ export function planTransition(
     ...stateOf(doc),
     status: to,
     owner,
-    timestamp: now,
+    timestamp: at,
     retries: doc.retries + (to === 'retry' ? 1 : 0),
   }
   return {
