@@ -24,10 +24,8 @@ export const KEY_PARTS = {
   waitedBy: 'o:wb:',
   /** Orchestrator: zset of waited ids scored by their number of waiters. */
   waited: 'o:waited',
-  /** Orchestrator: zset of PENDING ids scored by the time they entered PENDING. */
-  pending: 'o:pending',
-  /** Orchestrator: set of RUNNING/PAUSED/RESUMED ids (dead-owner recovery). */
-  executing: 'o:exec',
+  /** Orchestrator: zset of active (PENDING/RUNNING/PAUSED/RESUMED) ids scored by claim time (recovery). */
+  active: 'o:active',
   /** Orchestrator: zset of every id scored by creation time. */
   all: 'o:all',
   /** Orchestrator: zset of the ids not yet final, scored by creation time (recovery listings). */
@@ -42,6 +40,8 @@ export const KEY_PARTS = {
   runnerAtomic: 'o:hb-atomic',
   /** Orchestrator: pub/sub channel of ids that reached a final status (JSON array). */
   finalChannel: 'o:final',
+  /** Orchestrator: pub/sub channel announcing new blocking-control edges. */
+  waitsChannel: 'o:waits',
   /** Broker: list of ready ids. */
   queue: 'b:queue',
   /** Broker: zset of delayed `<seq>:<id>` members scored by due time. */

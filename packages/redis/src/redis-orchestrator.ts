@@ -26,6 +26,7 @@ import { registerInvocations } from './lua/register-invocations.js'
 import { transitionInvocations } from './lua/transition-invocations.js'
 import { parseHistory, stateAt } from './orchestrator-codec.js'
 import { RedisComponent } from './redis-component.js'
+import { WaitsTracker } from './waits-tracker.js'
 
 type Reply = (string | number | null)[]
 
@@ -42,72 +43,101 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
   readonly capabilities = { pushedFinalNotifications: true }
   protected readonly component = 'orchestrator' as const
   private readonly subscriptions = new Set<Unsubscribe>()
+  private readonly waits = new WaitsTracker(this.conn)
 
   /** KEYS of the scripts that apply transitions (see the orchestrator prelude). */
   private get transitionKeys(): string[] {
     const k = this.keys
-    return [k.fixed('pending'), k.fixed('executing'), k.fixed('waited'), k.fixed('live')]
+    return [k.fixed('active'), k.fixed('waited'), k.fixed('live')]
   }
 
   async register(requests: readonly RegisterRequest[]): Promise<RegisterResult[]> {
     if (requests.length === 0) return []
-    const args: string[] = [this.keys.prefix]
-    for (const r of requests)
-      args.push(
-        r.id,
-        r.taskId,
-        r.callId,
-        r.actor,
-        r.registrationKey ?? '',
-        r.runningKey ?? '',
-        r.rerouteOnConcurrencyControl ? '1' : '0',
-      )
     const keys = [this.keys.fixed('all'), this.keys.fixed('live')]
-    const reply = (await this.run(registerInvocations, keys, args)) as string[]
+    const replies = await this.conn.evalChunked(registerInvocations, keys, requests, (chunk) => {
+      const args: string[] = [this.keys.prefix]
+      for (const r of chunk)
+        args.push(
+          r.id,
+          r.taskId,
+          r.callId,
+          r.actor,
+          r.registrationKey ?? '',
+          r.runningKey ?? '',
+          r.rerouteOnConcurrencyControl ? '1' : '0',
+        )
+      return args
+    })
+    const reused = replies.flat() as string[]
     return requests.map((r, i): RegisterResult => {
-      const existing = reply[i]
+      const existing = reused[i]
       return existing ? { id: r.id, reused: true, existingId: existing } : { id: r.id, reused: false }
     })
   }
 
   async transition(requests: readonly TransitionRequest[]): Promise<TransitionOutcome[]> {
     if (requests.length === 0) return []
-    const args: string[] = [this.keys.prefix, this.keys.fixed('finalChannel')]
-    for (const r of requests) args.push(r.id, r.to, r.actor ?? '')
-    const reply = (await this.run(transitionInvocations, this.transitionKeys, args)) as Reply
-    return requests.map((r, i) => {
-      const at = 1 + i * 6
-      return transitionOutcomeFromCode(Number(reply[at]), stateAt(reply, at + 1, r.id), r.to, r.actor)
-    })
+    const replies = await this.conn.evalChunked(
+      transitionInvocations,
+      this.transitionKeys,
+      requests,
+      (chunk) => {
+        const args: string[] = [this.keys.prefix, this.keys.fixed('finalChannel')]
+        for (const r of chunk) args.push(r.id, r.to, r.actor ?? '')
+        return args
+      },
+    )
+    const out: TransitionOutcome[] = []
+    for (const reply of replies as Reply[]) {
+      for (let at = 1; at < reply.length; at += 6) {
+        const r = requests[out.length]!
+        out.push(transitionOutcomeFromCode(Number(reply[at]), stateAt(reply, at + 1, r.id), r.to, r.actor))
+      }
+    }
+    return out
   }
 
   async claim(ids: readonly string[], runnerId: string): Promise<ClaimOutcome[]> {
     if (ids.length === 0) return []
-    const args = [this.keys.prefix, this.keys.fixed('finalChannel'), runnerId, ...ids]
-    const reply = (await this.run(claimInvocations, this.transitionKeys, args)) as Reply
-    const now = Number(reply[0])
-    return ids.map((id, i) => {
-      const at = 1 + i * 3
-      const code = Number(reply[at])
-      const state: InvocationState | null =
-        reply[at + 2] === null
-          ? null
-          : {
-              id,
-              taskId: String(reply[at + 2]),
-              status: 'pending',
-              owner: runnerId,
-              timestamp: now,
-              retries: Number(reply[at + 1]),
-            }
-      return claimOutcomeFromCode(id, code, state)
-    })
+    const prefix = this.keys.prefix
+    const prefetch = this.conn.hasStateBackend(prefix) ? '1' : '0'
+    const replies = await this.conn.evalChunked(claimInvocations, this.transitionKeys, ids, (chunk) => [
+      prefix,
+      this.keys.fixed('finalChannel'),
+      runnerId,
+      prefetch,
+      ...chunk,
+    ])
+    const out: ClaimOutcome[] = []
+    for (const reply of replies as Reply[]) {
+      const now = Number(reply[0])
+      for (let at = 1; at < reply.length; at += 4) {
+        const id = ids[out.length]!
+        const taskId = reply[at + 2]
+        const state: InvocationState | null =
+          taskId === null
+            ? null
+            : {
+                id,
+                taskId: String(taskId),
+                status: 'pending',
+                owner: runnerId,
+                timestamp: now,
+                retries: Number(reply[at + 1]),
+              }
+        const record = reply[at + 3]
+        if (typeof record === 'string') this.conn.prefetch(this.keys.of('record', id), record)
+        out.push(claimOutcomeFromCode(id, Number(reply[at]), state))
+      }
+    }
+    return out
   }
 
   async getStates(ids: readonly string[]): Promise<(InvocationState | null)[]> {
     if (ids.length === 0) return []
-    const reply = (await this.run(getStates, [], [this.keys.prefix, ...ids])) as Reply
-    return ids.map((id, i) => stateAt(reply, i * 5, id))
+    const replies = await this.conn.evalChunked(getStates, [], ids, (chunk) => [this.keys.prefix, ...chunk])
+    const flat = (replies as Reply[]).flat()
+    return ids.map((id, i) => stateAt(flat, i * 5, id))
   }
 
   async getHistory(id: string): Promise<HistoryEntry[]> {
@@ -133,13 +163,26 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
 
   async addWaiting(waiterId: string, waitedIds: readonly string[]): Promise<void> {
     if (waitedIds.length === 0) return
-    await this.run(addWaiting, this.transitionKeys, [this.keys.prefix, waiterId, ...waitedIds])
+    this.waits.edgeAdded()
+    const args = [this.keys.prefix, waiterId, this.keys.fixed('waitsChannel'), ...waitedIds]
+    await this.run(addWaiting, this.transitionKeys, args)
   }
 
+  /**
+   * Skips the round trip while no blocking-control edge exists anywhere (see
+   * {@link WaitsTracker}): most runner iterations of an app without waits cost nothing here.
+   */
   async getBlockingInvocations(max: number): Promise<string[]> {
     if (max <= 0) return []
+    if (!this.waits.mayExist(this.keys.fixed('waitsChannel'))) return []
+    const epoch = this.waits.epoch
     const args = [this.keys.prefix, Math.floor(max), BLOCKING_SCAN_LIMIT]
-    return (await this.run(getBlockingInvocations, this.transitionKeys, args)) as string[]
+    const [ids, edges] = (await this.run(getBlockingInvocations, this.transitionKeys, args)) as [
+      string[],
+      number,
+    ]
+    if (edges === 0) this.waits.sawNone(epoch)
+    return ids
   }
 
   private get runnerKeys(): string[] {
@@ -172,12 +215,12 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
   async getPendingForRecovery(olderThanMs: number, limit: number): Promise<string[]> {
     if (limit <= 0) return []
     const args = [this.keys.prefix, olderThanMs, Math.floor(limit)]
-    return (await this.run(recoverPending, [this.keys.fixed('pending')], args)) as string[]
+    return (await this.run(recoverPending, [this.keys.fixed('active')], args)) as string[]
   }
 
   async getRunningForRecovery(deadAfterMs: number, limit: number): Promise<string[]> {
     if (limit <= 0) return []
-    const keys = [this.keys.fixed('executing'), this.keys.fixed('heartbeats')]
+    const keys = [this.keys.fixed('active'), this.keys.fixed('heartbeats')]
     return (await this.run(recoverRunning, keys, [
       this.keys.prefix,
       deadAfterMs,
@@ -208,5 +251,6 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
 
   protected override async onClose(): Promise<void> {
     await Promise.all([...this.subscriptions].map((u) => u()))
+    await this.waits.close()
   }
 }

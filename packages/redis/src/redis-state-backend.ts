@@ -1,14 +1,36 @@
-import type { InvocationRecord, Outcome, RunnerContextRecord, StateBackend } from '@nenc/core'
+import type {
+  ComponentContext,
+  InvocationRecord,
+  Outcome,
+  RunnerContextRecord,
+  StateBackend,
+} from '@nenc/core'
 import { upsertInvocations } from './lua/upsert-invocations.js'
 import { RedisComponent } from './redis-component.js'
 import { encodeOutcome, parseOutcome, parseRecord, parseRunnerContext } from './state-codec.js'
 
 /**
  * Invocation records, outcomes, workflow data and runner contexts. Every batch method is one
- * command (MSET / MGET) or one script: `getInvocations` for a whole runner batch is one MGET.
+ * command (MSET / MGET) or one script. When the orchestrator shares this component's connection,
+ * its claim script returns the claimed invocations' records, and `getInvocations` serves them
+ * from that read-ahead without a round trip of its own.
  */
 export class RedisStateBackend extends RedisComponent implements StateBackend {
   protected readonly component = 'stateBackend' as const
+  private attachedPrefix: string | null = null
+
+  override async init(ctx: ComponentContext): Promise<void> {
+    await super.init(ctx)
+    if (this.attachedPrefix === null) {
+      this.attachedPrefix = this.keys.prefix
+      this.conn.attachStateBackend(this.attachedPrefix, true)
+    }
+  }
+
+  protected override async onClose(): Promise<void> {
+    if (this.attachedPrefix !== null) this.conn.attachStateBackend(this.attachedPrefix, false)
+    this.attachedPrefix = null
+  }
 
   async upsertInvocations(records: readonly InvocationRecord[]): Promise<void> {
     if (records.length === 0) return
@@ -27,8 +49,14 @@ export class RedisStateBackend extends RedisComponent implements StateBackend {
   async getInvocations(ids: readonly string[]): Promise<(InvocationRecord | null)[]> {
     if (ids.length === 0) return []
     const keys = ids.map((id) => this.keys.of('record', id))
-    const values = await this.conn.command('getInvocations', (c) => c.mget(keys))
-    return values.map((raw, i) => (raw === null ? null : parseRecord(raw, ids[i]!, keys[i]!)))
+    const values: (string | null | undefined)[] = keys.map((k) => this.conn.takePrefetched(k))
+    const missing = keys.filter((_, i) => values[i] === undefined)
+    if (missing.length) {
+      const read = await this.conn.command('getInvocations', (c) => c.mget(missing))
+      let j = 0
+      for (let i = 0; i < values.length; i++) if (values[i] === undefined) values[i] = read[j++]
+    }
+    return values.map((raw, i) => (raw == null ? null : parseRecord(raw, ids[i]!, keys[i]!)))
   }
 
   async getChildInvocations(parentId: string): Promise<string[]> {

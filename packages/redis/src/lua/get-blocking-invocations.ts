@@ -8,16 +8,16 @@ export const getBlockingInvocations = new LuaScript(
 -- themselves and are available for run; most waiters first, then oldest, then by id. The
 -- waited zset already holds that order (score = -waiters, member = padded creation time:id),
 -- so the scan stops as soon as max ids qualify (and after SCAN_LIMIT entries at most).
--- KEYS[1..4] as the orchestrator prelude (only KEYS[3], the waited zset, is used)
+-- KEYS[1..3] as the orchestrator prelude (only KEYS[2], the waited zset, is used)
 -- ARGV[1] app prefix, ARGV[2] max, ARGV[3] scan limit
--- Returns: ids
+-- Returns: { ids, number of entries in the waited zset }
 local max = tonumber(ARGV[2])
 local limit = tonumber(ARGV[3])
 local out = {}
 local start = 0
 local page = 100
 while #out < max and start < limit do
-  local members = redis.call('ZRANGE', KEYS[3], start, start + page - 1)
+  local members = redis.call('ZRANGE', KEYS[2], start, start + page - 1)
   if #members == 0 then break end
   for _, m in ipairs(members) do
     local id = string.sub(m, 17)
@@ -31,6 +31,6 @@ while #out < max and start < limit do
   end
   start = start + page
 end
-return out`,
+return { out, redis.call('ZCARD', KEYS[2]) }`,
   orchestratorPrelude(),
 )

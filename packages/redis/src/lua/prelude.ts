@@ -2,15 +2,12 @@ import { ACTIVE_STATUSES, statusTableJson } from '@nenc/core'
 import { CLAIM_CODE, CORRUPT_REPLY, TRANSITION_CODE } from '../errors-from-code.js'
 import { luaKeyFunctions } from '../keys.js'
 
-/** Statuses whose invocations dead-owner recovery looks at (Orchestrator.getRunningForRecovery). */
-const EXECUTING_STATUSES = ['running', 'paused', 'resumed'] as const
-
 const luaName = (s: string): string => {
   if (!/^[a-z_]+$/.test(s)) throw new Error(`status name ${JSON.stringify(s)} cannot be embedded in Lua`)
   return s
 }
 
-const luaSet = (names: readonly string[]): string =>
+export const luaSet = (names: readonly string[]): string =>
   `{ ${names.map((n) => `${luaName(n)} = true`).join(', ')} }`
 
 /**
@@ -58,14 +55,12 @@ end`
 /**
  * The orchestrator prelude: status table, codes, the invocation cache `S` and {@link apply}, the
  * one place a status change is written together with its history entry and every index.
- * Scripts using it declare KEYS[1] = pending zset, KEYS[2] = executing set, KEYS[3] = waited zset,
- * KEYS[4] = live (non-final) ids zset.
+ * Scripts using it declare KEYS[1] = active zset, KEYS[2] = waited zset, KEYS[3] = live zset.
  */
 export function orchestratorPrelude(): string {
   return `${BASE_PRELUDE}
 ${luaStatusTable()}
 local ACTIVE = ${luaSet(ACTIVE_STATUSES)}
-local EXECUTING = ${luaSet(EXECUTING_STATUSES)}
 local TR_OK, TR_NOT_FOUND, TR_INVALID, TR_OWNERSHIP = ${TRANSITION_CODE.ok}, ${TRANSITION_CODE.notFound}, ${TRANSITION_CODE.invalid}, ${TRANSITION_CODE.ownership}
 local CL_CLAIMED, CL_CONTROLLED, CL_CONTROLLED_FINAL, CL_DEFERRED, CL_SKIPPED = ${CLAIM_CODE.claimed}, ${CLAIM_CODE.controlled}, ${CLAIM_CODE.controlledFinal}, ${CLAIM_CODE.deferred}, ${CLAIM_CODE.skipped}
 local S = {}
@@ -99,7 +94,7 @@ local function release(id, e)
   if #waiters > 0 then
     for _, w in ipairs(waiters) do redis.call('SREM', K_waitingFor(w), id) end
     redis.call('DEL', wb)
-    redis.call('ZREM', KEYS[3], waited_member(e.ca, id))
+    redis.call('ZREM', KEYS[2], waited_member(e.ca, id))
   end
   local wf = K_waitingFor(id)
   local waited = redis.call('SMEMBERS', wf)
@@ -107,7 +102,7 @@ local function release(id, e)
     for _, y in ipairs(waited) do
       redis.call('SREM', K_waitedBy(y), id)
       local m = waited_member(redis.call('HGET', K_invocation(y), 'ca'), y)
-      if tonumber(redis.call('ZINCRBY', KEYS[3], 1, m)) >= 0 then redis.call('ZREM', KEYS[3], m) end
+      if tonumber(redis.call('ZINCRBY', KEYS[2], 1, m)) >= 0 then redis.call('ZREM', KEYS[2], m) end
     end
     redis.call('DEL', wf)
   end
@@ -137,17 +132,17 @@ local function apply(id, e, to, actor, now)
   local prev = e.s
   e.s, e.o, e.t = to, owner, now
   if prev == 'registered' and e.rk ~= '' then redis.call('SREM', K_registered(e.rk), id) end
-  if e.nk ~= '' then
-    if ACTIVE[to] then redis.call('SADD', K_running(e.nk), id)
-    elseif ACTIVE[prev] then redis.call('SREM', K_running(e.nk), id) end
+  -- Active = holds a running slot (PENDING … RESUMED): running-key sets and the active zset,
+  -- scored by the time the invocation was claimed (recovery of stale PENDING / dead owners).
+  if ACTIVE[to] and not ACTIVE[prev] then
+    redis.call('ZADD', KEYS[1], now, id)
+    if e.nk ~= '' then redis.call('SADD', K_running(e.nk), id) end
+  elseif ACTIVE[prev] and not ACTIVE[to] then
+    redis.call('ZREM', KEYS[1], id)
+    if e.nk ~= '' then redis.call('SREM', K_running(e.nk), id) end
   end
-  if to == 'pending' then redis.call('ZADD', KEYS[1], now, id)
-  elseif prev == 'pending' then redis.call('ZREM', KEYS[1], id) end
-  if EXECUTING[to] then
-    if not EXECUTING[prev] then redis.call('SADD', KEYS[2], id) end
-  elseif EXECUTING[prev] then redis.call('SREM', KEYS[2], id) end
   if target.f then
-    redis.call('ZREM', KEYS[4], id)
+    redis.call('ZREM', KEYS[3], id)
     release(id, e)
     FINALS[#FINALS + 1] = id
   end

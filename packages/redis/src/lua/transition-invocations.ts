@@ -5,7 +5,7 @@ import { orchestratorPrelude } from './prelude.js'
 export const transitionInvocations = new LuaScript(
   'transition-invocations',
   `-- transition-invocations: validate and apply status changes, in request order.
--- KEYS[1] pending zset, KEYS[2] executing set, KEYS[3] waited zset, KEYS[4] live ids zset
+-- KEYS[1] active zset, KEYS[2] waited zset, KEYS[3] live ids zset
 -- ARGV[1] app prefix, ARGV[2] final-status channel, then per request: id, to, actor ('' = none)
 -- Returns: { now, then per request: code, status, owner, time, retries, task id }
 --   code TR_OK (state after), TR_NOT_FOUND (rest false), TR_INVALID / TR_OWNERSHIP (stored state)
