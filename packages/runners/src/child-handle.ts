@@ -137,8 +137,9 @@ export class ChildHandle {
         break
       }
       case 'load':
+        // Every change of load means it was busy until now (a change to 0 ends a busy spell).
         this.busy = m.busy
-        if (m.busy > 0) this.lastBusyAt = Date.now()
+        this.lastBusyAt = Date.now()
         break
       case 'fatal':
         this.fatal = m.message

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os'
 import {
   BaseRunner,
   encodeError,
@@ -125,6 +126,20 @@ export abstract class ProcessSupervisor extends BaseRunner {
       onExit: (c) => this.onChildExit(c),
     })
     this.children.set(child.runnerId, child)
+    // Stored here too (the child stores it again on start): an invocation claimed under the
+    // child's id must name a known runner from the first moment.
+    this.app.backend.stateBackend
+      .storeRunnerContext({
+        runnerId: spec.runnerId,
+        runnerClass: spec.runnerClass,
+        parentRunnerId: this.runnerId,
+        pid: child.pid ?? 0,
+        hostname: hostname(),
+        startedAt: Date.now(),
+      })
+      .catch((err) =>
+        this.app.logger.warn({ err, child: spec.runnerId }, 'could not store a child runner context'),
+      )
     return child
   }
 

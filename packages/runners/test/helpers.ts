@@ -1,0 +1,55 @@
+import { fileURLToPath } from 'node:url'
+import type { BaseRunner } from '@nenc/core'
+import { bindRunner } from '../src/index.js'
+import { backendAvailable } from './fixtures/backend.mjs'
+import { createTestApp, type TestApp } from './fixtures/tasks.mjs'
+
+export const APP_MODULE = fileURLToPath(new URL('./fixtures/app.mjs', import.meta.url))
+
+/** Backends whose package is built; the rest are reported as skipped, with the reason. */
+export function availableBackends(names: readonly string[]): string[] {
+  const out: string[] = []
+  for (const n of names) {
+    if (backendAvailable(n)) out.push(n)
+    else
+      console.warn(
+        `[runners tests] skipping the ${n} backend: packages/${n}/dist is not built (run pnpm build).`,
+      )
+  }
+  return out
+}
+
+/** A fresh test app with a unique id (its runner is the DummyRunner); children find it by env. */
+export async function newTestApp(backend: string, prefix = 't'): Promise<TestApp> {
+  const appId = `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`
+  process.env.NENC_TEST_APP_ID = appId
+  process.env.NENC_TEST_BACKEND = backend
+  return createTestApp(appId, backend)
+}
+
+export interface Started extends TestApp {
+  runner: BaseRunner
+  close(): Promise<void>
+}
+
+/**
+ * A fresh app (unique id) on `backend`, run by `runner` (bound with the memCompatible check).
+ * Children inherit the app id and backend through the environment.
+ */
+export async function startApp(backend: string, runner: BaseRunner, prefix = 't'): Promise<Started> {
+  const t = await newTestApp(backend, prefix)
+  bindRunner(t.app, runner)
+  await runner.start()
+  let closed = false
+  return {
+    ...t,
+    runner,
+    async close() {
+      if (closed) return
+      closed = true
+      await runner.stop()
+      await t.app.purge().catch(() => {})
+      await t.app.close()
+    },
+  }
+}

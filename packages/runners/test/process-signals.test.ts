@@ -1,0 +1,161 @@
+import { type ChildProcess, fork } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { type BaseRunner, type InvocationStatus, isValidStatusPath, type Nenc } from '@nenc/core'
+import { afterEach, describe, expect, it } from 'vitest'
+import { bindRunner, ThreadRunner } from '../src/index.js'
+import { redisClient } from './fixtures/backend.mjs'
+import { availableBackends, newTestApp } from './helpers.js'
+
+/**
+ * Real processes, real signals: a runner process is SIGKILLed (recovery must reroute its
+ * invocations) or SIGTERMed (it must kill-and-reroute them itself), and a second runner
+ * finishes everything. Side effects are counted in Redis per invocation id.
+ */
+const SCRIPT = fileURLToPath(new URL('./fixtures/run-runner.mjs', import.meta.url))
+const procs: ChildProcess[] = []
+let cleanup: (() => Promise<void>) | null = null
+const rescuers: BaseRunner[] = []
+
+afterEach(async () => {
+  for (const p of procs.splice(0)) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL')
+  for (const r of rescuers.splice(0)) await r.stop()
+  await cleanup?.()
+  cleanup = null
+})
+
+async function expectEachEffectOnce(key: string, n: number): Promise<void> {
+  const redis = redisClient()
+  try {
+    const runs = await redis.hgetall(`${key}:runs`)
+    expect(await redis.scard(`${key}:done`)).toBe(n)
+    expect(Object.entries(runs).filter(([, v]) => v !== '1')).toEqual([])
+    await redis.del(`${key}:runs`, `${key}:done`)
+  } finally {
+    await redis.quit()
+  }
+}
+
+function runnerProcess(kind: string, options: object, env: Record<string, string> = {}) {
+  const proc = fork(SCRIPT, [kind, JSON.stringify(options)], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  })
+  procs.push(proc)
+  const running = new Promise<{ runnerId: string }>((resolve, reject) => {
+    proc.once('message', (m) => resolve(m as { runnerId: string }))
+    proc.once('exit', (code) => reject(new Error(`runner process exited early (${code})`)))
+  })
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)))
+  return { proc, running, exited }
+}
+
+async function countStatus(app: Nenc, statuses: InvocationStatus[]): Promise<number> {
+  return (await app.backend.orchestrator.listInvocations({ statuses, limit: 10_000 })).length
+}
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+const backends = availableBackends(['redis', 'postgres'])
+const hasRedis = backends.includes('redis')
+
+describe.skipIf(!hasRedis)('runner processes under real signals', () => {
+  for (const backend of backends) {
+    it(`${backend}: kill -9 with 250 invocations in flight; a second runner finishes all, each side effect once`, async () => {
+      const N = 250
+      const t = await newTestApp(backend, 'k9')
+      cleanup = async () => {
+        await t.app.purge().catch(() => {})
+        await t.app.close()
+      }
+      const key = `nenc-test:${t.app.appId}`
+      const group = await t.effect.parallelize(
+        Array.from({ length: N }, () => [key, 2500] as [string, number]),
+      )
+      const victim = runnerProcess('ThreadRunner', { maxThreads: 300 })
+      const { runnerId: victimId } = await victim.running
+      await until('200 running', async () => (await countStatus(t.app, ['running'])) >= 200)
+      const inFlight = await countStatus(t.app, ['running', 'pending'])
+      victim.proc.kill('SIGKILL')
+      await victim.exited
+      // The survivor recovers the dead runner's invocations (after runnerDeadAfterMs) and runs them.
+      const rescuer = bindRunner(t.app, new ThreadRunner({ maxThreads: 300 }))
+      rescuers.push(rescuer)
+      await rescuer.start()
+      const t0 = Date.now()
+      const results = await group.results()
+      const recoveryMs = Date.now() - t0
+      await rescuer.stop()
+      expect(results).toHaveLength(N)
+      await expectEachEffectOnce(key, N)
+      let recovered = 0
+      for (const inv of group.invocations) {
+        const h = await inv.history()
+        const statuses = h.map((e) => e.status)
+        expect(isValidStatusPath(statuses), statuses.join(' → ')).toEqual({ ok: true })
+        expect(statuses.at(-1)).toBe('success')
+        if (statuses.includes('running_recovery') && h.some((e) => e.actor === victimId)) recovered++
+      }
+      console.log(
+        `[kill -9] ${backend}: ${inFlight} in flight, ${recovered} recovered, finished ${recoveryMs} ms after the kill`,
+      )
+      expect(inFlight).toBeGreaterThanOrEqual(200)
+      expect(recovered).toBeGreaterThanOrEqual(200)
+    }, 90_000)
+    // Every runner on the first backend; the others repeat the ThreadRunner case only, to keep
+    // the suite fast (the stop path of process runners does not depend on the backend).
+    const kinds = [
+      ['ThreadRunner', { maxThreads: 50 }, 40],
+      ['PersistentProcessRunner', { numProcesses: 2 }, 2],
+      ['ProcessRunner', { maxProcesses: 2, warmProcesses: 2 }, 2],
+    ] as const
+    for (const [kind, options, n] of backend === backends[0] ? kinds : kinds.slice(0, 1)) {
+      it(`${backend}: SIGTERM stops a ${kind} gracefully: running → killed → rerouted while owned, finished elsewhere`, async () => {
+        const t = await newTestApp(backend, 'term')
+        cleanup = async () => {
+          await t.app.purge().catch(() => {})
+          await t.app.close()
+        }
+        const key = `nenc-test:${t.app.appId}`
+        const group = await t.effect.parallelize(
+          Array.from({ length: n }, () => [key, 2000] as [string, number]),
+        )
+        const victim = runnerProcess(kind, options)
+        await victim.running
+        await until(`${n} running`, async () => (await countStatus(t.app, ['running'])) >= n)
+        victim.proc.kill('SIGTERM')
+        expect(await victim.exited).toBe(0)
+        // Nothing is left RUNNING for recovery: the stop rerouted everything.
+        expect(await countStatus(t.app, ['running', 'pending'])).toBe(0)
+        const rescuer = bindRunner(t.app, new ThreadRunner({ maxThreads: 50 }))
+        rescuers.push(rescuer)
+        await rescuer.start()
+        await group.results()
+        await rescuer.stop()
+        await expectEachEffectOnce(key, n)
+        for (const inv of group.invocations) {
+          const h = await inv.history()
+          const statuses = h.map((e) => e.status)
+          expect(isValidStatusPath(statuses)).toEqual({ ok: true })
+          expect(statuses.slice(-6)).toEqual([
+            'running',
+            'killed',
+            'rerouted',
+            'pending',
+            'running',
+            'success',
+          ])
+          const [running, killed] = h.slice(-6)
+          // Killed by its owner, before it let go of the invocation.
+          expect(killed!.actor).toBe(running!.actor)
+          expect(h.at(-1)!.actor).toBe(rescuer.runnerId)
+        }
+      }, 60_000)
+    }
+  }
+})
