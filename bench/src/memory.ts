@@ -50,15 +50,19 @@ function checkResults(results: number[], n: number, offset = 0): void {
 /** (a) N no-op invocations routed with parallelize, run in-process, until every result is read. */
 async function throughput(o: BenchOptions): Promise<void> {
   const rates: number[] = []
+  const cpuPerInv: number[] = []
   for (let run = 1; run <= o.runs; run++) {
     const { app, parallelNoop } = await startApp(50)
     checkResults(await parallelNoop(o.warmup), o.warmup)
     progress(`memory throughput run ${run}/${o.runs}: ${o.memoryN} invocations`)
+    const cpu0 = process.cpuUsage()
     const t0 = now()
     const results = await parallelNoop(o.memoryN)
     const ms = now() - t0
+    const cpu = process.cpuUsage(cpu0)
     checkResults(results, o.memoryN)
     rates.push(perSecond(o.memoryN, ms))
+    cpuPerInv.push((cpu.user + cpu.system) / o.memoryN)
     await app.close()
   }
   const invPerS = median(rates)
@@ -66,7 +70,13 @@ async function throughput(o: BenchOptions): Promise<void> {
     scenario: 'memory-throughput',
     backend: 'memory',
     n: o.memoryN,
-    nenc: { invPerS, runs: rates, maxThreads: 50, parallelBatchSize: 1000 },
+    nenc: {
+      invPerS,
+      runs: rates,
+      cpuUsPerInv: round(median(cpuPerInv), 1),
+      maxThreads: 50,
+      parallelBatchSize: 1000,
+    },
     goal: { invPerS: GOAL_INV_PER_S, met: invPerS >= GOAL_INV_PER_S },
     durability: { nenc: 'none (process memory)' },
   })
@@ -100,6 +110,7 @@ async function latency(o: BenchOptions): Promise<void> {
 async function fanout(o: BenchOptions): Promise<void> {
   const { parents, children } = o.fanout
   const rates: number[] = []
+  const cpuPerInv: number[] = []
   for (let run = 1; run <= o.runs; run++) {
     const app = new Nenc({
       appId: `bench-mem-${uniqueSuffix()}`,
@@ -117,14 +128,17 @@ async function fanout(o: BenchOptions): Promise<void> {
     await app.runner.start()
     await (await parent.parallelize([[0, 10]])).results()
     progress(`memory fan-out run ${run}/${o.runs}: ${parents} parents × ${children} children`)
+    const cpu0 = process.cpuUsage()
     const t0 = now()
     const group = await parent.parallelize(
       Array.from({ length: parents }, (_, p) => [p, children] as [number, number]),
     )
     const counts = await group.results()
     const ms = now() - t0
+    const cpu = process.cpuUsage(cpu0)
     if (counts.some((c) => c !== children)) throw new Error('a parent saw the wrong number of children')
     rates.push(perSecond(parents * (children + 1), ms))
+    cpuPerInv.push((cpu.user + cpu.system) / (parents * (children + 1)))
     await app.close()
   }
   const invPerS = median(rates)
@@ -132,7 +146,14 @@ async function fanout(o: BenchOptions): Promise<void> {
     scenario: 'memory-fanout',
     backend: 'memory',
     n: parents * (children + 1),
-    nenc: { invPerS, runs: rates, parents, childrenPerParent: children, maxThreads: 50 },
+    nenc: {
+      invPerS,
+      runs: rates,
+      cpuUsPerInv: round(median(cpuPerInv), 1),
+      parents,
+      childrenPerParent: children,
+      maxThreads: 50,
+    },
     goal: { invPerS: GOAL_INV_PER_S, met: invPerS >= GOAL_INV_PER_S },
     durability: { nenc: 'none (process memory)' },
     note: `total invocations/s (parents + children), ${round(parents * children)} children`,

@@ -48,29 +48,34 @@ export async function redisMeter(url: string): Promise<ServerMeter> {
   }
 }
 
-/** PostgreSQL commits and row writes in this database, from `pg_stat_database`. */
+/**
+ * PostgreSQL write transactions (transaction ids handed out, cluster-wide) and WAL bytes. Both
+ * are read at once from the server's live state; `pg_stat_database` would lag by up to 10 s,
+ * since idle backends publish their statistics late.
+ */
 export async function pgMeter(url: string): Promise<ServerMeter> {
   const client = new pg.Client({ connectionString: url })
   await client.connect()
   const read = async () => {
     const { rows } = await client.query(
-      `SELECT xact_commit + xact_rollback AS xacts, tup_inserted + tup_updated + tup_deleted AS writes
-       FROM pg_stat_database WHERE datname = current_database()`,
+      `SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS xid, pg_current_wal_lsn()::text AS lsn`,
     )
-    return { xacts: Number(rows[0].xacts), writes: Number(rows[0].writes) }
+    return { xid: BigInt(rows[0].xid), lsn: rows[0].lsn as string }
   }
-  let before = { xacts: 0, writes: 0 }
+  let before = { xid: 0n, lsn: '0/0' }
   return {
     async start() {
       before = await read()
     },
     async stop(n) {
-      // Backends publish their statistics at most once a second: let the run's last ones land.
-      await new Promise((r) => setTimeout(r, 1100))
       const after = await read()
+      const { rows } = await client.query('SELECT pg_wal_lsn_diff($1, $2)::float8 AS bytes', [
+        after.lsn,
+        before.lsn,
+      ])
       return {
-        pgCommitsPerInv: round((after.xacts - before.xacts - 1) / n, 2),
-        pgRowWritesPerInv: round((after.writes - before.writes) / n, 2),
+        pgWriteXactsPerInv: round(Number(after.xid - before.xid) / n, 2),
+        pgWalBytesPerInv: Math.round(Number(rows[0].bytes) / n),
       }
     },
     async close() {
