@@ -59,11 +59,7 @@ export function brokerIndexes(names: CollectionNames): IndexPlan {
 export function stateBackendIndexes(names: CollectionNames, retentionSeconds: number | null): IndexPlan {
   return {
     [names.records]: [
-      {
-        name: 'nenc_parent',
-        key: { parentId: 1, createdAt: 1, _id: 1 },
-        partialFilterExpression: { parentId: { $type: 'string' } },
-      },
+      { name: 'nenc_parent', key: { parentId: 1, createdAt: 1, _id: 1 } },
       { name: 'nenc_finished_ttl', key: { finishedAt: 1 }, expireAfterSeconds: ttlSeconds(retentionSeconds) },
     ],
   }

@@ -68,11 +68,7 @@ describe('index specifications', () => {
     })
     expect(stateBackendIndexes(names, 60)).toEqual({
       nenc_app_records: [
-        {
-          name: 'nenc_parent',
-          key: { parentId: 1, createdAt: 1, _id: 1 },
-          partialFilterExpression: { parentId: { $type: 'string' } },
-        },
+        { name: 'nenc_parent', key: { parentId: 1, createdAt: 1, _id: 1 } },
         { name: 'nenc_finished_ttl', key: { finishedAt: 1 }, expireAfterSeconds: 60 },
       ],
     })

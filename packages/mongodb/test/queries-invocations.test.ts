@@ -51,7 +51,7 @@ describe('register', () => {
   it('finds the REGISTERED holders of registration keys', () => {
     expect(registeredByKeyFilter(['a', 'b'])).toEqual({
       status: 'registered',
-      registrationKey: { $in: ['a', 'b'] },
+      registrationKey: { $in: ['a', 'b'], $type: 'string' },
     })
   })
 })

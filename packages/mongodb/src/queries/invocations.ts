@@ -153,9 +153,12 @@ export function listQuery(q: ListInvocationsQuery): {
   return { filter, sort: { createdAt: -1, _id: -1 }, skip: q.offset ?? 0, limit: q.limit ?? 100 }
 }
 
-/** REGISTERED invocations holding one of `keys` (registration-concurrency conflicts). */
+/**
+ * REGISTERED invocations holding one of `keys` (registration-concurrency conflicts). It repeats
+ * the partial filter of `nenc_registration_key` so the planner may use that index.
+ */
 export function registeredByKeyFilter(keys: readonly string[]): Document {
-  return { status: 'registered', registrationKey: { $in: [...keys] } }
+  return { status: 'registered', registrationKey: { $in: [...keys], $type: 'string' } }
 }
 
 /** PENDING invocations whose status is older than `before` (ms epoch). */
