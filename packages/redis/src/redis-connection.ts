@@ -17,9 +17,12 @@ const PREFETCH_LIMIT = 10_000
  * release it in `close()`; when the last one releases, the connections this object created are
  * closed (a client passed in by the user never is).
  *
- * Connections built from a URL fail fast while Redis is down (`enableOfflineQueue: false`,
- * `maxRetriesPerRequest: 1`) and reconnect on their own, so a caller gets
- * `BackendUnavailableError` at once instead of a promise queued until the server returns.
+ * Connections built from a URL fail fast while Redis is down and reconnect on their own, so a
+ * caller gets `BackendUnavailableError` at once instead of a promise queued until the server
+ * returns: `enableOfflineQueue: false` refuses commands while disconnected, and
+ * `maxRetriesPerRequest: 0` fails the commands in flight when the connection drops instead of
+ * re-sending them after the reconnection (a script the server ran before the drop would run
+ * twice, and its second answer — "invalid transition" for the caller's own change — would lie).
  */
 export class RedisConnection {
   readonly options: ResolvedRedisOptions
@@ -80,7 +83,8 @@ export class RedisConnection {
       ...o.redisOptions,
       lazyConnect: true,
       enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
       connectTimeout: o.connectTimeoutMs || 10_000,
       ...(o.commandTimeoutMs > 0 ? { commandTimeout: o.commandTimeoutMs } : {}),
       retryStrategy: (times: number) => Math.min(times * 50, o.maxReconnectDelayMs),

@@ -42,6 +42,7 @@ export class RedisServer {
         maxRetriesPerRequest: 0,
         retryStrategy: () => null,
       })
+      probe.on('error', () => {})
       try {
         await probe.connect()
         if ((await probe.ping()) === 'PONG') return
