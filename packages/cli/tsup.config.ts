@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup'
 import { baseTsupConfig } from '../../tsup.base.js'
 
-export default defineConfig({ ...baseTsupConfig, entry: ['src/index.ts'] })
+// `bin.ts` keeps its shebang; tsup marks the output executable.
+export default defineConfig({ ...baseTsupConfig, entry: ['src/index.ts', 'src/bin.ts'] })

@@ -1,0 +1,20 @@
+import { Command } from 'commander'
+import { registerConfigShow } from './commands/config-show.js'
+import { registerInvocationShow } from './commands/invocation-show.js'
+import { registerRunnerStart } from './commands/runner-start.js'
+import { registerStatusRender } from './commands/status-render.js'
+
+/** The `nenc` command tree; each command lives in its own file under `commands/`. */
+export function createProgram(version: string): Command {
+  const program = new Command('nenc')
+    .description('nenc: run and inspect distributed task apps')
+    .version(version)
+    .showHelpAfterError()
+    // Before the subcommands are added, so they inherit it: runCli maps errors to exit codes.
+    .exitOverride()
+  registerRunnerStart(program.command('runner').description('run tasks'))
+  registerStatusRender(program.command('status').description('the invocation status machine'))
+  registerInvocationShow(program.command('invocation').description('inspect invocations'))
+  registerConfigShow(program.command('config').description('configuration'))
+  return program
+}
