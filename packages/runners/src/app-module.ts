@@ -54,6 +54,16 @@ export function pickApp(mod: Record<string, unknown>, path: string): Nenc {
 }
 
 const loaded = new Map<string, Promise<Nenc>>()
+const modulePaths = new WeakMap<object, string>()
+
+/**
+ * The module path an app was loaded from by {@link loadApp} (what `nenc runner start --app`
+ * does), so a process runner built in that module without `appModule` still knows what its
+ * children must import.
+ */
+export function appModuleOf(app: object): string | undefined {
+  return modulePaths.get(app)
+}
 
 /**
  * Imports an app module and returns its `Nenc` instance (cached per path). TypeScript sources
@@ -88,5 +98,7 @@ async function importApp(path: string): Promise<Nenc> {
       cause: err,
     })
   }
-  return pickApp(mod, path)
+  const app = pickApp(mod, path)
+  modulePaths.set(app, path)
+  return app
 }

@@ -1,4 +1,11 @@
-export { AppModuleError, isNencApp, loadApp, pickApp, resolveAppModulePath } from './app-module.js'
+export {
+  AppModuleError,
+  appModuleOf,
+  isNencApp,
+  loadApp,
+  pickApp,
+  resolveAppModulePath,
+} from './app-module.js'
 export { bindRunner } from './bind-runner.js'
 export type { MultiThreadRunnerOptions } from './multi-thread-runner.js'
 export { MultiThreadRunner } from './multi-thread-runner.js'

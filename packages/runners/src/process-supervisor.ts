@@ -8,15 +8,16 @@ import {
   RunnerError,
   TaskTimeoutError,
 } from '@nenc/core'
-import { resolveAppModulePath } from './app-module.js'
+import { appModuleOf, resolveAppModulePath } from './app-module.js'
 import { ChildHandle } from './child-handle.js'
 import type { ChildMessage, ChildSpec } from './child-protocol.js'
 
 /** Options every process runner shares. */
 export interface ProcessSupervisorOptions {
   /**
-   * The module that exports the app (path or file URL); children import it. The CLI sets it
-   * from `--app`. Required: a process runner cannot start without it.
+   * The module that exports the app (path or file URL); children import it. Defaults to the
+   * module the app was loaded from by `loadApp` (`nenc runner start --app` does that); a runner
+   * started any other way needs it.
    */
   appModule?: string | URL
   /** Lower bound of the slots. Config `runner.minParallelSlots`. @default 1 */
@@ -57,7 +58,7 @@ export abstract class ProcessSupervisor extends BaseRunner {
 
   /** The app module path children load. */
   protected get appModulePath(): string {
-    const m = this.supervisorOptions.appModule
+    const m = this.supervisorOptions.appModule ?? appModuleOf(this.app)
     if (!m) {
       throw new RunnerError(
         `${this.runnerClass} needs the app's module path to start children: pass { appModule: './app.ts' } ` +

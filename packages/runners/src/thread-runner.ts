@@ -8,7 +8,7 @@ import {
   RunnerError,
   rerouteUnstarted,
 } from '@nenc/core'
-import { resolveAppModulePath } from './app-module.js'
+import { appModuleOf, resolveAppModulePath } from './app-module.js'
 import { WorkerThreadPool } from './worker-thread-pool.js'
 import { workerThreadRuntime } from './worker-thread-runtime.js'
 
@@ -20,8 +20,11 @@ import { workerThreadRuntime } from './worker-thread-runtime.js'
  * available and other tasks cannot be called; a timeout or stop terminates its thread.
  */
 export interface WorkerThreadsOptions {
-  /** The module that exports the app (path or file URL), imported by every worker. */
-  appModule: string | URL
+  /**
+   * The module that exports the app (path or file URL), imported by every worker.
+   * @default the module the app was loaded from by `loadApp` (`nenc runner start --app`)
+   */
+  appModule?: string | URL
   /** Names of the tasks whose functions run in the pool, or `'all'`. */
   tasks: readonly string[] | 'all'
   /** Worker threads in the pool. @default CPU count */
@@ -84,11 +87,12 @@ export class ThreadRunner extends BaseRunner {
   private executorRuntime() {
     const wt = this.options.workerThreads
     if (!wt) return this.app
-    if (!wt.appModule)
+    const appModule = wt.appModule ?? appModuleOf(this.app)
+    if (!appModule)
       throw new RunnerError(
         'ThreadRunner workerThreads needs `appModule`: the path of the module exporting the app.',
       )
-    this.pool = new WorkerThreadPool(resolveAppModulePath(wt.appModule), wt.size)
+    this.pool = new WorkerThreadPool(resolveAppModulePath(appModule), wt.size)
     const all = wt.tasks === 'all'
     const names = new Set(all ? [] : wt.tasks)
     return workerThreadRuntime(this.app, this.pool, (name) => all || names.has(name))
