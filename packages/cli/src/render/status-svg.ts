@@ -6,7 +6,7 @@ const COL_GAP = 90
 const ROW_GAP = 26
 const PAD = 30
 
-const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 
 /** Column of each status: its shortest distance from REGISTERED (unreachable ones go last). */
 function layers(): Map<InvocationStatus, number> {
@@ -51,9 +51,9 @@ export function renderStatusSvg(): string {
   let maxRows = 0
   for (const [col, list] of columns) {
     maxRows = Math.max(maxRows, list.length)
-    list.forEach((s, row) =>
-      pos.set(s, { x: PAD + col * (NODE_W + COL_GAP), y: PAD + row * (NODE_H + ROW_GAP) }),
-    )
+    list.forEach((s, row) => {
+      pos.set(s, { x: PAD + col * (NODE_W + COL_GAP), y: PAD + row * (NODE_H + ROW_GAP) })
+    })
   }
   const width = PAD * 2 + columns.size * NODE_W + (columns.size - 1) * COL_GAP
   const height = PAD * 2 + maxRows * NODE_H + (maxRows - 1) * ROW_GAP + 40
@@ -84,8 +84,8 @@ export function renderStatusSvg(): string {
     return [
       `  <g class="status" data-status="${s}">`,
       `    <rect x="${x}" y="${y}" width="${NODE_W}" height="${NODE_H}" rx="8" fill="${fill(s)}" stroke="#555"/>`,
-      `    <text x="${x + NODE_W / 2}" y="${y + 15}" class="name">${escape(s.toUpperCase())}</text>`,
-      `    <text x="${x + NODE_W / 2}" y="${y + 28}" class="flags">${escape(flags)}</text>`,
+      `    <text x="${x + NODE_W / 2}" y="${y + 15}" class="name">${escapeXml(s.toUpperCase())}</text>`,
+      `    <text x="${x + NODE_W / 2}" y="${y + 28}" class="flags">${escapeXml(flags)}</text>`,
       '  </g>',
     ].join('\n')
   })
