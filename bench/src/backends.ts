@@ -4,12 +4,19 @@ import type { Backend } from '@nenc/core'
 export type ServerKind = 'redis' | 'postgres'
 
 /** Where to find each backend: package, factory export, and how the factory takes the server URL. */
+// The bench keeps its data apart from the test suites sharing these servers (a suite that drops
+// the default `nenc` schema mid-run would break a bench run, and the reverse).
 const PACKAGES: Record<ServerKind, { pkg: string; factory: string; options: (url: string) => object }> = {
-  redis: { pkg: '@nenc/redis', factory: 'redisBackend', options: (url) => ({ url }) },
+  redis: {
+    pkg: '@nenc/redis',
+    factory: 'redisBackend',
+    options: (url) => ({ url, keyPrefix: 'nenc-bench' }),
+  },
   postgres: {
     pkg: '@nenc/postgres',
     factory: 'postgresBackend',
-    options: (url) => ({ connectionString: url }),
+    // Explicit, so the durability printed for nenc (see postgres.ts) holds by construction.
+    options: (url) => ({ connectionString: url, schema: 'nenc_bench', synchronousCommit: 'acknowledged' }),
   },
 }
 

@@ -4,8 +4,8 @@ import { type Family, parseArgs } from './options.js'
 
 const { options, only } = parseArgs(process.argv.slice(2))
 
-// Node prints each process warning in full; a fan-out of 500 children waited on one signal
-// repeats the same MaxListenersExceededWarning per parent. Print each distinct one once.
+// Node prints every process warning in full, each time; one raised per invocation (e.g. a
+// MaxListenersExceededWarning on a shared abort signal) would bury the progress lines.
 const seenWarnings = new Set<string>()
 process.removeAllListeners('warning')
 process.on('warning', (w) => {

@@ -14,8 +14,10 @@ export interface BenchOptions {
   serverN: number
   /** Sequential round trips in Redis / PostgreSQL latency runs. */
   serverRoundTrips: number
-  /** Invocations routed and run before the timed part of every run. */
+  /** Invocations routed and run before the timed part of every throughput run. */
   warmup: number
+  /** Round trips made before the timed ones in every latency run. */
+  latencyWarmup: number
   redisUrl: string
   pgUrl: string
 }
@@ -60,6 +62,7 @@ export function parseArgs(argv: readonly string[]): { options: BenchOptions; onl
         serverN: 1_000,
         serverRoundTrips: 100,
         warmup: 100,
+        latencyWarmup: 20,
         redisUrl,
         pgUrl,
       }
@@ -72,6 +75,7 @@ export function parseArgs(argv: readonly string[]): { options: BenchOptions; onl
         serverN: 20_000,
         serverRoundTrips: 1_000,
         warmup: 500,
+        latencyWarmup: 100,
         redisUrl,
         pgUrl,
       }

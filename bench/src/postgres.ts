@@ -105,7 +105,7 @@ export async function runPostgres(o: BenchOptions): Promise<void> {
       run: () =>
         graphileLatency(url, {
           roundTrips: o.serverRoundTrips,
-          warmup: o.warmup,
+          warmup: o.latencyWarmup,
           concurrency: 10,
           timeoutMs,
         }),
@@ -117,7 +117,7 @@ export async function runPostgres(o: BenchOptions): Promise<void> {
             run: () =>
               nencLatency(target, {
                 roundTrips: o.serverRoundTrips,
-                warmup: o.warmup,
+                warmup: o.latencyWarmup,
                 maxThreads: 10,
                 timeoutMs,
               }),
@@ -196,7 +196,10 @@ async function describeDurability(url: string): Promise<{
     nenc: nencTables.length
       ? `not durable: unlogged tables ${nencTables.join(', ')} (${server})`
       : durable
-        ? `durable: ${server}, no unlogged tables`
+        ? `durable for what a caller relies on (${server}, no unlogged tables): route and final ` +
+          "transitions wait for the WAL flush; a runner's intermediate steps commit with " +
+          "synchronous_commit=off (synchronousCommit: 'acknowledged'), so a crash can lose their last " +
+          'fraction of a second and recovery runs those invocations again'
         : `not durable: ${server}`,
     'graphile-worker': of(['graphile_worker']),
     'graphile-worker-batched': of(

@@ -92,7 +92,7 @@ async function throughput(ctx: RedisContext, concurrency: number, meter: ServerM
 /** (3): sequential call → result round trips. */
 async function latency(ctx: RedisContext): Promise<void> {
   const { o, url, target, timeoutMs } = ctx
-  const base = { roundTrips: o.serverRoundTrips, warmup: o.warmup, timeoutMs }
+  const base = { roundTrips: o.serverRoundTrips, warmup: o.latencyWarmup, timeoutMs }
   const results = await alternate<LatencyRun>('redis-latency', o.runs, [
     { name: 'bullmq', run: () => bullmqLatency(url, { ...base, concurrency: 50 }) },
     ...(target ? [{ name: 'nenc', run: () => nencLatency(target, { ...base, maxThreads: 50 }) }] : []),
