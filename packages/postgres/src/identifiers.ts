@@ -11,3 +11,13 @@ export function channelName(schema: string, appId: string, kind: 'queue' | 'fina
   const hash = createHash('sha256').update(`${schema}\u0000${appId}`).digest('hex').slice(0, 32)
   return `nenc_${kind === 'queue' ? 'q' : 'f'}_${hash}`
 }
+
+/**
+ * An SQL expression that sets `synchronous_commit` for the current (implicit) transaction to
+ * the text parameter `param`, or leaves it as it is when the parameter is null. Evaluated once
+ * inside a statement, it makes that statement's commit skip the WAL flush; it must sit where the
+ * statement surely evaluates it before writing (a one-row CTE joined to the result, or the
+ * SELECT that feeds an INSERT).
+ */
+export const asyncCommit = (param: string): string =>
+  `set_config('synchronous_commit', coalesce(${param}::text, current_setting('synchronous_commit')), true)`

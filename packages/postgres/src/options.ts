@@ -50,6 +50,18 @@ export interface PostgresBackendOptions {
   migrate?: boolean
   /** First delay before re-connecting a lost LISTEN connection; doubles up to 5 s. @default 100 */
   reconnectDelayMs?: number
+  /**
+   * Which commits wait for the WAL flush (the disk). `'acknowledged'`: those whose completion
+   * a caller relies on — `route()`, transitions into a final status, stores, trigger
+   * bookkeeping — while a runner's intermediate steps (retrieve, claim, → RUNNING, outcomes
+   * written just before the final transition, registration before its route) commit with
+   * `synchronous_commit = off` and are flushed by the next flushing commit, since the WAL is
+   * sequential. A server crash can then lose only the last fraction of a second of intermediate
+   * steps, which recovery handles like a dead runner (the invocation runs again).
+   * `'always'`: every statement waits for its flush (the server's own setting applies).
+   * @default 'acknowledged'
+   */
+  synchronousCommit?: 'acknowledged' | 'always'
 }
 
 /** Options after {@link resolveOptions}: defaults filled in, validated, frozen. */
@@ -64,6 +76,7 @@ export interface ResolvedPostgresOptions {
   readonly retentionIntervalMs: number
   readonly migrate: boolean
   readonly reconnectDelayMs: number
+  readonly synchronousCommit: 'acknowledged' | 'always'
 }
 
 const SOURCE = 'postgresBackend options'
@@ -116,6 +129,14 @@ export function resolveOptions(input: PostgresBackendOptions): ResolvedPostgresO
   if (input.migrate !== undefined && typeof input.migrate !== 'boolean') {
     throw new ConfigError('migrate', SOURCE, 'expected a boolean')
   }
+  const synchronousCommit = input.synchronousCommit ?? 'acknowledged'
+  if (synchronousCommit !== 'acknowledged' && synchronousCommit !== 'always') {
+    throw new ConfigError(
+      'synchronousCommit',
+      SOURCE,
+      `expected 'acknowledged' or 'always', got ${JSON.stringify(synchronousCommit)}`,
+    )
+  }
   return Object.freeze({
     connectionString: connectionString ?? null,
     pool: pool ?? null,
@@ -127,5 +148,6 @@ export function resolveOptions(input: PostgresBackendOptions): ResolvedPostgresO
     retentionIntervalMs: int('retentionIntervalMs', input.retentionIntervalMs, 60_000, 10),
     migrate: input.migrate ?? true,
     reconnectDelayMs: int('reconnectDelayMs', input.reconnectDelayMs, 100, 1),
+    synchronousCommit,
   })
 }

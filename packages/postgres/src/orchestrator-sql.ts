@@ -1,3 +1,5 @@
+import { asyncCommit } from './identifiers.js'
+
 /**
  * The orchestrator's statements for schema `s`. Each method call is one of these, run once per
  * batch: arrays travel as `unnest($n::text[])` parameters, status sets and transition rules as
@@ -21,18 +23,20 @@ const releaseAndNotify = (s: string, app: string, channel: string) => `
 
 /**
  * register: $1 app, $2..$8 parallel arrays (id, task, call, actor, registration key, running
- * key, reroute), $9 initial status. Inserts in request order with ON CONFLICT DO NOTHING: the
- * primary key refuses a known id, the unique partial index a registration key already held by
- * a REGISTERED invocation (stored, or earlier in the batch). Per request it reports whether it
- * was created, whether its id exists, and the key's holder; the rare request resolved by none
- * (a concurrent insert not yet visible to this snapshot) is asked again by the caller.
+ * key, reroute), $9 initial status, $10 intermediate commit mode. Inserts in request order with
+ * ON CONFLICT DO NOTHING: the primary key refuses a known id, the unique partial index a
+ * registration key already held by a REGISTERED invocation (stored, or earlier in the batch).
+ * Per request it reports whether it was created, whether its id exists, and the key's holder;
+ * the rare request resolved by none (a concurrent insert not yet visible to this snapshot) is
+ * asked again by the caller.
  */
 export const registerSql = (s: string) => `
 WITH req AS (
   SELECT r.* FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::boolean[])
     WITH ORDINALITY AS r(id, task_id, call_id, actor, reg_key, run_key, reroute, ord)
 ),
-now AS (SELECT ${s}.now_ms() AS ms),
+firsts AS (SELECT DISTINCT ON (q.id) q.id, q.ord, q.actor FROM req q ORDER BY q.id, q.ord),
+now AS (SELECT ${s}.now_ms() AS ms, ${asyncCommit('$10')} AS sc),
 ins AS (
   INSERT INTO ${s}.invocations AS i
     (app_id, id, task_id, call_id, status, owner, status_ts, retries, registration_key, running_key, reroute, created_at)
@@ -43,53 +47,61 @@ ins AS (
 ),
 hist AS (
   INSERT INTO ${s}.history (app_id, id, status, owner, actor, ts)
-  SELECT $1, n.id, $9, NULL, f.actor, n.status_ts
-  FROM ins n JOIN (SELECT DISTINCT ON (q.id) q.id, q.actor FROM req q ORDER BY q.id, q.ord) f ON f.id = n.id
+  SELECT $1, n.id, $9, NULL, f.actor, n.status_ts FROM ins n JOIN firsts f ON f.id = n.id
 )
-SELECT r.ord, r.id,
-  (n.id IS NOT NULL AND r.ord = (SELECT min(q.ord) FROM req q WHERE q.id = r.id)) AS created,
-  (n.id IS NOT NULL OR EXISTS (SELECT 1 FROM ${s}.invocations x WHERE x.app_id = $1 AND x.id = r.id)) AS id_exists,
-  coalesce(
-    (SELECT n2.id FROM ins n2 WHERE n2.registration_key = r.reg_key LIMIT 1),
-    (SELECT x.id FROM ${s}.invocations x
-      WHERE x.app_id = $1 AND x.registration_key = r.reg_key AND x.status = $9 LIMIT 1)
-  ) AS holder
-FROM req r LEFT JOIN ins n ON n.id = r.id
+SELECT r.ord,
+  (n.id IS NOT NULL AND f.ord = r.ord) AS created,
+  (n.id IS NOT NULL OR x.id IS NOT NULL) AS id_exists,
+  coalesce(nk.id, hk.id) AS holder
+FROM req r
+JOIN firsts f ON f.id = r.id
+LEFT JOIN ins n ON n.id = r.id
+LEFT JOIN LATERAL (SELECT x.id FROM ${s}.invocations x WHERE x.app_id = $1 AND x.id = r.id) x ON true
+LEFT JOIN ins nk ON nk.registration_key = r.reg_key
+LEFT JOIN ${s}.invocations hk ON hk.app_id = $1 AND hk.registration_key = r.reg_key
+  AND hk.registration_key IS NOT NULL AND hk.status = $9
 ORDER BY r.ord`
+
+/** The owner mode (n/a/k) the rules give target row `x` for request `c`, or NULL if refused. */
+const ruleMode = (x: string) =>
+  `($6::text[])[array_position($5::text[],
+     c.to_status || CASE WHEN c.actor IS NULL OR c.actor = '' THEN '|-|' ELSE '|+|' END || ${x}.status || '|' ||
+     CASE WHEN ${x}.owner IS NULL THEN 'n' WHEN ${x}.owner = c.actor THEN 'a' ELSE 'o' END)]`
 
 /**
  * transition: $1 app, $2 ids, $3 targets, $4 actors, $5/$6 rule keys/modes, $7 final statuses,
- * $8 channel. Ids must be distinct (the caller splits repeats into rounds). Locks the rows in id
- * order (concurrent batches cannot deadlock), then a compare-and-set UPDATE writes each accepted
- * transition with its history row; RETRY increments retries; final ones release edges and are
- * NOTIFYed. Rejected and unknown ids come back with their current record and write nothing.
+ * $8 channel, $9 commit mode (null when a target is final: the caller relies on those). Ids
+ * must be distinct (the caller splits repeats into rounds).
+ *
+ * Reads each row through the primary key (LATERAL, in id order: no plan can scan the app's
+ * backlog, and concurrent batches lock rows in the same order), then one UPDATE is the
+ * compare-and-set: its WHERE applies the rules to the row it writes, so a row changed
+ * concurrently is re-checked against its newest version. Each accepted transition gets its
+ * history row; RETRY increments retries; final ones release edges and are NOTIFYed. Refused and
+ * unknown ids come back with the record as read and write nothing (if that read was older than
+ * the refusal, core's check accepts it and the caller asks again).
  */
 export const transitionSql = (s: string) => `
 WITH req AS (
   SELECT r.id, r.to_status, r.actor, r.ord
   FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS r(id, to_status, actor, ord)
 ),
-locked AS (
-  SELECT i.id, i.task_id, i.status, i.owner, i.status_ts, i.retries
-  FROM ${s}.invocations i WHERE i.app_id = $1 AND i.id = ANY($2::text[])
-  ORDER BY i.id FOR UPDATE
-),
-dec AS (
-  SELECT r.ord, r.id, r.to_status, r.actor, l.task_id, l.status, l.owner, l.status_ts, l.retries,
-    ($6::text[])[array_position($5::text[],
-      r.to_status || CASE WHEN r.actor IS NULL OR r.actor = '' THEN '|-|' ELSE '|+|' END || l.status || '|' ||
-      CASE WHEN l.owner IS NULL THEN 'n' WHEN l.owner = r.actor THEN 'a' ELSE 'o' END)] AS mode
-  FROM req r JOIN locked l ON l.id = r.id
+cur AS (
+  SELECT q.ord, q.id, q.to_status, q.actor, l.*, ${asyncCommit('$9')} AS sc
+  FROM (SELECT * FROM req ORDER BY id) q
+  CROSS JOIN LATERAL (
+    SELECT i.ctid AS tid, i.task_id, i.status, i.owner, i.status_ts, i.retries
+    FROM ${s}.invocations i WHERE i.app_id = $1 AND i.id = q.id) l
 ),
 upd AS (
   UPDATE ${s}.invocations i
-  SET status = d.to_status,
-      owner = CASE d.mode WHEN 'n' THEN NULL WHEN 'a' THEN d.actor ELSE i.owner END,
+  SET status = c.to_status,
+      owner = CASE ${ruleMode('i')} WHEN 'n' THEN NULL WHEN 'a' THEN c.actor ELSE i.owner END,
       status_ts = ${s}.now_ms(),
-      retries = i.retries + CASE WHEN d.to_status = 'retry' THEN 1 ELSE 0 END
-  FROM dec d
-  WHERE i.app_id = $1 AND i.id = d.id AND d.mode IS NOT NULL AND i.status = d.status
-  RETURNING d.ord, i.id, i.task_id, i.status, i.owner, i.status_ts, i.retries, d.actor
+      retries = i.retries + CASE WHEN c.to_status = 'retry' THEN 1 ELSE 0 END
+  FROM cur c
+  WHERE i.ctid = c.tid AND i.id = c.id AND ${ruleMode('i')} IS NOT NULL
+  RETURNING c.ord, i.id, i.task_id, i.status, i.owner, i.status_ts, i.retries, c.actor
 ),
 hist AS (
   INSERT INTO ${s}.history (app_id, id, status, owner, actor, ts)
@@ -97,23 +109,23 @@ hist AS (
 ),
 fin AS (SELECT u.id FROM upd u WHERE u.status = ANY($7::text[])),
 ${releaseAndNotify(s, '$1', '$8')}
-SELECT r.ord, (u.id IS NOT NULL) AS ok, (d.id IS NOT NULL) AS found,
-  coalesce(u.task_id, d.task_id) AS task_id,
-  coalesce(u.status, d.status) AS status,
-  CASE WHEN u.id IS NOT NULL THEN u.owner ELSE d.owner END AS owner,
-  coalesce(u.status_ts, d.status_ts) AS ts,
-  coalesce(u.retries, d.retries) AS retries
+SELECT r.ord, (u.id IS NOT NULL) AS ok, (c.id IS NOT NULL) AS found,
+  coalesce(u.task_id, c.task_id) AS task_id,
+  coalesce(u.status, c.status) AS status,
+  CASE WHEN u.id IS NOT NULL THEN u.owner ELSE c.owner END AS owner,
+  coalesce(u.status_ts, c.status_ts) AS ts,
+  coalesce(u.retries, c.retries) AS retries
 FROM req r
 LEFT JOIN upd u ON u.ord = r.ord
-LEFT JOIN dec d ON d.ord = r.ord
+LEFT JOIN cur c ON c.ord = r.ord
 CROSS JOIN ntf
 ORDER BY r.ord`
 
-/** claim: one call of the claim function (migration 1); $1..$10 as its parameters. */
+/** claim: one call of the claim function (migration 1); $1..$11 as its parameters. */
 export const claimSql = (s: string) =>
   `SELECT o_ord AS ord, o_id AS id, o_outcome AS outcome, o_task_id AS task_id, o_status AS status,
           o_owner AS owner, o_ts AS ts, o_retries AS retries
-   FROM ${s}.claim($1, $2::text[], $3, $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9, $10)`
+   FROM ${s}.claim($1, $2::text[], $3, $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9, $10, $11)`
 
 /**
  * getBlockingInvocations: $1 app, $2 available statuses, $3 final statuses, $4 max. Waited ids

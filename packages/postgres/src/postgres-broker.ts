@@ -1,5 +1,5 @@
 import type { Broker, RouteOptions, Unsubscribe } from '@nenc/core'
-import { channelName } from './identifiers.js'
+import { asyncCommit, channelName } from './identifiers.js'
 import { PostgresComponent } from './postgres-component.js'
 import { storedNumber } from './status-rules.js'
 
@@ -61,8 +61,10 @@ export class PostgresBroker extends PostgresComponent implements Broker {
          ORDER BY c.available_at, c.seq
          LIMIT $2
          FOR UPDATE SKIP LOCKED))
+         AND (SELECT ${asyncCommit('$3')}) IS NOT NULL
        RETURNING q.id, q.available_at, q.seq`,
-      [this.appId, Math.floor(max)],
+      // Intermediate: a popped id lost in a server crash comes back (at-least-once delivery).
+      [this.appId, Math.floor(max), this.connection.intermediateCommit],
       'retrieve',
     )
     // RETURNING has no order: restore the queue's.

@@ -1,4 +1,5 @@
 import type { ClientDataStore } from '@nenc/core'
+import { asyncCommit } from './identifiers.js'
 import { PostgresComponent } from './postgres-component.js'
 
 /**
@@ -12,8 +13,10 @@ export class PostgresClientDataStore extends PostgresComponent implements Client
     await this.query(
       `INSERT INTO ${this.s}.client_data (app_id, key, value)
        SELECT $1, x.* FROM unnest($2::text[], $3::text[]) AS x
+       CROSS JOIN (SELECT ${asyncCommit('$4')}) sc
        ON CONFLICT (app_id, key) DO NOTHING`,
-      [this.appId, [...byKey.keys()], [...byKey.values()]],
+      // Stored before the invocations that reference it; their route() flushes it.
+      [this.appId, [...byKey.keys()], [...byKey.values()], this.connection.intermediateCommit],
       'store client data',
     )
   }
@@ -21,7 +24,8 @@ export class PostgresClientDataStore extends PostgresComponent implements Client
   async retrieve(keys: readonly string[]): Promise<(string | null)[]> {
     if (keys.length === 0) return []
     const rows = await this.query<{ key: string; value: string }>(
-      `SELECT key, value FROM ${this.s}.client_data WHERE app_id = $1 AND key = ANY($2::text[])`,
+      `SELECT d.key, d.value FROM unnest($2::text[]) AS x(key)
+       CROSS JOIN LATERAL (SELECT * FROM ${this.s}.client_data d WHERE d.app_id = $1 AND d.key = x.key) d`,
       [this.appId, keys],
       'retrieve client data',
     )

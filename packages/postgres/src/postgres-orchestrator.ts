@@ -13,7 +13,7 @@ import {
   type TransitionRequest,
   type Unsubscribe,
 } from '@nenc/core'
-import { channelName } from './identifiers.js'
+import { asyncCommit, channelName } from './identifiers.js'
 import { blockingSql, claimSql, purgeFinishedSql, registerSql, transitionSql } from './orchestrator-sql.js'
 import { BACKEND } from './pg-errors.js'
 import { PostgresComponent } from './postgres-component.js'
@@ -86,6 +86,7 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
           batch.map((r) => r.runningKey),
           batch.map((r) => r.rerouteOnConcurrencyControl),
           INITIAL_STATUS,
+          this.connection.intermediateCommit, // route() follows and flushes
         ],
         'register',
       )
@@ -119,6 +120,10 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
             RULES.modes,
             STATUS_SETS.final,
             this.finalChannel,
+            // Final statuses are acknowledged to waiters; every other step is intermediate.
+            todo.some((t) => (STATUS_SETS.final as readonly string[]).includes(t.item.to))
+              ? null
+              : this.connection.intermediateCommit,
           ],
           'transition',
         )
@@ -156,6 +161,7 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
         RULES.modes,
         this.finalChannel,
         `${this.connection.schema}/${this.appId}/`,
+        this.connection.intermediateCommit,
       ],
       'claim',
     )
@@ -169,8 +175,9 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
   async getStates(ids: readonly string[]): Promise<(InvocationState | null)[]> {
     if (ids.length === 0) return []
     const rows = await this.query<StateRow>(
-      `SELECT id, task_id, status, owner, status_ts AS ts, retries FROM ${this.s}.invocations
-       WHERE app_id = $1 AND id = ANY($2::text[])`,
+      `SELECT i.id, i.task_id, i.status, i.owner, i.status_ts AS ts, i.retries
+       FROM unnest($2::text[]) AS x(id)
+       CROSS JOIN LATERAL (SELECT * FROM ${this.s}.invocations i WHERE i.app_id = $1 AND i.id = x.id) i`,
       [this.appId, ids],
       'getStates',
     )
@@ -215,10 +222,10 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
     if (waitedIds.length === 0) return
     await this.query(
       `INSERT INTO ${this.s}.waits (app_id, waiter_id, waited_id)
-       SELECT $1, $2, i.id FROM ${this.s}.invocations i
+       SELECT $1, $2, i.id FROM ${this.s}.invocations i CROSS JOIN (SELECT ${asyncCommit('$5')}) sc
        WHERE i.app_id = $1 AND i.id = ANY($3::text[]) AND NOT (i.status = ANY($4::text[]))
        ON CONFLICT DO NOTHING`,
-      [this.appId, waiterId, waitedIds, STATUS_SETS.final],
+      [this.appId, waiterId, waitedIds, STATUS_SETS.final, this.connection.intermediateCommit],
       'addWaiting',
     )
   }
@@ -238,10 +245,11 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
     await this.query(
       `INSERT INTO ${this.s}.runners AS r (app_id, runner_id, created_at, last_heartbeat, can_run_atomic_service)
        SELECT $1, x.id, now.ms, now.ms, $3
-       FROM unnest($2::text[]) AS x(id) CROSS JOIN (SELECT ${this.s}.now_ms() AS ms) now
+       FROM unnest($2::text[]) AS x(id)
+       CROSS JOIN (SELECT ${this.s}.now_ms() AS ms, ${asyncCommit('$4')} AS sc) now
        ON CONFLICT (app_id, runner_id) DO UPDATE
        SET last_heartbeat = EXCLUDED.last_heartbeat, can_run_atomic_service = EXCLUDED.can_run_atomic_service`,
-      [this.appId, [...new Set(runnerIds)], canRunAtomicService],
+      [this.appId, [...new Set(runnerIds)], canRunAtomicService, this.connection.intermediateCommit],
       'heartbeat',
     )
   }

@@ -5,6 +5,7 @@ import {
   type RunnerContextRecord,
   type StateBackend,
 } from '@nenc/core'
+import { asyncCommit } from './identifiers.js'
 import { BACKEND } from './pg-errors.js'
 import { PostgresComponent } from './postgres-component.js'
 import { storedNumber } from './status-rules.js'
@@ -44,6 +45,7 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
           parent_workflow_id, created_at)
        SELECT $1, x.* FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                                  $8::text[], $9::text[], $10::text[], $11::bigint[]) AS x
+       CROSS JOIN (SELECT ${asyncCommit('$12')}) sc
        ON CONFLICT (app_id, id) DO UPDATE SET
          task_id = EXCLUDED.task_id, task_name = EXCLUDED.task_name, call_id = EXCLUDED.call_id,
          args = EXCLUDED.args, parent_id = EXCLUDED.parent_id, workflow_id = EXCLUDED.workflow_id,
@@ -61,6 +63,7 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
         rs.map((r) => r.workflow.type),
         rs.map((r) => r.workflow.parentWorkflowId),
         rs.map((r) => r.createdAt),
+        this.connection.intermediateCommit, // register() and route() follow; route() flushes
       ],
       'upsertInvocations',
     )
@@ -69,9 +72,10 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
   async getInvocations(ids: readonly string[]): Promise<(InvocationRecord | null)[]> {
     if (ids.length === 0) return []
     const rows = await this.query<RecordRow>(
-      `SELECT id, task_id, task_name, call_id, args, parent_id, workflow_id, workflow_type,
-              parent_workflow_id, created_at
-       FROM ${this.s}.invocation_records WHERE app_id = $1 AND id = ANY($2::text[])`,
+      `SELECT r.id, r.task_id, r.task_name, r.call_id, r.args, r.parent_id, r.workflow_id, r.workflow_type,
+              r.parent_workflow_id, r.created_at
+       FROM unnest($2::text[]) AS x(id)
+       CROSS JOIN LATERAL (SELECT * FROM ${this.s}.invocation_records r WHERE r.app_id = $1 AND r.id = x.id) r`,
       [this.appId, ids],
       'getInvocations',
     )
@@ -107,8 +111,16 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
     await this.query(
       `INSERT INTO ${this.s}.outcomes (app_id, id, kind, value)
        SELECT $1, x.* FROM unnest($2::text[], $3::text[], $4::text[]) AS x
+       CROSS JOIN (SELECT ${asyncCommit('$5')}) sc
        ON CONFLICT (app_id, id) DO UPDATE SET kind = EXCLUDED.kind, value = EXCLUDED.value`,
-      [this.appId, xs.map((i) => i.id), xs.map((i) => i.outcome.kind), xs.map((i) => i.outcome.value)],
+      // The final transition that follows flushes these rows with it.
+      [
+        this.appId,
+        xs.map((i) => i.id),
+        xs.map((i) => i.outcome.kind),
+        xs.map((i) => i.outcome.value),
+        this.connection.intermediateCommit,
+      ],
       'setOutcomes',
     )
   }
@@ -116,7 +128,8 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
   async getOutcomes(ids: readonly string[]): Promise<(Outcome | null)[]> {
     if (ids.length === 0) return []
     const rows = await this.query<{ id: string; kind: string; value: string }>(
-      `SELECT id, kind, value FROM ${this.s}.outcomes WHERE app_id = $1 AND id = ANY($2::text[])`,
+      `SELECT o.id, o.kind, o.value FROM unnest($2::text[]) AS x(id)
+       CROSS JOIN LATERAL (SELECT * FROM ${this.s}.outcomes o WHERE o.app_id = $1 AND o.id = x.id) o`,
       [this.appId, ids],
       'getOutcomes',
     )

@@ -175,7 +175,7 @@ export function up(s: string): string[] {
 }
 
 /**
- * claim(app, ids, runner, available, active, final, rule_keys, rule_modes, channel, lock_ns):
+ * claim(app, ids, runner, available, active, final, rule_keys, rule_modes, channel, lock_ns, commit):
  * one round trip that claims a batch with the same outcomes as the memory orchestrator.
  *
  * 1. Takes a transaction-scoped advisory lock per running key of the batch, in sorted order (no
@@ -190,13 +190,18 @@ export function up(s: string): string[] {
  * The status rules arrive as arguments computed from core's table: `available`/`active`/`final`
  * status sets, and `rule_keys`/`rule_modes`, every (target|actor|from|owner-class) that
  * `checkTransition` accepts with the owner it writes (n = none, a = actor, k = keep).
+ * Rows are looked up one id at a time through the primary key (LATERAL) and updated through the
+ * ctid they were locked at, so no plan can scan an index across the app's backlog however stale
+ * the statistics. A row changed after the statement's snapshot is not updated (its outcome is
+ * `skipped`, a lost race). `p_commit` ('off' or null) sets synchronous_commit for the
+ * claim; a claim that made an invocation final restores the session's value (see options.ts).
  * force_custom_plan: the status arrays are planned as constants, so partial indexes apply.
  */
 function claimFunction(s: string): string {
   return `CREATE FUNCTION ${s}.claim(
       p_app text, p_ids text[], p_runner text,
       p_available text[], p_active text[], p_final text[],
-      p_rule_keys text[], p_rule_modes text[], p_channel text, p_lock_ns text)
+      p_rule_keys text[], p_rule_modes text[], p_channel text, p_lock_ns text, p_commit text)
     RETURNS TABLE (o_ord bigint, o_id text, o_outcome text, o_task_id text, o_status text,
                    o_owner text, o_ts bigint, o_retries integer)
     LANGUAGE plpgsql
@@ -206,12 +211,17 @@ function claimFunction(s: string): string {
       v_keys bigint[];
       v_key bigint;
       v_actor text := CASE WHEN p_runner IS NULL OR p_runner = '' THEN '-' ELSE '+' END;
+      v_commit text := current_setting('synchronous_commit');
     BEGIN
+      IF p_commit IS NOT NULL THEN
+        PERFORM set_config('synchronous_commit', p_commit, true);
+      END IF;
       SELECT array_agg(DISTINCT hashtextextended(p_lock_ns || k.running_key, 0)
                        ORDER BY hashtextextended(p_lock_ns || k.running_key, 0))
         INTO v_keys
-        FROM ${s}.invocations k
-        WHERE k.app_id = p_app AND k.id = ANY(p_ids) AND k.running_key IS NOT NULL;
+        FROM unnest(p_ids) AS x(id)
+        CROSS JOIN LATERAL (SELECT i.running_key FROM ${s}.invocations i
+                            WHERE i.app_id = p_app AND i.id = x.id AND i.running_key IS NOT NULL) k;
       IF v_keys IS NOT NULL THEN
         FOREACH v_key IN ARRAY v_keys LOOP
           PERFORM pg_advisory_xact_lock(v_key);
@@ -226,24 +236,27 @@ function claimFunction(s: string): string {
         SELECT q.id, min(q.ord) AS ord FROM req q GROUP BY q.id
       ),
       locked AS (
-        SELECT f.ord, i.id, i.status, i.owner, i.running_key, i.reroute
-        FROM firsts f JOIN ${s}.invocations i ON i.app_id = p_app AND i.id = f.id
-        WHERE i.status = ANY(p_available)
-        FOR UPDATE OF i SKIP LOCKED
+        SELECT l.* FROM firsts f
+        CROSS JOIN LATERAL (
+          SELECT i.ctid AS tid, i.id, i.status, i.owner, i.running_key, i.reroute
+          FROM ${s}.invocations i WHERE i.app_id = p_app AND i.id = f.id
+          FOR UPDATE SKIP LOCKED) l
       ),
       ruled AS (
-        SELECT l.*,
+        SELECT f.ord, l.*,
           p_rule_modes[array_position(p_rule_keys, 'pending|' || v_actor || '|' || l.status || '|' || oc.c)] AS pend_mode,
           p_rule_modes[array_position(p_rule_keys, 'concurrency_controlled|' || v_actor || '|' || l.status || '|' || oc.c)] AS cc_mode,
           p_rule_modes[array_position(p_rule_keys, 'concurrency_controlled_final|' || v_actor || '|' || l.status || '|' || oc.c)] AS ccf_mode
         FROM locked l
+        JOIN firsts f ON f.id = l.id
         CROSS JOIN LATERAL (SELECT CASE WHEN l.owner IS NULL THEN 'n'
                                         WHEN l.owner = p_runner THEN 'a' ELSE 'o' END AS c) oc
+        WHERE l.status = ANY(p_available)
       ),
       held AS (
         SELECT DISTINCT a.running_key FROM ${s}.invocations a
         WHERE a.app_id = p_app AND a.running_key IS NOT NULL AND a.status = ANY(p_active)
-          AND a.running_key IN (SELECT l.running_key FROM locked l WHERE l.running_key IS NOT NULL)
+          AND a.running_key IN (SELECT l.running_key FROM ruled l WHERE l.running_key IS NOT NULL)
       ),
       ranked AS (
         SELECT r.*, (h.running_key IS NOT NULL) AS ext_blocked,
@@ -261,7 +274,7 @@ function claimFunction(s: string): string {
         FROM ranked k
       ),
       moves AS (
-        SELECT d.ord, d.id, d.status, d.outcome,
+        SELECT d.ord, d.tid, d.id, d.outcome,
           CASE d.outcome WHEN 'claimed' THEN 'pending'
                          WHEN 'controlled' THEN 'concurrency_controlled'
                          ELSE 'concurrency_controlled_final' END AS to_status,
@@ -275,7 +288,7 @@ function claimFunction(s: string): string {
             owner = CASE m.mode WHEN 'n' THEN NULL WHEN 'a' THEN p_runner ELSE i.owner END,
             status_ts = ${s}.now_ms()
         FROM moves m
-        WHERE i.app_id = p_app AND i.id = m.id AND i.status = m.status
+        WHERE i.ctid = m.tid AND i.id = m.id
         RETURNING m.ord, i.id, m.outcome, i.task_id, i.status, i.owner, i.status_ts, i.retries
       ),
       hist AS (
@@ -291,7 +304,9 @@ function claimFunction(s: string): string {
           AND (w.waited_id = ANY(ARRAY(SELECT f.id FROM fin f)) OR w.waiter_id = ANY(ARRAY(SELECT f.id FROM fin f)))
       ),
       ntf AS (
-        SELECT count(pg_notify(p_channel, g.payload)) AS n FROM (
+        -- A final status is acknowledged to waiters: its commit waits for the flush again.
+        SELECT count(pg_notify(p_channel, g.payload)) + count(set_config('synchronous_commit', v_commit, true)) AS n
+        FROM (
           SELECT json_agg(x.id)::text AS payload FROM (
             SELECT f.id, (sum(length(f.id) + 3) OVER (ORDER BY f.id)) / 6000 AS grp FROM fin f
           ) x GROUP BY x.grp
