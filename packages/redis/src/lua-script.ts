@@ -18,7 +18,21 @@ export class LuaScript {
     body: string,
     prelude = '',
   ) {
-    this.source = prelude ? `${prelude}\n${body}` : body
+    this.source = pruneKeyHelpers(prelude ? `${prelude}\n${body}` : body)
     this.sha = createHash('sha1').update(this.source).digest('hex')
   }
+}
+
+/**
+ * Drops the `K_<part>` key helpers a script never calls: every helper is a closure the script
+ * would build on each call for nothing.
+ */
+function pruneKeyHelpers(source: string): string {
+  return source
+    .split('\n')
+    .filter((line) => {
+      const m = /^local function (K_\w+)\(/.exec(line)
+      return !m || source.split(`${m[1]}(`).length > 2
+    })
+    .join('\n')
 }

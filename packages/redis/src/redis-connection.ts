@@ -1,5 +1,6 @@
 import { BackendUnavailableError } from '@nenc/core'
 import { Redis } from 'ioredis'
+import { ComponentLink } from './component-link.js'
 import { translateError } from './errors-from-code.js'
 import type { LuaScript } from './lua-script.js'
 import { type RedisBackendOptions, type ResolvedRedisOptions, resolveOptions } from './options.js'
@@ -8,8 +9,6 @@ type Arg = string | number
 
 /** Items per script call in large batches (see {@link RedisConnection.evalMany}). */
 const SCRIPT_CHUNK = 200
-/** Records read ahead at claim time kept until the state backend asks for them. */
-const PREFETCH_LIMIT = 10_000
 
 /**
  * The connections the components of one backend share: one command connection and one
@@ -70,7 +69,6 @@ export class RedisConnection {
     this.subscriberReady = false
     this.channels.clear()
     this.reconnectListeners.clear()
-    this.prefetched.clear()
     await Promise.all(owned.map((c) => (c ? closeClient(c) : undefined)))
   }
 
@@ -252,38 +250,8 @@ export class RedisConnection {
     return (await this.evalMany(script, calls)) as unknown[][]
   }
 
-  /** Records read ahead by a claim for the state backend sharing this connection, by full key. */
-  private readonly prefetched = new Map<string, string>()
-  /** Key prefixes of apps whose state backend is a component on this connection. */
-  private readonly stateBackendPrefixes = new Map<string, number>()
-
-  /** @internal A RedisStateBackend on this connection serves the app with this key prefix. */
-  attachStateBackend(prefix: string, attached: boolean): void {
-    const n = (this.stateBackendPrefixes.get(prefix) ?? 0) + (attached ? 1 : -1)
-    if (n > 0) this.stateBackendPrefixes.set(prefix, n)
-    else this.stateBackendPrefixes.delete(prefix)
-  }
-
-  /** @internal True when records of this app may be read ahead at claim time. */
-  hasStateBackend(prefix: string): boolean {
-    return this.stateBackendPrefixes.has(prefix)
-  }
-
-  /** @internal Keeps a record read ahead (bounded: the oldest are dropped first). */
-  prefetch(key: string, raw: string): void {
-    this.prefetched.set(key, raw)
-    if (this.prefetched.size > PREFETCH_LIMIT) {
-      const oldest = this.prefetched.keys().next().value
-      if (oldest !== undefined) this.prefetched.delete(oldest)
-    }
-  }
-
-  /** @internal Takes a record read ahead, if any. */
-  takePrefetched(key: string): string | undefined {
-    const raw = this.prefetched.get(key)
-    if (raw !== undefined) this.prefetched.delete(key)
-    return raw
-  }
+  /** What the components sharing this connection hand each other (see {@link ComponentLink}). */
+  readonly link = new ComponentLink(this)
 
   /**
    * Calls `handler` with every message on `channel`; resolves once the subscription is active.

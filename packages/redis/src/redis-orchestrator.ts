@@ -1,5 +1,6 @@
 import {
   type ClaimOutcome,
+  type ComponentContext,
   type HistoryEntry,
   type InvocationState,
   isFinal,
@@ -44,6 +45,7 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
   protected readonly component = 'orchestrator' as const
   private readonly subscriptions = new Set<Unsubscribe>()
   private readonly waits = new WaitsTracker(this.conn)
+  private attachedPrefix: string | null = null
 
   /** KEYS of the scripts that apply transitions (see the orchestrator prelude). */
   private get transitionKeys(): string[] {
@@ -75,18 +77,29 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
     })
   }
 
+  /**
+   * Outcomes staged by the state backend on this connection are written by the first script
+   * call, before any status (see {@link ComponentLink}); on failure they are staged again.
+   */
   async transition(requests: readonly TransitionRequest[]): Promise<TransitionOutcome[]> {
     if (requests.length === 0) return []
-    const replies = await this.conn.evalChunked(
-      transitionInvocations,
-      this.transitionKeys,
-      requests,
-      (chunk) => {
-        const args: string[] = [this.keys.prefix, this.keys.fixed('finalChannel')]
+    const prefix = this.keys.prefix
+    const outcomes = this.conn.link.linked(prefix) ? this.conn.link.take(prefix) : []
+    let first = true
+    let replies: unknown[][]
+    try {
+      replies = await this.conn.evalChunked(transitionInvocations, this.transitionKeys, requests, (chunk) => {
+        const args: string[] = [prefix, this.keys.fixed('finalChannel')]
+        if (first) args.push(String(outcomes.length), ...outcomes)
+        else args.push('0')
+        first = false
         for (const r of chunk) args.push(r.id, r.to, r.actor ?? '')
         return args
-      },
-    )
+      })
+    } catch (err) {
+      this.conn.link.restore(prefix, outcomes)
+      throw err
+    }
     const out: TransitionOutcome[] = []
     for (const reply of replies as Reply[]) {
       for (let at = 1; at < reply.length; at += 6) {
@@ -100,7 +113,7 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
   async claim(ids: readonly string[], runnerId: string): Promise<ClaimOutcome[]> {
     if (ids.length === 0) return []
     const prefix = this.keys.prefix
-    const prefetch = this.conn.hasStateBackend(prefix) ? '1' : '0'
+    const prefetch = this.conn.link.linked(prefix) ? '1' : '0'
     const replies = await this.conn.evalChunked(claimInvocations, this.transitionKeys, ids, (chunk) => [
       prefix,
       this.keys.fixed('finalChannel'),
@@ -126,7 +139,7 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
                 retries: Number(reply[at + 1]),
               }
         const record = reply[at + 3]
-        if (typeof record === 'string') this.conn.prefetch(this.keys.of('record', id), record)
+        if (typeof record === 'string') this.conn.link.prefetch(this.keys.of('record', id), record)
         out.push(claimOutcomeFromCode(id, Number(reply[at]), state))
       }
     }
@@ -249,7 +262,17 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
     return unsubscribe
   }
 
+  override async init(ctx: ComponentContext): Promise<void> {
+    await super.init(ctx)
+    if (this.attachedPrefix === null) {
+      this.attachedPrefix = this.keys.prefix
+      this.conn.link.attach('orchestrator', this.attachedPrefix, true)
+    }
+  }
+
   protected override async onClose(): Promise<void> {
+    if (this.attachedPrefix !== null) this.conn.link.attach('orchestrator', this.attachedPrefix, false)
+    this.attachedPrefix = null
     await Promise.all([...this.subscriptions].map((u) => u()))
     await this.waits.close()
   }

@@ -11,9 +11,10 @@ import { encodeOutcome, parseOutcome, parseRecord, parseRunnerContext } from './
 
 /**
  * Invocation records, outcomes, workflow data and runner contexts. Every batch method is one
- * command (MSET / MGET) or one script. When the orchestrator shares this component's connection,
- * its claim script returns the claimed invocations' records, and `getInvocations` serves them
- * from that read-ahead without a round trip of its own.
+ * command (MSET / MGET) or one script. When the orchestrator of the app shares this component's
+ * connection, records come back with claims and outcomes go out with the final transitions (see
+ * {@link ComponentLink}): the runner's `getInvocations` and `setOutcomes` then cost no round trip
+ * of their own.
  */
 export class RedisStateBackend extends RedisComponent implements StateBackend {
   protected readonly component = 'stateBackend' as const
@@ -23,13 +24,20 @@ export class RedisStateBackend extends RedisComponent implements StateBackend {
     await super.init(ctx)
     if (this.attachedPrefix === null) {
       this.attachedPrefix = this.keys.prefix
-      this.conn.attachStateBackend(this.attachedPrefix, true)
+      this.conn.link.attach('stateBackend', this.attachedPrefix, true)
     }
   }
 
   protected override async onClose(): Promise<void> {
-    if (this.attachedPrefix !== null) this.conn.attachStateBackend(this.attachedPrefix, false)
+    if (this.attachedPrefix === null) return
+    this.conn.link.attach('stateBackend', this.attachedPrefix, false)
     this.attachedPrefix = null
+    await this.conn.link.flush()
+  }
+
+  override async purge(): Promise<void> {
+    if (this.attachedPrefix !== null) this.conn.link.discard(this.attachedPrefix)
+    await super.purge()
   }
 
   async upsertInvocations(records: readonly InvocationRecord[]): Promise<void> {
@@ -49,7 +57,7 @@ export class RedisStateBackend extends RedisComponent implements StateBackend {
   async getInvocations(ids: readonly string[]): Promise<(InvocationRecord | null)[]> {
     if (ids.length === 0) return []
     const keys = ids.map((id) => this.keys.of('record', id))
-    const values: (string | null | undefined)[] = keys.map((k) => this.conn.takePrefetched(k))
+    const values: (string | null | undefined)[] = keys.map((k) => this.conn.link.takePrefetched(k))
     const missing = keys.filter((_, i) => values[i] === undefined)
     if (missing.length) {
       const read = await this.conn.command('getInvocations', (c) => c.mget(missing))
@@ -66,6 +74,14 @@ export class RedisStateBackend extends RedisComponent implements StateBackend {
 
   async setOutcomes(items: readonly { id: string; outcome: Outcome }[]): Promise<void> {
     if (items.length === 0) return
+    const prefix = this.keys.prefix
+    if (this.conn.link.linked(prefix)) {
+      this.conn.link.stage(
+        prefix,
+        items.map((it) => [this.keys.of('outcome', it.id), encodeOutcome(it.outcome)]),
+      )
+      return
+    }
     const pairs: string[] = []
     for (const it of items) pairs.push(this.keys.of('outcome', it.id), encodeOutcome(it.outcome))
     await this.conn.command('setOutcomes', (c) => c.mset(pairs))
@@ -74,8 +90,14 @@ export class RedisStateBackend extends RedisComponent implements StateBackend {
   async getOutcomes(ids: readonly string[]): Promise<(Outcome | null)[]> {
     if (ids.length === 0) return []
     const keys = ids.map((id) => this.keys.of('outcome', id))
-    const values = await this.conn.command('getOutcomes', (c) => c.mget(keys))
-    return values.map((raw, i) => (raw === null ? null : parseOutcome(raw, keys[i]!)))
+    // Staged values first, read before the MGET is sent: once taken for a write, that write is
+    // on the socket ahead of the MGET, which then sees it.
+    const staged = keys.map((k) => this.conn.link.stagedValue(this.keys.prefix, k))
+    const stored = await this.conn.command('getOutcomes', (c) => c.mget(keys))
+    return keys.map((key, i) => {
+      const raw = staged[i] ?? stored[i] ?? null
+      return raw === null ? null : parseOutcome(raw, key)
+    })
   }
 
   async getWorkflowData(workflowId: string, key: string): Promise<string | null> {

@@ -20,7 +20,7 @@ local added = 0
 for i = 4, #ARGV do
   local id = ARGV[i]
   local e = S[id]
-  if e and not T[e.s].f then
+  if e and not FINAL[e.s] then
     redis.call('SADD', K_waitingFor(waiter), id)
     if redis.call('SADD', K_waitedBy(id), waiter) == 1 then
       added = added + 1

@@ -35,13 +35,12 @@ for i = 5, #ARGV do
   local id = ARGV[i]
   local e = S[id]
   local code = CL_SKIPPED
-  if e and T[e.s].a then
+  if e and AVAIL[e.s] then
     if e.nk ~= '' and redis.call('SCARD', K_running(e.nk)) > 0 then
-      local allowed = T[e.s].to
-      if e.rr ~= '1' and allowed['concurrency_controlled_final'] then
+      if e.rr ~= '1' and TO[e.s .. '>concurrency_controlled_final'] then
         apply(id, e, 'concurrency_controlled_final', runner, now)
         code = CL_CONTROLLED_FINAL
-      elseif allowed['concurrency_controlled'] then
+      elseif TO[e.s .. '>concurrency_controlled'] then
         apply(id, e, 'concurrency_controlled', runner, now)
         code = CL_CONTROLLED
       else

@@ -23,7 +23,7 @@ while #out < max and start < limit do
     local id = string.sub(m, 17)
     if redis.call('SCARD', K_waitingFor(id)) == 0 then
       local s = redis.call('HGET', K_invocation(id), 's')
-      if s and T[s] and T[s].a then
+      if s and AVAIL[s] then
         out[#out + 1] = id
         if #out >= max then break end
       end

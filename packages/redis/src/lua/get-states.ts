@@ -15,7 +15,7 @@ local out = {}
 for i = 2, #ARGV do
   local key = K_invocation(ARGV[i])
   local r = redis.pcall('HMGET', key, 's', 'o', 't', 'r', 'k')
-  if r.err or (r[1] and (not T[r[1]] or not tonumber(r[4]))) then
+  if r.err or (r[1] and (not STATUS[r[1]] or not tonumber(r[4]))) then
     return redis.error_reply('${CORRUPT_REPLY} ' .. key)
   end
   local n = #out

