@@ -69,6 +69,8 @@ async function register(app: Nenc): Promise<void> {
 async function runOneShot(app: Nenc): Promise<void> {
   const invocation = await new Promise<InvocationState | null>((resolve) => {
     if (runQueue.length) return resolve(runQueue.shift()!)
+    // Told to stop while it was still loading, with nothing to run.
+    if (stopFlag) return resolve(null)
     wakeRun = () => resolve(runQueue.shift() ?? null)
     stopRequested = () => resolve(null)
   })
