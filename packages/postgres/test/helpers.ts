@@ -92,3 +92,43 @@ export async function until(predicate: () => Promise<boolean> | boolean, timeout
     await sleep(10)
   }
 }
+
+/**
+ * Counts the statements every pg client sends while `run` runs (the backend's round trips).
+ * LISTEN traffic is excluded.
+ */
+export async function countStatements<T>(run: () => Promise<T>): Promise<{ result: T; statements: number }> {
+  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown }
+  const original = proto.query
+  let statements = 0
+  proto.query = function (this: unknown, ...args: unknown[]) {
+    const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string })?.text
+    if (!/^\s*(UN)?LISTEN/i.test(text ?? '')) statements++
+    return original.apply(this, args)
+  }
+  try {
+    const result = await run()
+    return { result, statements }
+  } finally {
+    proto.query = original
+  }
+}
+
+/** Register requests for `n` invocations (component-level tests). */
+export function requests(
+  n: number,
+  over: Partial<{ runningKey: string | null; registrationKey: string | null; reroute: boolean }> = {},
+) {
+  return Array.from({ length: n }, () => {
+    const id = randomUUID()
+    return {
+      id,
+      taskId: 'app.t',
+      callId: `app.t:${id}`,
+      actor: 'client',
+      registrationKey: over.registrationKey ?? null,
+      runningKey: over.runningKey ?? null,
+      rerouteOnConcurrencyControl: over.reroute ?? false,
+    }
+  })
+}

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest'
+import { postgresBackend } from '../src/index.js'
+import { admin, initAll, PG_URL, requests, until, usePostgres } from './helpers.js'
+
+describe('LISTEN/NOTIFY wake-ups', () => {
+  const pgt = usePostgres()
+
+  async function otherProcess() {
+    const b = postgresBackend({ connectionString: PG_URL, schema: pgt.currentSchema() })
+    pgt.track(b)
+    return initAll(b, 'app')
+  }
+
+  /** Drives an invocation to SUCCESS from `b`; returns its id. */
+  async function finishOne(b: Awaited<ReturnType<typeof otherProcess>>) {
+    const [r] = requests(1)
+    await b.orchestrator.register([r!])
+    await b.orchestrator.claim([r!.id], 'w')
+    await b.orchestrator.transition([{ id: r!.id, to: 'running', actor: 'w' }])
+    await b.orchestrator.transition([{ id: r!.id, to: 'success', actor: 'w' }])
+    return r!.id
+  }
+
+  it('subscribeFinal() hears final statuses reached in another process', async () => {
+    const b = await pgt.backend()
+    const other = await otherProcess()
+    const seen: string[] = []
+    await b.orchestrator.subscribeFinal((ids) => seen.push(...ids))
+    const id = await finishOne(other)
+    await until(() => seen.includes(id), 2000)
+  })
+
+  it('a large final batch arrives whole, split over several notifications', async () => {
+    const b = await pgt.backend()
+    const seen = new Set<string>()
+    await b.orchestrator.subscribeFinal((ids) => {
+      for (const id of ids) seen.add(id)
+    })
+    const reqs = requests(1500)
+    const ids = reqs.map((r) => r.id)
+    await b.orchestrator.register(reqs)
+    await b.orchestrator.claim(ids, 'w')
+    await b.orchestrator.transition(ids.map((id) => ({ id, to: 'running', actor: 'w' })))
+    await b.orchestrator.transition(ids.map((id) => ({ id, to: 'failed', actor: 'w' })))
+    await until(() => seen.size === 1500, 3000)
+  })
+
+  it('pg_terminate_backend on the LISTEN connection: it reconnects by itself and wake-ups still arrive', async () => {
+    const b = await pgt.backend('app', { reconnectDelayMs: 300, pollIntervalMs: 60_000 })
+    const other = await otherProcess()
+    let wakes = 0
+    const finals: string[] = []
+    await b.broker.subscribe(() => wakes++)
+    await b.orchestrator.subscribeFinal((ids) => finals.push(...ids))
+    const listener = b.broker.connection.listener
+    const pid = listener.pid
+    expect(pid).not.toBeNull()
+    expect(b.orchestrator.connection.listener).toBe(listener) // one LISTEN connection for both
+
+    await admin().query('SELECT pg_terminate_backend($1)', [pid])
+    await until(() => listener.pid === null, 2000)
+    // routed while nobody listens: the notification is lost, the reconnect wakes the subscriber
+    const lostAt = wakes
+    await other.broker.route(['during-outage'])
+    await until(() => listener.reconnects === 1 && listener.pid !== null, 3000)
+    expect(listener.pid).not.toBe(pid)
+    await until(() => wakes > lostAt, 2000)
+
+    const before = wakes
+    await other.broker.route(['after'])
+    await until(() => wakes > before, 2000)
+    const id = await finishOne(other)
+    await until(() => finals.includes(id), 2000)
+  })
+
+  it('unsubscribing the last listener gives the LISTEN connection back to the pool', async () => {
+    const b = await pgt.backend()
+    const pool = b.broker.connection.pool
+    const unsubscribe = await b.broker.subscribe(() => {})
+    const listener = b.broker.connection.listener
+    expect(listener.pid).not.toBeNull()
+    await until(() => pool.totalCount - pool.idleCount === 1, 2000) // held for LISTEN
+    await unsubscribe()
+    expect(listener.pid).toBeNull()
+    expect(pool.totalCount - pool.idleCount).toBe(0)
+  })
+})

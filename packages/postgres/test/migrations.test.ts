@@ -1,0 +1,85 @@
+import { ACTIVE_STATUSES, BackendError, FINAL_STATUSES, INITIAL_STATUS } from '@nenc/core'
+import { describe, expect, it } from 'vitest'
+import { LATEST_MIGRATION, postgresBackend } from '../src/index.js'
+import { up } from '../src/migrations/0001_init.js'
+import { admin, closeAll, initAll, PG_URL, usePostgres } from './helpers.js'
+
+const versions = async (schema: string) =>
+  (await admin().query(`SELECT version FROM "${schema}".migrations ORDER BY version`)).rows.map(
+    (r) => r.version as number,
+  )
+
+describe('migrations', () => {
+  const pgt = usePostgres()
+
+  it('init() creates the schema at the latest migration; a second init changes nothing', async () => {
+    const schema = pgt.currentSchema()
+    await pgt.backend('a')
+    expect(await versions(schema)).toEqual(Array.from({ length: LATEST_MIGRATION }, (_, i) => i + 1))
+    const tables = await admin().query(
+      'SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1',
+      [schema],
+    )
+    await pgt.backend('b')
+    expect(await versions(schema)).toEqual(Array.from({ length: LATEST_MIGRATION }, (_, i) => i + 1))
+    const again = await admin().query(
+      'SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1',
+      [schema],
+    )
+    expect(again.rows[0].n).toBe(tables.rows[0].n)
+  })
+
+  it('three migrators starting at once on a fresh schema all succeed, and migrate it once', async () => {
+    const schema = pgt.schema()
+    const backends = [1, 2, 3].map(() => postgresBackend({ connectionString: PG_URL, schema }))
+    try {
+      await Promise.all(backends.map((b, i) => initAll(b, `app-${i}`)))
+      expect(await versions(schema)).toEqual([1])
+      // every one of them works
+      for (const b of backends) await b.broker.route(['x'])
+      expect(await backends[0]!.broker.count()).toBe(1)
+    } finally {
+      for (const b of backends) await closeAll(b)
+    }
+  })
+
+  it('a database at a newer migration is refused with a message saying to upgrade', async () => {
+    const schema = pgt.currentSchema()
+    await pgt.backend('a')
+    await admin().query(`INSERT INTO "${schema}".migrations (version, name) VALUES (7, 'from the future')`)
+    const b = postgresBackend({ connectionString: PG_URL, schema })
+    const err = await b.orchestrator.init({ appId: 'a' }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(BackendError)
+    expect((err as Error).message).toContain(
+      `is at migration 7 but this version of @nenc/postgres expects ≤ ${LATEST_MIGRATION}`,
+    )
+    expect((err as Error).message).toContain('upgrade @nenc/postgres')
+    await closeAll(b)
+  })
+
+  it('migrate: false refuses an unmigrated schema and accepts a migrated one', async () => {
+    const empty = pgt.schema()
+    const b = postgresBackend({ connectionString: PG_URL, schema: empty, migrate: false })
+    const err = await b.broker.init({ appId: 'a' }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(BackendError)
+    expect((err as Error).message).toContain('run the migrations')
+    expect((await admin().query('SELECT to_regnamespace($1) AS s', [empty])).rows[0].s).toBeNull()
+    await closeAll(b)
+
+    const schema = pgt.currentSchema()
+    await pgt.backend('a')
+    const ok = postgresBackend({ connectionString: PG_URL, schema, migrate: false })
+    await initAll(ok, 'a')
+    await ok.broker.route(['y'])
+    await closeAll(ok)
+  })
+
+  it("index predicates name exactly core's status sets (a planner hint kept in step with core)", () => {
+    const sql = up('"s"').join('\n')
+    const list = (xs: readonly string[]) => xs.map((x) => `'${x}'`).join(', ')
+    expect(sql).toContain(`status IN (${list(ACTIVE_STATUSES)})`)
+    expect(sql).toContain(`status = '${INITIAL_STATUS}'`)
+    // final statuses are passed as parameters only: no literal list to drift
+    expect(FINAL_STATUSES.length).toBeGreaterThan(0)
+  })
+})
