@@ -126,7 +126,7 @@ export class ThreadRunner extends BaseRunner {
 
   override waitingEnd(invocationId: string): void {
     const slot = this.slots.get(invocationId)
-    if (!slot || !slot.waiting) return
+    if (!slot?.waiting) return
     slot.waiting = false
     this.waitingCount--
   }

@@ -54,7 +54,7 @@ export const APP_FIELDS = {
   'runner.handleSignals': {
     schema: z.boolean(),
     default: false,
-    doc: 'Stop gracefully on SIGINT/SIGTERM (the CLI turns it on).',
+    doc: 'Stop gracefully on SIGINT/SIGTERM when a runner is started in your own process (the CLI installs its own handlers).',
   },
   'orchestrator.blockingControl': {
     schema: z.boolean(),

@@ -31,7 +31,8 @@ export abstract class BaseRunner implements WaitHooks {
   private wakeResolve: (() => void) | null = null
   private heartbeatTimer: NodeJS.Timeout | null = null
   private serviceTimer: NodeJS.Timeout | null = null
-  private serviceRunning = false
+  /** The recovery pass in progress, so stop() can wait for it instead of closing under it. */
+  private servicePass: Promise<RecoveryReport | null> | null = null
   /**
    * Whether this runner takes part in atomic-service slots (recovery). Child runners inside a
    * process supervisor set it false: their parent represents them.
@@ -126,8 +127,11 @@ export abstract class BaseRunner implements WaitHooks {
   async stop(): Promise<void> {
     if (this.state !== 'running') return this.loopDone
     this.state = 'stopping'
+    if (this.serviceTimer) clearInterval(this.serviceTimer)
+    this.serviceTimer = null
     this.wake()
     await this.loopDone
+    await this.servicePass
     try {
       await this.onStop()
     } finally {
@@ -208,29 +212,25 @@ export abstract class BaseRunner implements WaitHooks {
    * @returns the recovery report, or null when the slot was closed or a pass was already running.
    */
   async runAtomicServices(now = Date.now()): Promise<RecoveryReport | null> {
-    if (this.serviceRunning || !this.runsAtomicServices) return null
-    this.serviceRunning = true
+    if (this.servicePass || !this.runsAtomicServices) return null
+    this.servicePass = this.serviceOnce(now).finally(() => {
+      this.servicePass = null
+    })
+    return this.servicePass
+  }
+
+  private async serviceOnce(now: number): Promise<RecoveryReport | null> {
     try {
       const cfg = this.app.config
       await this.beat()
-      const active = await this.app.backend.orchestrator.getActiveRunners(
-        cfg.value<number>('orchestrator.runnerDeadAfterMs'),
-      )
-      if (
-        !isInServiceWindow(
-          this.runnerId,
-          active,
-          cfg.value<number>('orchestrator.atomicServiceIntervalMs'),
-          now,
-        )
-      )
+      const active = await this.app.backend.orchestrator.getActiveRunners(cfg.value<number>('orchestrator.runnerDeadAfterMs'))
+      if (!isInServiceWindow(this.runnerId, active, cfg.value<number>('orchestrator.atomicServiceIntervalMs'), now)) {
         return null
+      }
       return await recoverInvocations(this.app, this.runnerId)
     } catch (err) {
       this.app.logger.error({ err, runnerId: this.runnerId }, 'atomic service (recovery) failed')
       return null
-    } finally {
-      this.serviceRunning = false
     }
   }
 
