@@ -223,8 +223,17 @@ export abstract class BaseRunner implements WaitHooks {
     try {
       const cfg = this.app.config
       await this.beat()
-      const active = await this.app.backend.orchestrator.getActiveRunners(cfg.value<number>('orchestrator.runnerDeadAfterMs'))
-      if (!isInServiceWindow(this.runnerId, active, cfg.value<number>('orchestrator.atomicServiceIntervalMs'), now)) {
+      const active = await this.app.backend.orchestrator.getActiveRunners(
+        cfg.value<number>('orchestrator.runnerDeadAfterMs'),
+      )
+      if (
+        !isInServiceWindow(
+          this.runnerId,
+          active,
+          cfg.value<number>('orchestrator.atomicServiceIntervalMs'),
+          now,
+        )
+      ) {
         return null
       }
       return await recoverInvocations(this.app, this.runnerId)
