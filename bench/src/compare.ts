@@ -20,17 +20,25 @@ const SLOW_RUN_MS = 45_000
 /**
  * Runs the sides in turn, `runs` times (peer, nenc, peer, nenc …): servers and CPU drift during a
  * run, so alternating spreads the drift over both sides instead of favouring one. A side that
- * fails is not run again; one whose run took over `slowRunMs` is not repeated either.
+ * fails is not run again; one whose run took over 45 s is not repeated either; and no new round
+ * starts once `budgetMs` has passed, which keeps `pnpm bench` near 10 minutes on a busy machine.
  */
 export async function alternate<M>(
   label: string,
   runs: number,
   sides: Side<M>[],
-  slowRunMs = SLOW_RUN_MS,
+  budgetMs = Number.POSITIVE_INFINITY,
 ): Promise<Map<string, SideResult<M>>> {
   const out = new Map<string, SideResult<M>>(sides.map((s) => [s.name, { runs: [] }]))
   const slow = new Set<string>()
+  const started = Date.now()
   for (let r = 1; r <= runs; r++) {
+    if (r > 1 && Date.now() - started > budgetMs) {
+      progress(`${label}: time budget of ${Math.round(budgetMs / 1000)} s used; ${r - 1} round(s) only`)
+      for (const result of out.values())
+        result.note ??= `${r - 1} run(s): the scenario's time budget (${Math.round(budgetMs / 1000)} s) was used`
+      break
+    }
     for (const side of sides) {
       const result = out.get(side.name)!
       if (result.error || slow.has(side.name)) continue
@@ -43,8 +51,7 @@ export async function alternate<M>(
         progress(`${label}: ${side.name} failed: ${result.error}`)
       }
       const took = Date.now() - t0
-      if (took > slowRunMs && r < runs && !result.error) {
-        // Keeps `pnpm bench` near its ~10 minutes: one slow run already says what it has to.
+      if (took > SLOW_RUN_MS && r < runs && !result.error) {
         slow.add(side.name)
         result.note = `one run only: it took ${Math.round(took / 1000)} s`
         progress(`${label}: ${side.name} took ${Math.round(took / 1000)} s; not repeated`)

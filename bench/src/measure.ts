@@ -86,6 +86,12 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
   return Promise.race([p, limit]).finally(() => clearTimeout(timer))
 }
 
+/**
+ * One call → result round trip that takes this long has failed (a lost job or notification):
+ * the latency run stops with that error instead of hanging until its overall timeout.
+ */
+export const ROUND_TRIP_LIMIT_MS = 10_000
+
 /** A short unique suffix for app ids and queue names, so runs never see each other's data. */
 export const uniqueSuffix = (): string =>
   `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`

@@ -2,7 +2,15 @@ import { Nenc } from '@nenc/core'
 import type { BackendFactory, ServerKind } from './backends.js'
 import { forkChild } from './child.js'
 import { cpuMark, cpuPerItem } from './cpu.js'
-import { latencySummary, now, perSecond, round, uniqueSuffix, withTimeout } from './measure.js'
+import {
+  latencySummary,
+  now,
+  perSecond,
+  ROUND_TRIP_LIMIT_MS,
+  round,
+  uniqueSuffix,
+  withTimeout,
+} from './measure.js'
 import type { ServerMeter } from './server-stats.js'
 import { stderrLogger } from './stderr-logger.js'
 
@@ -108,14 +116,21 @@ export async function nencLatency(
   const pair = await startPair(t, o.maxThreads)
   try {
     const { noop } = pair
+    const roundTrip = async (i: number) => {
+      const value = await withTimeout(
+        (async () => (await noop(i)).result())(),
+        ROUND_TRIP_LIMIT_MS,
+        `nenc round trip ${i}`,
+      )
+      if (value !== i) throw new Error(`nenc round trip ${i} returned ${value}`)
+    }
     const body = async () => {
-      for (let i = 0; i < o.warmup; i++) await (await noop(i)).result()
+      for (let i = 0; i < o.warmup; i++) await roundTrip(i)
       const sample: number[] = []
       for (let i = 0; i < o.roundTrips; i++) {
         const t0 = now()
-        const value = await (await noop(i)).result()
+        await roundTrip(i)
         sample.push(now() - t0)
-        if (value !== i) throw new Error(`nenc round trip ${i} returned ${value}`)
       }
       return latencySummary(sample)
     }

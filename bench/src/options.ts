@@ -18,6 +18,11 @@ export interface BenchOptions {
   warmup: number
   /** Round trips made before the timed ones in every latency run. */
   latencyWarmup: number
+  /**
+   * No new round of runs starts once a scenario has run this long (ms), so `pnpm bench` stays
+   * near 10 minutes when the machine is busy; the lines then say how many runs they have.
+   */
+  budgetMs: { redisThroughput: number; postgresThroughput: number; latency: number }
   redisUrl: string
   pgUrl: string
 }
@@ -63,6 +68,11 @@ export function parseArgs(argv: readonly string[]): { options: BenchOptions; onl
         serverRoundTrips: 100,
         warmup: 100,
         latencyWarmup: 20,
+        budgetMs: {
+          redisThroughput: Number.POSITIVE_INFINITY,
+          postgresThroughput: Number.POSITIVE_INFINITY,
+          latency: Number.POSITIVE_INFINITY,
+        },
         redisUrl,
         pgUrl,
       }
@@ -76,6 +86,7 @@ export function parseArgs(argv: readonly string[]): { options: BenchOptions; onl
         serverRoundTrips: 1_000,
         warmup: 500,
         latencyWarmup: 100,
+        budgetMs: { redisThroughput: 75_000, postgresThroughput: 210_000, latency: 45_000 },
         redisUrl,
         pgUrl,
       }

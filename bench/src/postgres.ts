@@ -1,8 +1,14 @@
-import { type BackendFactory, loadBackend } from './backends.js'
+import { loadBackend } from './backends.js'
 import { alternate, latencyOf, printComparison, type SideResult, throughputOf } from './compare.js'
-import { pgDurability, unloggedTables } from './durability.js'
+import { type PgDurability, pgDurability } from './durability.js'
 import { errorText, progress } from './measure.js'
-import { type LatencyRun, nencLatency, nencThroughput, type ThroughputRun } from './nenc-server.js'
+import {
+  type LatencyRun,
+  type NencServerTarget,
+  nencLatency,
+  nencThroughput,
+  type ThroughputRun,
+} from './nenc-server.js'
 import type { BenchOptions } from './options.js'
 import { GRAPHILE_BATCHED, graphileLatency, graphileThroughput } from './peers/graphile-worker.js'
 import { pgBossThroughput } from './peers/pg-boss.js'
@@ -10,6 +16,16 @@ import { pgMeter } from './server-stats.js'
 
 const PG_BOSS_BATCH_SIZES = [1000, 5000]
 const PG_BOSS_WORKERS = 2
+const GRAPHILE = { name: 'graphile-worker', version: '0.17.3' }
+
+interface PgContext {
+  o: BenchOptions
+  url: string
+  target: NencServerTarget | null
+  nencSkipped: string | undefined
+  durability: PgDurability
+  timeoutMs: number
+}
 
 /**
  * Scenario family 3: nenc on @nenc/postgres beside graphile-worker and pg-boss on the same
@@ -17,153 +33,114 @@ const PG_BOSS_WORKERS = 2
  */
 export async function runPostgres(o: BenchOptions): Promise<void> {
   const url = o.pgUrl
-  let factory: BackendFactory | null = null
-  let nencSkipped: string | undefined
-  try {
-    factory = await loadBackend('postgres')
-  } catch (err) {
-    nencSkipped = errorText(err)
-    progress(`postgres: nenc side skipped: ${nencSkipped}`)
+  const ctx: PgContext = {
+    o,
+    url,
+    target: null,
+    nencSkipped: undefined,
+    durability: await pgDurability(url, 'nenc_bench'),
+    timeoutMs: o.quick ? 60_000 : 180_000,
   }
-  const target = factory ? { kind: 'postgres' as const, url, factory } : null
-  const timeoutMs = o.quick ? 60_000 : 180_000
+  try {
+    ctx.target = { kind: 'postgres', url, factory: await loadBackend('postgres') }
+  } catch (err) {
+    ctx.nencSkipped = errorText(err)
+    progress(`postgres: nenc side skipped: ${ctx.nencSkipped}`)
+  }
+  await throughput(ctx)
+  await latency(ctx)
+}
+
+/**
+ * N no-op invocations routed in bulk, one worker process: nenc at 10 and 50 slots, graphile-worker
+ * at concurrency 10 (defaults, then batched), pg-boss at two batch sizes, in one alternation.
+ */
+async function throughput(ctx: PgContext): Promise<void> {
+  const { o, url, target, timeoutMs } = ctx
   const meter = await pgMeter(url)
   const base = { n: o.serverN, warmup: o.warmup, timeoutMs, meter }
-
-  const sides = [
-    {
-      name: 'graphile-worker',
-      run: () => graphileThroughput(url, { ...base, concurrency: 10, batched: false }),
-    },
-    ...(target ? [{ name: 'nenc-c10', run: () => nencThroughput(target, { ...base, maxThreads: 10 }) }] : []),
-    {
-      name: 'graphile-worker-batched',
-      run: () => graphileThroughput(url, { ...base, concurrency: 10, batched: true }),
-    },
-    ...(target ? [{ name: 'nenc-c50', run: () => nencThroughput(target, { ...base, maxThreads: 50 }) }] : []),
-    ...PG_BOSS_BATCH_SIZES.map((batchSize) => ({
-      name: `pg-boss-${batchSize}`,
-      run: () => pgBossThroughput(url, { ...base, batchSize, workers: PG_BOSS_WORKERS }),
-    })),
-  ]
-  const results = await alternate<ThroughputRun>('postgres-throughput', o.runs, sides).finally(() =>
-    meter.close(),
-  )
-  const durability = await describeDurability(url)
-
-  const nenc = (key: string, threads: number) =>
-    nencSkipped
-      ? { skipped: true }
-      : { ...throughputOf(results.get(key)), runner: `ThreadRunner maxThreads=${threads}, own process` }
-  const graphile = (key: 'graphile-worker' | 'graphile-worker-batched', settings: string) => ({
-    name: 'graphile-worker',
-    durabilityKey: key,
-    version: '0.17.3',
-    settings,
-    ...throughputOf(results.get(key)),
+  const nencSide = (threads: number) =>
+    target
+      ? [{ name: `nenc-c${threads}`, run: () => nencThroughput(target, { ...base, maxThreads: threads }) }]
+      : []
+  const graphileSide = (batched: boolean) => ({
+    name: batched ? 'graphile-worker-batched' : 'graphile-worker',
+    run: () => graphileThroughput(url, { ...base, concurrency: 10, batched }),
   })
-  type PeerKey = 'graphile-worker' | 'graphile-worker-batched' | 'pg-boss'
+  const results = await alternate<ThroughputRun>(
+    'postgres-throughput',
+    o.runs,
+    [
+      graphileSide(false),
+      ...nencSide(10),
+      graphileSide(true),
+      ...nencSide(50),
+      ...PG_BOSS_BATCH_SIZES.map((batchSize) => ({
+        name: `pg-boss-${batchSize}`,
+        run: () => pgBossThroughput(url, { ...base, batchSize, workers: PG_BOSS_WORKERS }),
+      })),
+    ],
+    o.budgetMs.postgresThroughput,
+  ).finally(() => meter.close())
+
   const line = (
     scenario: string,
-    nencKey: string,
     threads: number,
-    { durabilityKey, ...peer }: { name: string; durabilityKey: PeerKey; [k: string]: unknown },
+    peer: { name: string; [k: string]: unknown },
+    durability: string,
   ) =>
     printComparison(
       {
         scenario,
         backend: 'postgres',
         n: o.serverN,
-        nenc: nenc(nencKey, threads),
+        nenc: ctx.nencSkipped
+          ? { skipped: true }
+          : {
+              ...throughputOf(results.get(`nenc-c${threads}`)),
+              runner: `ThreadRunner maxThreads=${threads}, own process`,
+            },
         peer,
-        durability: { nenc: durability.nenc, peer: durability[durabilityKey] },
+        durability: { nenc: ctx.durability.nenc, peer: durability },
       },
       'throughput',
-      nencSkipped,
+      ctx.nencSkipped,
     )
   line(
     'postgres-throughput-c10',
-    'nenc-c10',
     10,
-    graphile('graphile-worker', 'addJobs chunks of 1000; run({ concurrency: 10 }) defaults, own process'),
+    {
+      ...GRAPHILE,
+      settings: 'addJobs chunks of 1000; run({ concurrency: 10 }) defaults, own process',
+      ...throughputOf(results.get('graphile-worker')),
+    },
+    ctx.durability['graphile-worker'],
   )
   line(
     'postgres-throughput-c10-batched',
-    'nenc-c10',
     10,
-    graphile(
-      'graphile-worker-batched',
-      `extra info: run({ concurrency: 10 }) with localQueue.size=${GRAPHILE_BATCHED.localQueueSize}, ` +
-        'completeJobBatchDelay=0 (trades crash safety for speed)',
-    ),
-  )
-  line('postgres-throughput-c50', 'nenc-c50', 50, pgBossBest(results))
-
-  const latencySides = [
     {
-      name: 'graphile-worker',
-      run: () =>
-        graphileLatency(url, {
-          roundTrips: o.serverRoundTrips,
-          warmup: o.latencyWarmup,
-          concurrency: 10,
-          timeoutMs,
-        }),
+      ...GRAPHILE,
+      settings:
+        `extra info: run({ concurrency: 10 }) with localQueue.size=${GRAPHILE_BATCHED.localQueueSize}, ` +
+        'completeJobBatchDelay=0, failJobBatchDelay=0 (trades crash safety for speed)',
+      ...throughputOf(results.get('graphile-worker-batched')),
     },
-    ...(target
-      ? [
-          {
-            name: 'nenc',
-            run: () =>
-              nencLatency(target, {
-                roundTrips: o.serverRoundTrips,
-                warmup: o.latencyWarmup,
-                maxThreads: 10,
-                timeoutMs,
-              }),
-          },
-        ]
-      : []),
-  ]
-  const latency = await alternate<LatencyRun>('postgres-latency', o.runs, latencySides)
-  printComparison(
-    {
-      scenario: 'postgres-latency',
-      backend: 'postgres',
-      n: o.serverRoundTrips,
-      nenc: nencSkipped
-        ? { skipped: true }
-        : {
-            ...latencyOf(latency.get('nenc')),
-            method: 'await (await noop(i)).result(); runner maxThreads=10, own process',
-          },
-      peer: {
-        name: 'graphile-worker',
-        version: '0.17.3',
-        settings:
-          "addJob, then the worker's job:complete event pushed over IPC, then a query confirming the job row is gone; concurrency 10, own process",
-        ...latencyOf(latency.get('graphile-worker')),
-      },
-      durability: { nenc: durability.nenc, peer: durability['graphile-worker'] },
-      note: 'pg-boss has no round-trip figure: its worker sleeps out pollingIntervalSeconds (≥ 0.5 s) between fetches',
-    },
-    'latency',
-    nencSkipped,
+    ctx.durability['graphile-worker-batched'],
   )
+  line('postgres-throughput-c50', 50, pgBossBest(results), ctx.durability['pg-boss'])
 }
 
 /** pg-boss at the batch size whose median throughput was best. */
-function pgBossBest(results: Map<string, SideResult<ThroughputRun>>) {
+function pgBossBest(results: Map<string, SideResult<ThroughputRun>>): { name: string; [k: string]: unknown } {
   const bySize = PG_BOSS_BATCH_SIZES.map((size) => ({
     size,
     summary: throughputOf(results.get(`pg-boss-${size}`)),
   }))
-  const best = bySize.reduce((a, b) =>
-    (b.summary.perS as number) > ((a.summary.perS as number) ?? 0) ? b : a,
-  )
+  const perS = (s: Record<string, unknown>) => (typeof s.perS === 'number' ? s.perS : -1)
+  const best = bySize.reduce((a, b) => (perS(b.summary) > perS(a.summary) ? b : a))
   return {
     name: 'pg-boss',
-    durabilityKey: 'pg-boss' as const,
     version: '10.4.2',
     settings:
       `insert chunks of 1000, ANALYZE of the queue partition; ${PG_BOSS_WORKERS} × work({ batchSize: ${best.size}, ` +
@@ -173,39 +150,41 @@ function pgBossBest(results: Map<string, SideResult<ThroughputRun>>) {
   }
 }
 
-/** What survives a crash on each side, from the server settings and the tables' persistence. */
-async function describeDurability(url: string): Promise<{
-  server: string
-  nenc: string
-  'graphile-worker': string
-  'graphile-worker-batched': string
-  'pg-boss': string
-}> {
-  const { server, durable } = await pgDurability(url)
-  const unlogged = await unloggedTables(url)
-  const of = (schemas: string[], extra = '') => {
-    const mine = unlogged.filter((t) => schemas.some((s) => t.startsWith(`${s}.`)))
-    if (!durable) return `not durable: ${server}`
-    if (mine.length) return `not durable: unlogged tables ${mine.join(', ')} (${server})`
-    return `durable: ${server}${extra}`
-  }
-  const peers = new Set(['pgboss', 'graphile_worker'])
-  const nencTables = unlogged.filter((t) => !peers.has(t.split('.')[0]!))
-  return {
-    server,
-    nenc: nencTables.length
-      ? `not durable: unlogged tables ${nencTables.join(', ')} (${server})`
-      : durable
-        ? `durable for what a caller relies on (${server}, no unlogged tables): route and final ` +
-          "transitions wait for the WAL flush; a runner's intermediate steps commit with " +
-          "synchronous_commit=off (synchronousCommit: 'acknowledged'), so a crash can lose their last " +
-          'fraction of a second and recovery runs those invocations again'
-        : `not durable: ${server}`,
-    'graphile-worker': of(['graphile_worker']),
-    'graphile-worker-batched': of(
-      ['graphile_worker'],
-      '; but jobs sit locked in its local queue and completions wait in memory for the batch write',
-    ),
-    'pg-boss': of(['pgboss'], '; completion written after the handler, not awaited by the worker'),
-  }
+/** Sequential call → result round trips; nenc at 10 slots beside graphile-worker at concurrency 10. */
+async function latency(ctx: PgContext): Promise<void> {
+  const { o, url, target, timeoutMs } = ctx
+  const base = { roundTrips: o.serverRoundTrips, warmup: o.latencyWarmup, timeoutMs }
+  const results = await alternate<LatencyRun>(
+    'postgres-latency',
+    o.runs,
+    [
+      { name: 'graphile-worker', run: () => graphileLatency(url, { ...base, concurrency: 10 }) },
+      ...(target ? [{ name: 'nenc', run: () => nencLatency(target, { ...base, maxThreads: 10 }) }] : []),
+    ],
+    o.budgetMs.latency,
+  )
+  printComparison(
+    {
+      scenario: 'postgres-latency',
+      backend: 'postgres',
+      n: o.serverRoundTrips,
+      nenc: ctx.nencSkipped
+        ? { skipped: true }
+        : {
+            ...latencyOf(results.get('nenc')),
+            method: 'await (await noop(i)).result(); runner maxThreads=10, own process',
+          },
+      peer: {
+        ...GRAPHILE,
+        settings:
+          "addJob, then the worker's job:complete event pushed over IPC, then a query confirming the job row " +
+          'is gone; concurrency 10, own process',
+        ...latencyOf(results.get('graphile-worker')),
+      },
+      durability: { nenc: ctx.durability.nenc, peer: ctx.durability['graphile-worker'] },
+      note: 'pg-boss has no round-trip figure: its worker sleeps out pollingIntervalSeconds (≥ 0.5 s) between fetches',
+    },
+    'latency',
+    ctx.nencSkipped,
+  )
 }

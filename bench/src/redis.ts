@@ -60,12 +60,17 @@ async function throughput(ctx: RedisContext, concurrency: number, meter: ServerM
   const { o, url, target, timeoutMs } = ctx
   const scenario = `redis-throughput-c${concurrency}`
   const base = { n: o.serverN, warmup: o.warmup, timeoutMs, meter }
-  const results = await alternate<ThroughputRun>(scenario, o.runs, [
-    { name: 'bullmq', run: () => bullmqThroughput(url, { ...base, concurrency }) },
-    ...(target
-      ? [{ name: 'nenc', run: () => nencThroughput(target, { ...base, maxThreads: concurrency }) }]
-      : []),
-  ])
+  const results = await alternate<ThroughputRun>(
+    scenario,
+    o.runs,
+    [
+      { name: 'bullmq', run: () => bullmqThroughput(url, { ...base, concurrency }) },
+      ...(target
+        ? [{ name: 'nenc', run: () => nencThroughput(target, { ...base, maxThreads: concurrency }) }]
+        : []),
+    ],
+    o.budgetMs.redisThroughput,
+  )
   printComparison(
     {
       scenario,
@@ -93,10 +98,15 @@ async function throughput(ctx: RedisContext, concurrency: number, meter: ServerM
 async function latency(ctx: RedisContext): Promise<void> {
   const { o, url, target, timeoutMs } = ctx
   const base = { roundTrips: o.serverRoundTrips, warmup: o.latencyWarmup, timeoutMs }
-  const results = await alternate<LatencyRun>('redis-latency', o.runs, [
-    { name: 'bullmq', run: () => bullmqLatency(url, { ...base, concurrency: 50 }) },
-    ...(target ? [{ name: 'nenc', run: () => nencLatency(target, { ...base, maxThreads: 50 }) }] : []),
-  ])
+  const results = await alternate<LatencyRun>(
+    'redis-latency',
+    o.runs,
+    [
+      { name: 'bullmq', run: () => bullmqLatency(url, { ...base, concurrency: 50 }) },
+      ...(target ? [{ name: 'nenc', run: () => nencLatency(target, { ...base, maxThreads: 50 }) }] : []),
+    ],
+    o.budgetMs.latency,
+  )
   printComparison(
     {
       scenario: 'redis-latency',

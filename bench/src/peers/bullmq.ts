@@ -1,7 +1,15 @@
 import { Queue, QueueEvents, Worker } from 'bullmq'
 import { forkChild } from '../child.js'
 import { cpuMark, cpuPerItem } from '../cpu.js'
-import { latencySummary, now, perSecond, round, uniqueSuffix, withTimeout } from '../measure.js'
+import {
+  latencySummary,
+  now,
+  perSecond,
+  ROUND_TRIP_LIMIT_MS,
+  round,
+  uniqueSuffix,
+  withTimeout,
+} from '../measure.js'
 import type { LatencyRun, ThroughputRun } from '../nenc-server.js'
 import type { ServerMeter } from '../server-stats.js'
 import { chunks, type JobCounter } from './counter.js'
@@ -95,7 +103,7 @@ export function bullmqLatency(
       await events.waitUntilReady()
       const roundTrip = async (i: number) => {
         const job = await queue.add('noop', { i })
-        const value = await job.waitUntilFinished(events)
+        const value = await job.waitUntilFinished(events, ROUND_TRIP_LIMIT_MS)
         if (value !== i) throw new Error(`BullMQ round trip ${i} returned ${value}`)
       }
       const body = async () => {

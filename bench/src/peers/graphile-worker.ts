@@ -1,7 +1,15 @@
 import { Logger, makeWorkerUtils, run, type WorkerUtils } from 'graphile-worker'
 import { type ChildHandle, forkChild } from '../child.js'
 import { cpuMark, cpuPerItem } from '../cpu.js'
-import { latencySummary, now, perSecond, round, uniqueSuffix, withTimeout } from '../measure.js'
+import {
+  latencySummary,
+  now,
+  perSecond,
+  ROUND_TRIP_LIMIT_MS,
+  round,
+  uniqueSuffix,
+  withTimeout,
+} from '../measure.js'
 import type { LatencyRun, ThroughputRun } from '../nenc-server.js'
 import type { ServerMeter } from '../server-stats.js'
 import { chunks, type JobCounter } from './counter.js'
@@ -174,8 +182,10 @@ export function graphileLatency(
       })
       const roundTrip = async (i: number) => {
         const job = await utils.addJob(identifier, { i })
-        if (!finished.delete(job.id))
-          await new Promise<void>((resolve) => (waiting = { id: job.id, resolve }))
+        if (!finished.delete(job.id)) {
+          const done = new Promise<void>((resolve) => (waiting = { id: job.id, resolve }))
+          await withTimeout(done, ROUND_TRIP_LIMIT_MS, `graphile-worker round trip ${i}`)
+        }
         waiting = null
         await untilGone(utils, identifier, job.id)
       }
