@@ -70,8 +70,9 @@ const ruleMode = (x: string) =>
 
 /**
  * transition: $1 app, $2 ids, $3 targets, $4 actors, $5/$6 rule keys/modes, $7 final statuses,
- * $8 channel, $9 commit mode (null when a target is final: the caller relies on those). Ids
- * must be distinct (the caller splits repeats into rounds).
+ * $8 channel, $9 commit mode (null when a target is final: the caller relies on those),
+ * $10..$12 outcomes staged by the state backend (ids, kinds, values; written in the same
+ * statement, see component-link.ts). Ids must be distinct (the caller splits repeats into rounds).
  *
  * Reads each row through the primary key (LATERAL, in id order: no plan can scan the app's
  * backlog, and concurrent batches lock rows in the same order), then one UPDATE is the
@@ -107,6 +108,11 @@ hist AS (
   INSERT INTO ${s}.history (app_id, id, status, owner, actor, ts)
   SELECT $1, u.id, u.status, u.owner, u.actor, u.status_ts FROM upd u
 ),
+outs AS (
+  INSERT INTO ${s}.outcomes (app_id, id, kind, value)
+  SELECT $1, o.* FROM unnest($10::text[], $11::text[], $12::text[]) AS o
+  ON CONFLICT (app_id, id) DO UPDATE SET kind = EXCLUDED.kind, value = EXCLUDED.value
+),
 fin AS (SELECT u.id FROM upd u WHERE u.status = ANY($7::text[])),
 ${releaseAndNotify(s, '$1', '$8')}
 SELECT r.ord, (u.id IS NOT NULL) AS ok, (c.id IS NOT NULL) AS found,
@@ -121,17 +127,22 @@ LEFT JOIN cur c ON c.ord = r.ord
 CROSS JOIN ntf
 ORDER BY r.ord`
 
-/** claim: one call of the claim function (migration 1); $1..$11 as its parameters. */
+/** claim: one call of the claim function (migration 2); $1..$12 as its parameters. */
 export const claimSql = (s: string) =>
   `SELECT o_ord AS ord, o_id AS id, o_outcome AS outcome, o_task_id AS task_id, o_status AS status,
-          o_owner AS owner, o_ts AS ts, o_retries AS retries
-   FROM ${s}.claim($1, $2::text[], $3, $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9, $10, $11)`
+          o_owner AS owner, o_ts AS ts, o_retries AS retries,
+          o_task_name AS task_name, o_call_id AS call_id, o_args AS args, o_parent_id AS parent_id,
+          o_workflow_id AS workflow_id, o_workflow_type AS workflow_type,
+          o_parent_workflow_id AS parent_workflow_id, o_created_at AS created_at
+   FROM ${s}.claim($1, $2::text[], $3, $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9, $10, $11, $12)`
 
 /**
  * getBlockingInvocations: $1 app, $2 available statuses, $3 final statuses, $4 max. Waited ids
- * that are available for run and wait on nothing unfinished, most waiters first, then oldest.
+ * that are available for run and wait on nothing unfinished, most waiters first, then oldest;
+ * and whether the app has any edge at all (see waits-tracker.ts).
  */
 export const blockingSql = (s: string) => `
+WITH b AS (
 SELECT w.waited_id AS id
 FROM ${s}.waits w
 JOIN ${s}.invocations d ON d.app_id = w.app_id AND d.id = w.waited_id AND d.status = ANY($2::text[])
@@ -142,7 +153,9 @@ WHERE w.app_id = $1
     WHERE x.app_id = $1 AND x.waiter_id = w.waited_id)
 GROUP BY w.waited_id
 ORDER BY count(*) DESC, min(d.created_at), w.waited_id
-LIMIT $4`
+LIMIT $4
+)
+SELECT ARRAY(SELECT b.id FROM b) AS ids, EXISTS (SELECT 1 FROM ${s}.waits x WHERE x.app_id = $1) AS any_edge`
 
 /**
  * purgeFinishedBefore: $1 app, $2 final statuses, $3 age in ms, $4 batch size. Deletes finished

@@ -27,6 +27,7 @@ export class PostgresBroker extends PostgresComponent implements Broker {
   private dueTimer: NodeJS.Timeout | null = null
   private dueAt = Number.POSITIVE_INFINITY
   private emitScheduled = false
+  private polling: Promise<void> | null = null
 
   private get channel(): string {
     return channelName(this.connection.schema, this.appId, 'queue')
@@ -139,6 +140,7 @@ export class PostgresBroker extends PostgresComponent implements Broker {
     this.dueAt = Number.POSITIVE_INFINITY
     const unlisten = await subscription?.catch(() => null)
     await unlisten?.()
+    await this.polling
   }
 
   private onNotify(payload: string): void {
@@ -163,9 +165,16 @@ export class PostgresBroker extends PostgresComponent implements Broker {
     this.dueTimer.unref()
   }
 
-  /** Safety net: due ids → wake; the next delayed id → timer. */
-  private async poll(): Promise<void> {
-    if (this.listeners.size === 0) return
+  /** Safety net: due ids → wake; the next delayed id → timer. One at a time. */
+  private poll(): Promise<void> {
+    if (this.listeners.size === 0 || this.polling) return this.polling ?? Promise.resolve()
+    this.polling = this.pollOnce().finally(() => {
+      this.polling = null
+    })
+    return this.polling
+  }
+
+  private async pollOnce(): Promise<void> {
     try {
       const [row] = await this.query<{ due: boolean; next_in: string | null }>(
         `SELECT EXISTS (SELECT 1 FROM ${this.s}.queue WHERE app_id = $1 AND available_at <= now.ms) AS due,

@@ -26,15 +26,17 @@ export abstract class PostgresComponent {
         `This ${this.constructor.name} is bound to app "${this.boundApp}" and cannot serve app "${ctx.appId}"; create one backend per app.`,
       )
     }
-    this.acquired ??= this.connection.acquire().catch((err: unknown) => {
-      this.acquired = null
-      throw err
-    })
+    this.acquired ??= this.connection.acquire().then(
+      () => {
+        this.boundApp = ctx.appId
+        this.onInit()
+      },
+      (err: unknown) => {
+        this.acquired = null
+        throw err
+      },
+    )
     await this.acquired
-    if (this.boundApp === null) {
-      this.boundApp = ctx.appId
-      this.onInit()
-    }
   }
 
   async close(): Promise<void> {
@@ -59,6 +61,11 @@ export abstract class PostgresComponent {
     return this.boundApp
   }
 
+  /** The app id bound by the first `init()`, even while closed (null before). */
+  protected get boundAppId(): string | null {
+    return this.boundApp
+  }
+
   /** The schema as a quoted identifier, for SQL text. */
   protected get s(): string {
     return this.connection.s
@@ -69,7 +76,7 @@ export abstract class PostgresComponent {
     return this.connection.query<R>(sql, values, what)
   }
 
-  /** Runs after the first successful `init()` (timers, caches). */
+  /** Runs after each `init()` that acquired the connection (timers, links). */
   protected onInit(): void {}
   /** Runs first in `close()` (subscriptions, timers). */
   protected async onClose(): Promise<void> {}

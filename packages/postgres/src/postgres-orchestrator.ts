@@ -3,6 +3,7 @@ import {
   type ClaimOutcome,
   type HistoryEntry,
   INITIAL_STATUS,
+  type InvocationRecord,
   type InvocationState,
   type ListInvocationsQuery,
   type Orchestrator,
@@ -18,6 +19,7 @@ import { blockingSql, claimSql, purgeFinishedSql, registerSql, transitionSql } f
 import { BACKEND } from './pg-errors.js'
 import { PostgresComponent } from './postgres-component.js'
 import { RULES, rejection, STATUS_SETS, storedNumber, storedStatus } from './status-rules.js'
+import { WaitsTracker } from './waits-tracker.js'
 
 interface StateRow {
   id: string
@@ -26,6 +28,31 @@ interface StateRow {
   owner: string | null
   ts: string | number
   retries: number
+}
+
+/** The record columns the claim function returns with a claim (null when not read ahead). */
+interface RecordColumns {
+  task_name: string | null
+  call_id: string
+  args: string
+  parent_id: string | null
+  workflow_id: string
+  workflow_type: string
+  parent_workflow_id: string | null
+  created_at: string
+}
+
+function recordOf(row: StateRow & RecordColumns): InvocationRecord {
+  return {
+    id: row.id,
+    taskId: row.task_id,
+    taskName: row.task_name!,
+    callId: row.call_id,
+    args: row.args,
+    parentId: row.parent_id,
+    workflow: { id: row.workflow_id, type: row.workflow_type, parentWorkflowId: row.parent_workflow_id },
+    createdAt: storedNumber(row.created_at, `invocation record ${row.id}`),
+  }
 }
 
 /** Rounds of at most one request per id, in order: a repeated id waits for the next round. */
@@ -50,9 +77,13 @@ function rounds<T extends { id: string }>(items: readonly T[]): { item: T; index
 export class PostgresOrchestrator extends PostgresComponent implements Orchestrator {
   readonly capabilities = { pushedFinalNotifications: true }
   private retentionTimer: NodeJS.Timeout | null = null
+  private attachedApp: string | null = null
+  private readonly waits = new WaitsTracker((onEdge) =>
+    this.connection.listener.listen(this.channel('waits'), onEdge, onEdge),
+  )
 
-  private get finalChannel(): string {
-    return channelName(this.connection.schema, this.appId, 'final')
+  private channel(kind: 'final' | 'waits'): string {
+    return channelName(this.connection.schema, this.appId, kind)
   }
 
   private state(row: StateRow, where: string): InvocationState {
@@ -104,29 +135,45 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
 
   async transition(requests: readonly TransitionRequest[]): Promise<TransitionOutcome[]> {
     const out: TransitionOutcome[] = new Array(requests.length)
+    const link = this.connection.link
+    // Outcomes the state backend staged go out with the first statement (component-link.ts);
+    // any written on their own meanwhile commit first.
+    const linked = link.linked(this.appId)
+    if (linked) await link.idle()
+    let staged = linked ? link.take(this.appId) : []
     for (const round of rounds(requests)) {
       let todo = round
       // A refusal core would accept means the record changed under us: apply it again.
       for (let attempt = 0; todo.length > 0; attempt++) {
         if (attempt === 5) throw new BackendError(BACKEND, 'transition() kept losing races')
-        const rows = await this.query<StateRow & { ok: boolean; found: boolean }>(
-          transitionSql(this.s),
-          [
-            this.appId,
-            todo.map((t) => t.item.id),
-            todo.map((t) => t.item.to),
-            todo.map((t) => t.item.actor),
-            RULES.keys,
-            RULES.modes,
-            STATUS_SETS.final,
-            this.finalChannel,
-            // Final statuses are acknowledged to waiters; every other step is intermediate.
-            todo.some((t) => (STATUS_SETS.final as readonly string[]).includes(t.item.to))
-              ? null
-              : this.connection.intermediateCommit,
-          ],
-          'transition',
-        )
+        let rows: (StateRow & { ok: boolean; found: boolean })[]
+        try {
+          rows = await this.query(
+            transitionSql(this.s),
+            [
+              this.appId,
+              todo.map((t) => t.item.id),
+              todo.map((t) => t.item.to),
+              todo.map((t) => t.item.actor),
+              RULES.keys,
+              RULES.modes,
+              STATUS_SETS.final,
+              this.channel('final'),
+              // Final statuses are acknowledged to waiters; every other step is intermediate.
+              todo.some((t) => (STATUS_SETS.final as readonly string[]).includes(t.item.to))
+                ? null
+                : this.connection.intermediateCommit,
+              staged.map((o) => o.id),
+              staged.map((o) => o.outcome.kind),
+              staged.map((o) => o.outcome.value),
+            ],
+            'transition',
+          )
+        } catch (err) {
+          link.restore(this.appId, staged)
+          throw err
+        }
+        staged = []
         const again: typeof todo = []
         rows.forEach((row, i) => {
           const { item, index } = todo[i]!
@@ -148,7 +195,9 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
 
   async claim(ids: readonly string[], runnerId: string): Promise<ClaimOutcome[]> {
     if (ids.length === 0) return []
-    const rows = await this.query<StateRow & { outcome: ClaimOutcome['outcome'] }>(
+    const link = this.connection.link
+    const readAhead = link.linked(this.appId)
+    const rows = await this.query<StateRow & RecordColumns & { outcome: ClaimOutcome['outcome'] }>(
       claimSql(this.s),
       [
         this.appId,
@@ -159,16 +208,17 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
         STATUS_SETS.final,
         RULES.keys,
         RULES.modes,
-        this.finalChannel,
+        this.channel('final'),
         `${this.connection.schema}/${this.appId}/`,
         this.connection.intermediateCommit,
+        readAhead,
       ],
       'claim',
     )
     return rows.map((row): ClaimOutcome => {
-      if (row.outcome === 'claimed')
-        return { id: row.id, outcome: 'claimed', state: this.state(row, `invocation ${row.id}`) }
-      return { id: row.id, outcome: row.outcome }
+      if (row.outcome !== 'claimed') return { id: row.id, outcome: row.outcome }
+      if (readAhead && row.task_name !== null) link.prefetch(this.appId, recordOf(row))
+      return { id: row.id, outcome: 'claimed', state: this.state(row, `invocation ${row.id}`) }
     })
   }
 
@@ -220,24 +270,43 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
 
   async addWaiting(waiterId: string, waitedIds: readonly string[]): Promise<void> {
     if (waitedIds.length === 0) return
+    this.waits.edgeAdded()
     await this.query(
-      `INSERT INTO ${this.s}.waits (app_id, waiter_id, waited_id)
-       SELECT $1, $2, i.id FROM ${this.s}.invocations i CROSS JOIN (SELECT ${asyncCommit('$5')}) sc
-       WHERE i.app_id = $1 AND i.id = ANY($3::text[]) AND NOT (i.status = ANY($4::text[]))
-       ON CONFLICT DO NOTHING`,
-      [this.appId, waiterId, waitedIds, STATUS_SETS.final, this.connection.intermediateCommit],
+      `WITH ins AS (
+         INSERT INTO ${this.s}.waits (app_id, waiter_id, waited_id)
+         SELECT $1, $2, i.id
+         FROM unnest($3::text[]) AS x(id)
+         CROSS JOIN LATERAL (SELECT i.id, i.status FROM ${this.s}.invocations i
+                             WHERE i.app_id = $1 AND i.id = x.id) i
+         CROSS JOIN (SELECT ${asyncCommit('$5')}) sc
+         WHERE NOT (i.status = ANY($4::text[]))
+         ON CONFLICT DO NOTHING
+         RETURNING 1
+       )
+       SELECT pg_notify($6, '') FROM (SELECT 1 FROM ins LIMIT 1) announced`,
+      [
+        this.appId,
+        waiterId,
+        waitedIds,
+        STATUS_SETS.final,
+        this.connection.intermediateCommit,
+        this.channel('waits'),
+      ],
       'addWaiting',
     )
   }
 
+  /** Skips its round trip while no blocking edge exists anywhere in the app (waits-tracker.ts). */
   async getBlockingInvocations(max: number): Promise<string[]> {
-    if (max <= 0) return []
-    const rows = await this.query<{ id: string }>(
+    if (max <= 0 || !this.waits.mayExist()) return []
+    const epoch = this.waits.epoch
+    const [row] = await this.query<{ ids: string[]; any_edge: boolean }>(
       blockingSql(this.s),
       [this.appId, STATUS_SETS.available, STATUS_SETS.final, max],
       'getBlockingInvocations',
     )
-    return rows.map((r) => r.id)
+    if (row && !row.any_edge) this.waits.sawNone(epoch)
+    return row?.ids ?? []
   }
 
   async heartbeat(runnerIds: readonly string[], canRunAtomicService: boolean): Promise<void> {
@@ -300,7 +369,7 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
   }
 
   async subscribeFinal(listener: (ids: string[]) => void): Promise<Unsubscribe> {
-    return this.connection.listener.listen(this.finalChannel, (payload) => {
+    return this.connection.listener.listen(this.channel('final'), (payload) => {
       let ids: unknown
       try {
         ids = JSON.parse(payload)
@@ -318,6 +387,7 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
    * many were deleted. Runs every `retentionIntervalMs` when the `retentionMs` option is set.
    */
   async purgeFinishedBefore(olderThanMs: number, batchSize = 5000): Promise<number> {
+    this.connection.link.discardPrefetched(this.appId)
     let total = 0
     for (;;) {
       const [row] = await this.query<{ n: number }>(
@@ -332,6 +402,7 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
 
   async purge(): Promise<void> {
     const s = this.s
+    this.connection.link.discard(this.appId)
     await this.query(
       `WITH a AS (DELETE FROM ${s}.invocations WHERE app_id = $1),
             b AS (DELETE FROM ${s}.history WHERE app_id = $1),
@@ -343,6 +414,8 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
   }
 
   protected override onInit(): void {
+    this.attachedApp = this.appId
+    this.connection.link.attach('orchestrator', this.attachedApp, true)
     const { retentionMs, retentionIntervalMs } = this.connection.options
     if (retentionMs === null) return
     this.retentionTimer = setInterval(() => {
@@ -355,5 +428,8 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
   protected override async onClose(): Promise<void> {
     if (this.retentionTimer) clearInterval(this.retentionTimer)
     this.retentionTimer = null
+    if (this.attachedApp !== null) this.connection.link.attach('orchestrator', this.attachedApp, false)
+    this.attachedApp = null
+    await this.waits.close()
   }
 }

@@ -33,9 +33,29 @@ function lastById<T>(items: readonly T[], id: (item: T) => string): T[] {
 /**
  * Invocation records, outcomes, workflow data and runner contexts in tables keyed by
  * (app_id, …). Batch methods are one `INSERT … SELECT FROM unnest(…) ON CONFLICT DO UPDATE` or
- * one `SELECT … WHERE id = ANY(…)`.
+ * one lookup per id through the primary key. When the orchestrator of the app shares this
+ * component's connection, records come back with claims and outcomes go out with the final
+ * transitions (see component-link.ts): the runner's `getInvocations` and `setOutcomes` then cost
+ * no round trip of their own.
  */
 export class PostgresStateBackend extends PostgresComponent implements StateBackend {
+  private attachedApp: string | null = null
+
+  protected override onInit(): void {
+    this.attachedApp = this.appId
+    this.connection.link.attach('stateBackend', this.attachedApp, true)
+    this.connection.link.setWriter(this.attachedApp, (items) => this.writeOutcomes(items))
+  }
+
+  protected override async onClose(): Promise<void> {
+    const appId = this.attachedApp
+    if (appId === null) return
+    this.attachedApp = null
+    this.connection.link.attach('stateBackend', appId, false)
+    await this.connection.link.flush()
+    this.connection.link.setWriter(appId, null)
+  }
+
   async upsertInvocations(records: readonly InvocationRecord[]): Promise<void> {
     if (records.length === 0) return
     const rs = lastById(records, (r) => r.id)
@@ -71,6 +91,15 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
 
   async getInvocations(ids: readonly string[]): Promise<(InvocationRecord | null)[]> {
     if (ids.length === 0) return []
+    const link = this.connection.link
+    const ahead = ids.map((id) => link.takePrefetched(this.appId, id))
+    const missing = ids.filter((_, i) => ahead[i] === undefined)
+    if (missing.length === 0) return ahead as InvocationRecord[]
+    const read = await this.readInvocations(missing)
+    return ids.map((id, i) => ahead[i] ?? read.get(id) ?? null)
+  }
+
+  private async readInvocations(ids: readonly string[]): Promise<Map<string, InvocationRecord>> {
     const rows = await this.query<RecordRow>(
       `SELECT r.id, r.task_id, r.task_name, r.call_id, r.args, r.parent_id, r.workflow_id, r.workflow_type,
               r.parent_workflow_id, r.created_at
@@ -79,21 +108,21 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
       [this.appId, ids],
       'getInvocations',
     )
-    const byId = new Map(rows.map((r) => [r.id, r]))
-    return ids.map((id) => {
-      const r = byId.get(id)
-      if (!r) return null
-      return {
-        id: r.id,
-        taskId: r.task_id,
-        taskName: r.task_name,
-        callId: r.call_id,
-        args: r.args,
-        parentId: r.parent_id,
-        workflow: { id: r.workflow_id, type: r.workflow_type, parentWorkflowId: r.parent_workflow_id },
-        createdAt: storedNumber(r.created_at, `invocation record ${id}`),
-      }
-    })
+    return new Map(
+      rows.map((r) => [
+        r.id,
+        {
+          id: r.id,
+          taskId: r.task_id,
+          taskName: r.task_name,
+          callId: r.call_id,
+          args: r.args,
+          parentId: r.parent_id,
+          workflow: { id: r.workflow_id, type: r.workflow_type, parentWorkflowId: r.parent_workflow_id },
+          createdAt: storedNumber(r.created_at, `invocation record ${r.id}`),
+        },
+      ]),
+    )
   }
 
   async getChildInvocations(parentId: string): Promise<string[]> {
@@ -105,8 +134,21 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
     return rows.map((r) => r.id)
   }
 
+  /**
+   * With the app's orchestrator on this connection the outcomes are staged and written by its
+   * next transition, in the same statement as the final statuses (or on their own if no
+   * transition follows in this event-loop turn); otherwise they are written at once.
+   */
   async setOutcomes(items: readonly { id: string; outcome: Outcome }[]): Promise<void> {
     if (items.length === 0) return
+    if (this.connection.link.linked(this.appId)) {
+      this.connection.link.stage(this.appId, items)
+      return
+    }
+    await this.writeOutcomes(items)
+  }
+
+  private async writeOutcomes(items: readonly { id: string; outcome: Outcome }[]): Promise<void> {
     const xs = lastById(items, (i) => i.id)
     await this.query(
       `INSERT INTO ${this.s}.outcomes (app_id, id, kind, value)
@@ -127,6 +169,9 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
 
   async getOutcomes(ids: readonly string[]): Promise<(Outcome | null)[]> {
     if (ids.length === 0) return []
+    // Staged values first. Readers ask once the status is final, that is once the transition
+    // that took the staged values (and wrote them with the status) has committed.
+    const staged = ids.map((id) => this.connection.link.stagedOutcome(this.appId, id))
     const rows = await this.query<{ id: string; kind: string; value: string }>(
       `SELECT o.id, o.kind, o.value FROM unnest($2::text[]) AS x(id)
        CROSS JOIN LATERAL (SELECT * FROM ${this.s}.outcomes o WHERE o.app_id = $1 AND o.id = x.id) o`,
@@ -134,8 +179,8 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
       'getOutcomes',
     )
     const byId = new Map(rows.map((r) => [r.id, r]))
-    return ids.map((id) => {
-      const r = byId.get(id)
+    return ids.map((id, i) => {
+      const r = staged[i] ? { id, ...staged[i] } : byId.get(id)
       if (!r) return null
       if (r.kind !== 'result' && r.kind !== 'error') {
         throw new CorruptDataError(
@@ -205,6 +250,7 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
 
   async purge(): Promise<void> {
     const s = this.s
+    this.connection.link.discard(this.appId)
     await this.query(
       `WITH a AS (DELETE FROM ${s}.invocation_records WHERE app_id = $1),
             b AS (DELETE FROM ${s}.outcomes WHERE app_id = $1),

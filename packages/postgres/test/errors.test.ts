@@ -98,6 +98,7 @@ describe('errors', () => {
     await admin().query(`UPDATE "${s}".history SET status = 'nope' WHERE id = $1`, [ok!.id])
     await expect(b.orchestrator.getHistory(ok!.id)).rejects.toBeInstanceOf(CorruptDataError)
     await b.stateBackend.setOutcomes([{ id: ok!.id, outcome: { kind: 'result', value: '1' } }])
+    await b.stateBackend.connection.link.flush() // staged for the next transition otherwise
     await admin().query(`UPDATE "${s}".outcomes SET kind = 'weird' WHERE id = $1`, [ok!.id])
     await expect(b.stateBackend.getOutcomes([ok!.id])).rejects.toBeInstanceOf(CorruptDataError)
     await b.triggerStore.setTaskTriggers('t', [

@@ -77,7 +77,7 @@ describe('transition', () => {
     expect(edges.rows).toEqual([{ waiter_id: parent!.id, waited_id: other!.id }])
   })
 
-  it('every batch method of the runner is one round trip, whatever the batch size', async () => {
+  it('every batch method of the runner is one round trip at most, whatever the batch size', async () => {
     const b = await pgt.backend()
     const reqs = requests(3000)
     const ids = reqs.map((r) => r.id)
@@ -113,10 +113,17 @@ describe('transition', () => {
       ['getOutcomes', () => b.stateBackend.getOutcomes(ids)],
       ['getStates', () => b.orchestrator.getStates(ids)],
     ]
+    // With the orchestrator and state backend on one connection, the records come back with the
+    // claim and the outcomes go out with the final transition: no round trip of their own.
+    const free = new Set(['getInvocations', 'setOutcomes'])
     for (const [name, run] of steps) {
       const { statements } = await countStatements(run)
-      expect(statements, name).toBe(1)
+      expect(statements, name).toBe(free.has(name) ? 0 : 1)
     }
+    expect((await b.stateBackend.getOutcomes(ids.slice(0, 2))).map((o) => o?.kind)).toEqual([
+      'result',
+      'result',
+    ])
     expect(await b.orchestrator.listInvocations({ statuses: ['success'], limit: 5000 })).toHaveLength(3000)
   })
 

@@ -1,4 +1,5 @@
 import * as init from './0001_init.js'
+import * as claimRecords from './0002_claim_records.js'
 
 /** One numbered migration: `up(schema)` returns the statements, run in one transaction. */
 export interface Migration {
@@ -8,6 +9,6 @@ export interface Migration {
 }
 
 /** Every migration this version knows, in order. Append only; never edit a shipped one. */
-export const MIGRATIONS: readonly Migration[] = [init]
+export const MIGRATIONS: readonly Migration[] = [init, claimRecords]
 
 export const LATEST_MIGRATION = MIGRATIONS[MIGRATIONS.length - 1]!.version
