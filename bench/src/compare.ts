@@ -53,7 +53,7 @@ export async function alternate<M>(
       const took = Date.now() - t0
       if (took > SLOW_RUN_MS && r < runs && !result.error) {
         slow.add(side.name)
-        result.note = `one run only: it took ${Math.round(took / 1000)} s`
+        result.note = `not repeated after a run of ${Math.round(took / 1000)} s`
         progress(`${label}: ${side.name} took ${Math.round(took / 1000)} s; not repeated`)
       }
     }
