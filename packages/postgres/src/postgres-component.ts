@@ -71,9 +71,14 @@ export abstract class PostgresComponent {
     return this.connection.s
   }
 
-  /** One statement, one round trip; driver errors translated. */
-  protected query<R>(sql: string, values: readonly unknown[], what: string): Promise<R[]> {
-    return this.connection.query<R>(sql, values, what)
+  /** One statement, one round trip; driver errors translated (see PostgresConnection.query). */
+  protected query<R>(
+    sql: string,
+    values: readonly unknown[],
+    what: string,
+    options?: { prepare?: boolean },
+  ): Promise<R[]> {
+    return this.connection.query<R>(sql, values, what, options)
   }
 
   /** Runs after each `init()` that acquired the connection (timers, links). */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { NencError } from '@nenc/core'
 import pg, { type Pool } from 'pg'
 import { ComponentLink } from './component-link.js'
@@ -9,6 +10,17 @@ import { PgListener } from './pg-listener.js'
 
 /** Deadlocks and serialization failures roll the whole statement back; run it again this often. */
 const CONFLICT_RETRIES = 5
+
+const names = new Map<string, string>()
+/** A prepared statement's name: a hash of its text (the text embeds the schema). */
+function statementName(sql: string): string {
+  let name = names.get(sql)
+  if (!name) {
+    name = `nenc_${createHash('sha1').update(sql).digest('hex').slice(0, 24)}`
+    names.set(sql, name)
+  }
+  return name
+}
 
 /**
  * The pool, schema and LISTEN connection that PostgreSQL components share. `postgresBackend()`
@@ -95,11 +107,22 @@ export class PostgresConnection {
    * Runs one statement (one round trip) and returns its rows. Deadlocks and serialization
    * failures are retried (the statement rolled back entirely); every other failure is
    * translated: connection problems → `BackendUnavailableError`, the rest → `BackendError`.
+   *
+   * Statements are prepared (named) on each connection, so the server keeps their plans:
+   * planning the batch statements costs more than running them on a small batch (≈1.5 ms against
+   * 0.5 ms for ten ids). `prepare: false` plans with the actual values every time, for the few
+   * statements that need a partial index only provable from a constant.
    */
-  async query<R>(sql: string, values: readonly unknown[], what: string): Promise<R[]> {
+  async query<R>(
+    sql: string,
+    values: readonly unknown[],
+    what: string,
+    options: { prepare?: boolean } = {},
+  ): Promise<R[]> {
+    const name = options.prepare === false ? undefined : statementName(sql)
     for (let attempt = 0; ; attempt++) {
       try {
-        const result = await this.pool.query(sql, values as unknown[])
+        const result = await this.pool.query({ name, text: sql, values: values as unknown[] })
         return result.rows as R[]
       } catch (err) {
         if (isRetriableConflict(err) && attempt < CONFLICT_RETRIES) continue

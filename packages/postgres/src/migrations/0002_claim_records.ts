@@ -35,9 +35,10 @@ export function up(s: string): string[] {
  * the statistics. A row changed after the statement's snapshot is not updated (its outcome is
  * `skipped`, a lost race). `p_commit` ('off' or null) sets synchronous_commit for the
  * claim; a claim that made an invocation final restores the session's value (see options.ts).
- * force_custom_plan: the status arrays are planned as constants, so partial indexes apply.
+ * force_custom_plan (migration 2 only): the status arrays are planned as constants, so partial
+ * indexes apply. Migration 3 drops it (see there).
  */
-export function claimFunction(s: string): string {
+export function claimFunction(s: string, options = { forceCustomPlans: true }): string {
   return `CREATE FUNCTION ${s}.claim(
       p_app text, p_ids text[], p_runner text,
       p_available text[], p_active text[], p_final text[],
@@ -47,8 +48,7 @@ export function claimFunction(s: string): string {
                    o_owner text, o_ts bigint, o_retries integer,
                    o_task_name text, o_call_id text, o_args text, o_parent_id text, o_workflow_id text,
                    o_workflow_type text, o_parent_workflow_id text, o_created_at bigint)
-    LANGUAGE plpgsql
-    SET plan_cache_mode = force_custom_plan
+    LANGUAGE plpgsql${options.forceCustomPlans ? '\n    SET plan_cache_mode = force_custom_plan' : ''}
     AS $fn$
     DECLARE
       v_keys bigint[];

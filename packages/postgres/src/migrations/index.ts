@@ -1,5 +1,6 @@
 import * as init from './0001_init.js'
 import * as claimRecords from './0002_claim_records.js'
+import * as cachedPlans from './0003_cached_plans.js'
 
 /** One numbered migration: `up(schema)` returns the statements, run in one transaction. */
 export interface Migration {
@@ -9,6 +10,6 @@ export interface Migration {
 }
 
 /** Every migration this version knows, in order. Append only; never edit a shipped one. */
-export const MIGRATIONS: readonly Migration[] = [init, claimRecords]
+export const MIGRATIONS: readonly Migration[] = [init, claimRecords, cachedPlans]
 
 export const LATEST_MIGRATION = MIGRATIONS[MIGRATIONS.length - 1]!.version
