@@ -65,6 +65,8 @@ export class ThreadRunner extends BaseRunner {
   private readonly options: ThreadRunnerOptions
   private readonly slots = new Map<string, Slot>()
   private executorInstance: InvocationExecutor | null = null
+  /** Claimed ids whose start and give-back both failed (backend down); retried each iteration. */
+  private unstarted: string[] = []
   private waitingCount = 0
   private pool: WorkerThreadPool | null = null
 
@@ -74,12 +76,15 @@ export class ThreadRunner extends BaseRunner {
   }
 
   private get executor(): InvocationExecutor {
-    this.executorInstance ??= new InvocationExecutor(
-      this.executorRuntime(),
-      this.runnerId,
-      this,
-      () => this.isStopping,
-    )
+    if (!this.executorInstance) {
+      this.executorInstance = new InvocationExecutor(
+        this.executorRuntime(),
+        this.runnerId,
+        this,
+        () => this.isStopping,
+      )
+      this.executorInstance.finisher.onWritten = () => this.wake()
+    }
     return this.executorInstance
   }
 
@@ -132,8 +137,16 @@ export class ThreadRunner extends BaseRunner {
   }
 
   protected async iteration(): Promise<boolean> {
-    const free = this.maxParallelSlots - this.busySlots
+    // A slot is freed when its function returns; its outcome is written in the background. At
+    // most one slot's worth of such writes may be outstanding before claims slow down with it.
+    const backlog = Math.max(0, this.executor.finisher.pending - this.maxParallelSlots)
+    const free = this.maxParallelSlots - this.busySlots - backlog
     if (free <= 0) return false
+    if (this.unstarted.length) {
+      // Claimed earlier but never started (the backend failed mid-start): give them back first.
+      await rerouteUnstarted(this.app, this.unstarted, this.runnerId)
+      this.unstarted = []
+    }
     const round = await getInvocationsToRun(this.app, free, this.runnerId)
     if (round.claimed.length === 0) return round.sawQueued
     let started: Awaited<ReturnType<InvocationExecutor['start']>>
@@ -142,11 +155,10 @@ export class ThreadRunner extends BaseRunner {
     } catch (err) {
       // A slot that fails to start is rerouted (the seed's behaviour): it is still ours, PENDING.
       this.app.logger.error({ err }, 'could not start claimed invocations; rerouting them')
-      await rerouteUnstarted(
-        this.app,
-        round.claimed.map((c) => c.id),
-        this.runnerId,
-      ).catch(() => {})
+      const ids = round.claimed.map((c) => c.id)
+      await rerouteUnstarted(this.app, ids, this.runnerId).catch(() => {
+        this.unstarted.push(...ids) // still ours: retried by the next iteration
+      })
       return false
     }
     for (const inv of started) this.launch(inv)
@@ -184,6 +196,15 @@ export class ThreadRunner extends BaseRunner {
    */
   protected override async onStop(): Promise<void> {
     await this.executor.finisher.drain()
+    if (this.unstarted.length) {
+      await rerouteUnstarted(this.app, this.unstarted, this.runnerId).catch((err) => {
+        this.app.logger.error(
+          { err },
+          'could not give back unstarted invocations; recovery will reroute them',
+        )
+      })
+      this.unstarted = []
+    }
     const live = [...this.slots.entries()].filter(([, s]) => !s.settled)
     if (live.length) {
       await this.killAndReroute(live.map(([id]) => id)).catch((err) => {

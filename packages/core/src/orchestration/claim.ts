@@ -81,7 +81,13 @@ export async function killAndReroute(
   return ok
 }
 
-/** PENDING → REROUTED and queued again: a claimed invocation that could not be started. */
+/**
+ * Gives back claimed invocations that could not be started: PENDING → REROUTED and queued again.
+ * When the start's RUNNING transition was applied but its reply was lost (the backend dropped
+ * the connection), the invocation is RUNNING and still ours: it goes KILLED → REROUTED instead,
+ * or it would stay RUNNING under a live runner that recovery never touches. Throws when the
+ * backend is unreachable; the caller keeps the ids and tries again.
+ */
 export async function rerouteUnstarted(
   rt: NencRuntime,
   ids: readonly string[],
@@ -92,5 +98,15 @@ export async function rerouteUnstarted(
     ids.map((id) => ({ id, to: 'rerouted' as const, actor })),
   )
   const ok = ids.filter((_, i) => out[i]!.ok)
+  const running = ids.filter((_, i) => {
+    const o = out[i]!
+    return (
+      !o.ok &&
+      o.reason === 'invalid_transition' &&
+      o.current.status === 'running' &&
+      o.current.owner === actor
+    )
+  })
   if (ok.length) await rt.backend.broker.route(ok)
+  if (running.length) await killAndReroute(rt, running, actor)
 }

@@ -55,7 +55,9 @@ export class InvocationExecutor {
   }
 
   /**
-   * Runs one started invocation to its end. `abort` lets the runner kill it (`abort(KILLED)`):
+   * Runs one started invocation to its end and queues its outcome; it resolves once the task
+   * function is done, before the outcome is written, so the runner's next claim overlaps the
+   * write (call `finisher.drain()` to wait for it). `abort` lets the runner kill it (`abort(KILLED)`):
    * the task's signal aborts and its outcome, if it ever comes, is dropped. A
    * {@link LazyAbortController} keeps the common case — nobody reads the signal — free.
    */
@@ -130,10 +132,10 @@ export class InvocationExecutor {
       const value = await run
       if (isKilled(abort)) return // rerouted by the runner: another run will store the outcome
       const text = this.rt.serializer.serialize(value, `the result of ${task.taskName}`)
-      await this.finisher.finish({ id: state.id, to: 'success', outcome: { kind: 'result', value: text } })
+      void this.finisher.finish({ id: state.id, to: 'success', outcome: { kind: 'result', value: text } })
     } catch (err) {
       if (isKilled(abort)) return // rerouted by the runner
-      await this.finisher.finish(this.failure(task, state, err))
+      void this.finisher.finish(this.failure(task, state, err))
     } finally {
       if (timer) clearTimeout(timer)
     }

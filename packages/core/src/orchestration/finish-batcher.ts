@@ -22,6 +22,9 @@ export class FinishBatcher {
   private queue: { item: FinishItem; done: () => void }[] = []
   private scheduled = false
   private flushing: Promise<void> = Promise.resolve()
+  private inFlight = 0
+  /** Called after each written batch: a runner whose claims wait on the backlog wakes here. */
+  onWritten: (() => void) | null = null
 
   constructor(
     private readonly rt: NencRuntime,
@@ -42,6 +45,11 @@ export class FinishBatcher {
     })
   }
 
+  /** Ends queued or being written: a runner bounds how far its claims may run ahead of them. */
+  get pending(): number {
+    return this.queue.length + this.inFlight
+  }
+
   /** Resolves when everything queued so far is written. */
   async drain(): Promise<void> {
     this.flushing = this.flushing.then(() => this.flush())
@@ -52,6 +60,7 @@ export class FinishBatcher {
     const batch = this.queue
     this.queue = []
     if (batch.length === 0) return
+    this.inFlight = batch.length
     let delay = 50
     for (;;) {
       try {
@@ -64,7 +73,9 @@ export class FinishBatcher {
         delay = Math.min(delay * 2, 5000)
       }
     }
+    this.inFlight = 0
     for (const b of batch) b.done()
+    this.onWritten?.()
   }
 
   private async write(items: FinishItem[]): Promise<void> {

@@ -31,6 +31,8 @@ export class ResultWaiter {
   /** Marks ids final (from a notification or a read) and wakes their waiters. */
   markFinal(ids: readonly string[]): void {
     for (const id of ids) {
+      // Each id arrives twice in the runner's process (its own finish and the notification).
+      if (this.finals.has(id)) continue
       this.finals.add(id)
       const waits = this.waiters.get(id)
       if (!waits) continue
