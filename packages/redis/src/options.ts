@@ -38,6 +38,14 @@ export interface RedisBackendOptions {
    * @default 1000
    */
   maxReconnectDelayMs?: number
+  /**
+   * A transition call whose answer was lost when the connection dropped may still have been
+   * applied. It waits up to this long for the connection to come back and is then replayed
+   * safely (what it applied is not applied twice); past it, it fails with
+   * `BackendUnavailableError`. New calls made while Redis is down still fail at once.
+   * @default 15000
+   */
+  replayWindowMs?: number
   /** Extra ioredis options for connections built from `url` (TLS, username, family …). */
   redisOptions?: RedisOptions
 }
@@ -50,6 +58,7 @@ export interface ResolvedRedisOptions {
   readonly commandTimeoutMs: number
   readonly connectTimeoutMs: number
   readonly maxReconnectDelayMs: number
+  readonly replayWindowMs: number
   readonly redisOptions: Readonly<RedisOptions>
 }
 
@@ -121,6 +130,7 @@ export function resolveOptions(input: RedisBackendOptions = {}): ResolvedRedisOp
     commandTimeoutMs: nonNegativeInt('commandTimeoutMs', input.commandTimeoutMs, 10_000),
     connectTimeoutMs: nonNegativeInt('connectTimeoutMs', input.connectTimeoutMs, 5000),
     maxReconnectDelayMs: nonNegativeInt('maxReconnectDelayMs', input.maxReconnectDelayMs, 1000),
+    replayWindowMs: nonNegativeInt('replayWindowMs', input.replayWindowMs, 15_000),
     redisOptions: Object.freeze({ ...(input.redisOptions ?? {}) }),
   })
 }

@@ -121,13 +121,17 @@ export class RedisConnection {
     return (this.subscriberClient = sub)
   }
 
-  /** Waits until `client` is connected, at most `connectTimeoutMs`. */
-  private async ready(client: Redis): Promise<void> {
+  /** Resolves once the command connection is ready, within `ms` (else `BackendUnavailableError`). */
+  whenReady(ms: number): Promise<void> {
+    return this.ready(this.client, ms)
+  }
+
+  /** Waits until `client` is connected, at most `ms`. */
+  private async ready(client: Redis, ms = this.options.connectTimeoutMs): Promise<void> {
     if (client.status === 'ready') return
     if (client.status === 'end')
       throw new BackendUnavailableError('redis', `the connection to ${this.server} was closed.`)
     if (client.status === 'wait') client.connect().catch(() => {})
-    const ms = this.options.connectTimeoutMs
     await new Promise<void>((resolve, reject) => {
       const done = (err?: Error) => {
         clearTimeout(timer)

@@ -1,8 +1,11 @@
+import { randomUUID } from 'node:crypto'
 import {
+  BackendUnavailableError,
   type ClaimOutcome,
   type ComponentContext,
   type HistoryEntry,
   type InvocationState,
+  isActive,
   isFinal,
   type ListInvocationsQuery,
   type Orchestrator,
@@ -13,6 +16,7 @@ import {
   type TransitionRequest,
   type Unsubscribe,
 } from '@nenc/core'
+import type { AheadClaim } from './component-link.js'
 import { claimOutcomeFromCode, transitionOutcomeFromCode } from './errors-from-code.js'
 import { addWaiting } from './lua/add-waiting.js'
 import { claimInvocations } from './lua/claim-invocations.js'
@@ -24,6 +28,7 @@ import { listInvocations } from './lua/list-invocations.js'
 import { recoverPending } from './lua/recover-pending.js'
 import { recoverRunning } from './lua/recover-running.js'
 import { registerInvocations } from './lua/register-invocations.js'
+import { routeInvocations } from './lua/route-invocations.js'
 import { transitionInvocations } from './lua/transition-invocations.js'
 import { parseHistory, stateAt } from './orchestrator-codec.js'
 import { RedisComponent } from './redis-component.js'
@@ -46,6 +51,9 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
   private readonly subscriptions = new Set<Unsubscribe>()
   private readonly waits = new WaitsTracker(this.conn)
   private attachedPrefix: string | null = null
+  /** Tokens of transition calls: unique per call, so a lost answer can be replayed safely. */
+  private readonly tokenBase = randomUUID()
+  private tokenSeq = 0
 
   /** KEYS of the scripts that apply transitions (see the orchestrator prelude). */
   private get transitionKeys(): string[] {
@@ -79,71 +87,129 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
 
   /**
    * Outcomes staged by the state backend on this connection are written by the first script
-   * call, before any status (see {@link ComponentLink}); on failure they are staged again.
+   * call, before any status; on failure they are staged again. A batch of the process's runner
+   * that frees slots also claims that many queued ids for it (see {@link ComponentLink}).
    */
   async transition(requests: readonly TransitionRequest[]): Promise<TransitionOutcome[]> {
     if (requests.length === 0) return []
     const prefix = this.keys.prefix
-    const outcomes = this.conn.link.linked(prefix) ? this.conn.link.take(prefix) : []
-    let first = true
-    let replies: unknown[][]
+    const link = this.conn.link
+    const outcomes = link.linked(prefix) ? link.take(prefix) : []
+    const actor = requests[0]!.actor
+    const claimFor =
+      requests.every((r) => r.actor === actor) && requests.some((r) => !isActive(r.to))
+        ? link.claimNextFor(prefix, actor)
+        : ''
+    const keys = [...this.transitionKeys, this.keys.fixed('queue'), this.keys.fixed('delayed')]
+    const sizes: number[] = []
+    const calls: { keys: string[]; args: string[] }[] = []
+    const build = (chunk: readonly TransitionRequest[]) => {
+      const args: string[] = [prefix, this.keys.fixed('finalChannel')]
+      if (sizes.length === 0) args.push(String(outcomes.length), ...outcomes)
+      else args.push('0')
+      args.push(claimFor, `${this.tokenBase}:${++this.tokenSeq}`, '0')
+      sizes.push(chunk.length)
+      for (const r of chunk) args.push(r.id, r.to, r.actor ?? '')
+      calls.push({ keys, args })
+      return args
+    }
+    let replies: Reply[]
     try {
-      replies = await this.conn.evalChunked(transitionInvocations, this.transitionKeys, requests, (chunk) => {
-        const args: string[] = [prefix, this.keys.fixed('finalChannel')]
-        if (first) args.push(String(outcomes.length), ...outcomes)
-        else args.push('0')
-        first = false
-        for (const r of chunk) args.push(r.id, r.to, r.actor ?? '')
-        return args
-      })
+      replies = (await this.conn.evalChunked(transitionInvocations, keys, requests, build)) as Reply[]
     } catch (err) {
-      this.conn.link.restore(prefix, outcomes)
-      throw err
+      replies = await this.replay(calls, err).catch((final: unknown) => {
+        link.restore(prefix, outcomes)
+        throw final
+      })
     }
     const out: TransitionOutcome[] = []
-    for (const reply of replies as Reply[]) {
-      for (let at = 1; at < reply.length; at += 6) {
+    const ahead: AheadClaim[] = []
+    replies.forEach((reply, j) => {
+      const end = 1 + sizes[j]! * 6
+      for (let at = 1; at < end; at += 6) {
         const r = requests[out.length]!
         out.push(transitionOutcomeFromCode(Number(reply[at]), stateAt(reply, at + 1, r.id), r.to, r.actor))
       }
-    }
+      ahead.push(...this.readAheadClaims(reply, end, Number(reply[0]), claimFor))
+    })
+    if (ahead.length) link.addAhead(prefix, claimFor, ahead)
     return out
   }
 
+  /** Claims the transition script made ahead for this runner are answered without a round trip. */
   async claim(ids: readonly string[], runnerId: string): Promise<ClaimOutcome[]> {
     if (ids.length === 0) return []
     const prefix = this.keys.prefix
+    const known = ids.map((id) => this.conn.link.takeAheadOutcome(prefix, runnerId, id))
+    const rest = ids.filter((_, i) => known[i] === undefined)
+    if (rest.length === 0) return known as ClaimOutcome[]
     const prefetch = this.conn.link.linked(prefix) ? '1' : '0'
-    const replies = await this.conn.evalChunked(claimInvocations, this.transitionKeys, ids, (chunk) => [
+    const replies = await this.conn.evalChunked(claimInvocations, this.transitionKeys, rest, (chunk) => [
       prefix,
       this.keys.fixed('finalChannel'),
       runnerId,
       prefetch,
       ...chunk,
     ])
-    const out: ClaimOutcome[] = []
+    const claimed: ClaimOutcome[] = []
     for (const reply of replies as Reply[]) {
       const now = Number(reply[0])
       for (let at = 1; at < reply.length; at += 4) {
-        const id = ids[out.length]!
-        const taskId = reply[at + 2]
-        const state: InvocationState | null =
-          taskId === null
-            ? null
-            : {
-                id,
-                taskId: String(taskId),
-                status: 'pending',
-                owner: runnerId,
-                timestamp: now,
-                retries: Number(reply[at + 1]),
-              }
-        const record = reply[at + 3]
-        if (typeof record === 'string') this.conn.link.prefetch(this.keys.of('record', id), record)
-        out.push(claimOutcomeFromCode(id, Number(reply[at]), state))
+        const id = rest[claimed.length]!
+        claimed.push(this.claimAt(reply, at, id, now, runnerId))
       }
     }
-    return out
+    let next = 0
+    return known.map((k) => k ?? claimed[next++]!)
+  }
+
+  /**
+   * A transition call whose answer was lost with the connection may have been applied: without
+   * care the runner would see its own RUNNING rejected and leave the invocation stuck. Once the
+   * connection is back (within `replayWindowMs`), the same calls are sent again in replay mode
+   * with the same tokens: what the lost call applied is answered from the stored state, the rest
+   * is applied now. Other errors, or no connection in time, throw the original error.
+   */
+  private async replay(calls: { keys: string[]; args: string[] }[], err: unknown): Promise<Reply[]> {
+    if (!(err instanceof BackendUnavailableError) || calls.length === 0) throw err
+    try {
+      await this.conn.whenReady(this.conn.options.replayWindowMs)
+    } catch {
+      throw err
+    }
+    // Layout: prefix, channel, n, n outcome args, claim runner, token, replay flag, requests…
+    for (const c of calls) c.args[5 + Number(c.args[2])] = '1'
+    return (await this.conn.evalMany(transitionInvocations, calls)) as Reply[]
+  }
+
+  /** One claim of a script reply at `at`: code, retries, task id, record (kept for the state backend). */
+  private claimAt(reply: Reply, at: number, id: string, now: number, runnerId: string): ClaimOutcome {
+    const taskId = reply[at + 2]
+    const state: InvocationState | null =
+      taskId === null || taskId === undefined
+        ? null
+        : {
+            id,
+            taskId: String(taskId),
+            status: 'pending',
+            owner: runnerId,
+            timestamp: now,
+            retries: Number(reply[at + 1]),
+          }
+    const record = reply[at + 3]
+    if (typeof record === 'string') this.conn.link.prefetch(this.keys.of('record', id), record)
+    return claimOutcomeFromCode(id, Number(reply[at]), state)
+  }
+
+  /** The claims a transition reply carries after its transitions: count, then id + claim fields. */
+  private readAheadClaims(reply: Reply, at: number, now: number, runnerId: string): AheadClaim[] {
+    const count = Number(reply[at] ?? 0)
+    const claims: AheadClaim[] = []
+    for (let i = 0, p = at + 1; i < count; i++, p += 5) {
+      const id = String(reply[p])
+      claims.push({ id, outcome: this.claimAt(reply, p + 1, id, now, runnerId) })
+    }
+    return claims
   }
 
   async getStates(ids: readonly string[]): Promise<(InvocationState | null)[]> {
@@ -205,6 +271,7 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
 
   async heartbeat(runnerIds: readonly string[], canRunAtomicService: boolean): Promise<void> {
     if (runnerIds.length === 0) return
+    this.conn.link.noteRunners(this.keys.prefix, runnerIds)
     const args = [this.keys.prefix, canRunAtomicService ? '1' : '0', ...runnerIds]
     await this.run(heartbeatRunners, this.runnerKeys, args)
   }
@@ -267,11 +334,41 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
     if (this.attachedPrefix === null) {
       this.attachedPrefix = this.keys.prefix
       this.conn.link.attach('orchestrator', this.attachedPrefix, true)
+      this.conn.link.setReleaser(this.attachedPrefix, (runner, claims) => this.giveBack(runner, claims))
+    }
+  }
+
+  /**
+   * Claims made ahead that the runner never took: PENDING (or CONCURRENCY_CONTROLLED) →
+   * REROUTED as that runner, then queued again with the deferred ones. Best effort: what fails
+   * here is recovered like any PENDING invocation of a stopped runner.
+   */
+  private async giveBack(runner: string, claims: readonly AheadClaim[]): Promise<void> {
+    const toReroute = claims.filter(
+      (c) => c.outcome.outcome === 'claimed' || c.outcome.outcome === 'controlled',
+    )
+    try {
+      const results = await this.transition(
+        toReroute.map((c) => ({ id: c.id, to: 'rerouted' as const, actor: runner })),
+      )
+      const ids = [
+        ...toReroute.filter((_, i) => results[i]!.ok).map((c) => c.id),
+        ...claims.filter((c) => c.outcome.outcome === 'deferred').map((c) => c.id),
+      ]
+      if (ids.length === 0) return
+      const keys = [this.keys.fixed('queue'), this.keys.fixed('delayed'), this.keys.fixed('delayedSeq')]
+      await this.run(routeInvocations, keys, [this.keys.prefix, this.keys.fixed('routedChannel'), 0, ...ids])
+    } catch {
+      // Redis is unreachable: PENDING recovery reroutes them later.
     }
   }
 
   protected override async onClose(): Promise<void> {
-    if (this.attachedPrefix !== null) this.conn.link.attach('orchestrator', this.attachedPrefix, false)
+    if (this.attachedPrefix !== null) {
+      await this.conn.link.release(this.attachedPrefix)
+      this.conn.link.setReleaser(this.attachedPrefix, null)
+      this.conn.link.attach('orchestrator', this.attachedPrefix, false)
+    }
     this.attachedPrefix = null
     await Promise.all([...this.subscriptions].map((u) => u()))
     await this.waits.close()

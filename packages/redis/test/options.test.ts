@@ -13,6 +13,7 @@ describe('resolveOptions()', () => {
       commandTimeoutMs: 10_000,
       connectTimeoutMs: 5000,
       maxReconnectDelayMs: 1000,
+      replayWindowMs: 15_000,
     })
     expect(Object.isFrozen(o)).toBe(true)
   })

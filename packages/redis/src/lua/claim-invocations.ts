@@ -4,9 +4,9 @@ import { orchestratorPrelude } from './prelude.js'
 /** Claims a batch of ids for a runner (Orchestrator.claim). */
 export const claimInvocations = new LuaScript(
   'claim-invocations',
-  `-- claim-invocations: for each id, in order and atomically: skip unless available for run;
--- when its running key is held by an active invocation, move it to a controlled status (or
--- defer it); else move it to PENDING owned by the runner. Ids claimed earlier in the batch
+  `-- claim-invocations: for each id, in order and atomically, claim_one(): skip unless available
+-- for run; when its running key is held by an active invocation, move it to a controlled status
+-- (or defer it); else move it to PENDING owned by the runner. Ids claimed earlier in the batch
 -- hold their running key for later ones (apply() maintains the running-key sets).
 -- KEYS[1] active zset, KEYS[2] waited zset, KEYS[3] live ids zset
 -- ARGV[1] app prefix, ARGV[2] final-status channel, ARGV[3] runner id,
@@ -22,45 +22,30 @@ for i = 5, #ARGV do
 end
 local runner = ARGV[3]
 local prefetch = ARGV[4] == '1'
--- pcall: a foreign value under a record key must not abort the claims already written; the
--- state backend's own read reports it.
-local function record_of(id)
-  local v = redis.pcall('GET', K_record(id))
-  if type(v) == 'string' then return v end
-  return false
-end
 local now = now_ms()
 local out = { now }
+local slots, claimed = {}, {}
 for i = 5, #ARGV do
   local id = ARGV[i]
   local e = S[id]
-  local code = CL_SKIPPED
-  if e and AVAIL[e.s] then
-    if e.nk ~= '' and redis.call('SCARD', K_running(e.nk)) > 0 then
-      if e.rr ~= '1' and TO[e.s .. '>concurrency_controlled_final'] then
-        apply(id, e, 'concurrency_controlled_final', runner, now)
-        code = CL_CONTROLLED_FINAL
-      elseif TO[e.s .. '>concurrency_controlled'] then
-        apply(id, e, 'concurrency_controlled', runner, now)
-        code = CL_CONTROLLED
-      else
-        code = CL_DEFERRED
-      end
-    elseif apply(id, e, 'pending', runner, now) == TR_OK then
-      code = CL_CLAIMED
-    end
-  end
-  out[#out + 1] = code
+  local code = claim_one(id, e, runner, now)
+  local n = #out
+  out[n + 1] = code
   if code == CL_CLAIMED then
-    out[#out + 1] = e.r
-    out[#out + 1] = e.k
-    out[#out + 1] = prefetch and record_of(id)
+    out[n + 2] = e.r
+    out[n + 3] = e.k
+    out[n + 4] = false
+    if prefetch then
+      slots[#slots + 1] = n + 4
+      claimed[#claimed + 1] = id
+    end
   else
-    out[#out + 1] = false
-    out[#out + 1] = false
-    out[#out + 1] = false
+    out[n + 2] = false
+    out[n + 3] = false
+    out[n + 4] = false
   end
 end
+fill_records(out, slots, claimed)
 publish_finals(ARGV[2])
 return out`,
   orchestratorPrelude(),

@@ -76,6 +76,8 @@ local TR_OK, TR_NOT_FOUND, TR_INVALID, TR_OWNERSHIP = ${TRANSITION_CODE.ok}, ${T
 local CL_CLAIMED, CL_CONTROLLED, CL_CONTROLLED_FINAL, CL_DEFERRED, CL_SKIPPED = ${CLAIM_CODE.claimed}, ${CLAIM_CODE.controlled}, ${CLAIM_CODE.controlledFinal}, ${CLAIM_CODE.deferred}, ${CLAIM_CODE.skipped}
 local S = {}
 local FINALS = {}
+-- Token written with every change of this call ('' = none; set by transition-invocations).
+local TOKEN = ''
 
 -- Reads one invocation into S: its entry, false when unknown, or nil plus an error reply when
 -- the key holds something nenc did not write (checked before the script writes anything).
@@ -83,7 +85,7 @@ local function load(id)
   local e = S[id]
   if e ~= nil then return e end
   local key = K_invocation(id)
-  local r = redis.pcall('HMGET', key, 's', 'o', 't', 'r', 'k', 'rk', 'nk', 'rr', 'w', 'ca')
+  local r = redis.pcall('HMGET', key, 's', 'o', 't', 'r', 'k', 'rk', 'nk', 'rr', 'w', 'ca', 'q')
   if r.err then return nil, '${CORRUPT_REPLY} ' .. key end
   if not r[1] then
     S[id] = false
@@ -92,7 +94,7 @@ local function load(id)
   local retries = tonumber(r[4])
   if not STATUS[r[1]] or not retries then return nil, '${CORRUPT_REPLY} ' .. key end
   e = { s = r[1], o = r[2] or '', t = r[3] or '0', r = retries, k = r[5] or '', rk = r[6] or '',
-        nk = r[7] or '', rr = r[8], w = r[9], ca = r[10] }
+        nk = r[7] or '', rr = r[8], w = r[9], ca = r[10], q = r[11] }
   S[id] = e
   return e
 end
@@ -132,12 +134,15 @@ local function apply(id, e, to, actor, now)
   local owner = e.o
   if REL[to] then owner = '' elseif AO[to] then owner = actor end
   local key = K_invocation(id)
+  -- 'q' = the token of the call that wrote this change, so a call whose answer was lost with
+  -- the connection can be replayed without applying it twice (see transition-invocations).
   if to == 'retry' then
     e.r = e.r + 1
-    redis.call('HSET', key, 's', to, 'o', owner, 't', now, 'r', e.r)
+    redis.call('HSET', key, 's', to, 'o', owner, 't', now, 'r', e.r, 'q', TOKEN)
   else
-    redis.call('HSET', key, 's', to, 'o', owner, 't', now)
+    redis.call('HSET', key, 's', to, 'o', owner, 't', now, 'q', TOKEN)
   end
+  e.q = TOKEN
   redis.call('RPUSH', K_history(id), to .. US .. owner .. US .. actor .. US .. now)
   local prev = from
   e.s, e.o, e.t = to, owner, now
@@ -161,5 +166,54 @@ end
 
 local function publish_finals(channel)
   if #FINALS > 0 then redis.call('PUBLISH', channel, cjson.encode(FINALS)) end
+end
+
+-- Claims one loaded entry (false/nil = unknown or unreadable) for a runner: skip unless
+-- available for run; running key held by an active invocation → a controlled status (or defer
+-- when the status cannot enter one); else PENDING owned by the runner. Returns a CL_* code.
+local function claim_one(id, e, runner, now)
+  if not e or not AVAIL[e.s] then return CL_SKIPPED end
+  if e.nk ~= '' and redis.call('SCARD', K_running(e.nk)) > 0 then
+    if e.rr ~= '1' and TO[e.s .. '>concurrency_controlled_final'] then
+      apply(id, e, 'concurrency_controlled_final', runner, now)
+      return CL_CONTROLLED_FINAL
+    elseif TO[e.s .. '>concurrency_controlled'] then
+      apply(id, e, 'concurrency_controlled', runner, now)
+      return CL_CONTROLLED
+    end
+    return CL_DEFERRED
+  end
+  if apply(id, e, 'pending', runner, now) == TR_OK then return CL_CLAIMED end
+  return CL_SKIPPED
+end
+
+-- Fills the state backend's records of claimed ids into out[slots[i]] with one MGET (a
+-- foreign non-string value reads as nil: the state backend's own read then reports it).
+local function fill_records(out, slots, ids)
+  if #ids == 0 then return end
+  local keys = {}
+  for i, id in ipairs(ids) do keys[i] = K_record(id) end
+  local values = redis.call('MGET', unpack(keys))
+  for i, slot in ipairs(slots) do out[slot] = values[i] end
 end`
 }
+
+/**
+ * Queue helpers shared by the retrieve script and the transition script's claim of the next
+ * ids: `move_due(queue, delayed, now)` moves due delayed ids to the queue's tail and returns the
+ * ms until the next one is due (-1 = none).
+ */
+export const QUEUE_LUA = `local function move_due(queue, delayed, now)
+  local first = redis.call('ZRANGE', delayed, 0, 0, 'WITHSCORES')
+  if not first[1] then return -1 end
+  while first[1] and tonumber(first[2]) <= now do
+    local due = redis.call('ZRANGEBYSCORE', delayed, '-inf', now, 'LIMIT', 0, 1000)
+    local ids = {}
+    for i, m in ipairs(due) do ids[i] = string.sub(m, string.find(m, ':', 1, true) + 1) end
+    redis.call('RPUSH', queue, unpack(ids))
+    redis.call('ZREM', delayed, unpack(due))
+    first = redis.call('ZRANGE', delayed, 0, 0, 'WITHSCORES')
+  end
+  if first[1] then return tonumber(first[2]) - now end
+  return -1
+end`

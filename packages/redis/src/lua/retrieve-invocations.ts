@@ -1,5 +1,5 @@
 import { LuaScript } from '../lua-script.js'
-import { BASE_PRELUDE } from './prelude.js'
+import { BASE_PRELUDE, QUEUE_LUA } from './prelude.js'
 
 /** Pops ready ids (Broker.retrieve), first moving due delayed ids to the queue. */
 export const retrieveInvocations = new LuaScript(
@@ -10,22 +10,10 @@ export const retrieveInvocations = new LuaScript(
 -- ARGV[1] app prefix (unused), ARGV[2] max (0 = only move due ids)
 -- Returns: { ids, ms until the next delayed id is due (-1 = none) }
 local next_due = -1
-local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-if first[1] then
-  local now = tonumber(now_ms())
-  while first[1] and tonumber(first[2]) <= now do
-    local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1000)
-    local ids = {}
-    for i, m in ipairs(due) do ids[i] = string.sub(m, string.find(m, ':', 1, true) + 1) end
-    redis.call('RPUSH', KEYS[1], unpack(ids))
-    redis.call('ZREM', KEYS[2], unpack(due))
-    first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-  end
-  if first[1] then next_due = tonumber(first[2]) - now end
-end
+if redis.call('EXISTS', KEYS[2]) == 1 then next_due = move_due(KEYS[1], KEYS[2], tonumber(now_ms())) end
 local max = tonumber(ARGV[2])
 local ids = {}
 if max > 0 then ids = redis.call('LPOP', KEYS[1], max) or {} end
 return { ids, next_due }`,
-  BASE_PRELUDE,
+  `${BASE_PRELUDE}\n${QUEUE_LUA}`,
 )
