@@ -1,4 +1,5 @@
 import type { InvocationRecord, Outcome } from '@nenc/core'
+import { ClaimAhead } from './claim-ahead.js'
 
 /** Records read ahead at claim time, kept until the state backend asks for them. */
 const PREFETCH_LIMIT = 20_000
@@ -27,8 +28,12 @@ type Writer = (items: { id: string; outcome: Outcome }[]) => Promise<void>
  *   they are written on their own. They are dropped only once written: a failed write puts them
  *   back for the next attempt. Reads through this connection see staged outcomes at once; other
  *   processes see them with the final status — which is when readers look for them.
+ * - **Next ids claimed with the final transitions** of the process's one runner (see
+ *   {@link ClaimAhead}; this one needs the app's broker on the connection, not the state backend).
  */
 export class ComponentLink {
+  /** Next ids claimed with a runner's final transitions (claim-ahead.ts). */
+  readonly ahead = new ClaimAhead()
   private readonly attached: Record<Role, Map<string, number>> = {
     stateBackend: new Map(),
     orchestrator: new Map(),
@@ -119,10 +124,11 @@ export class ComponentLink {
     for (const it of items) if (!map.has(it.id)) map.set(it.id, it.outcome)
   }
 
-  /** Drops what is staged or read ahead for the app (purge). */
+  /** Drops what is staged, read or claimed ahead for the app (purge). */
   discard(appId: string): void {
     this.staged.delete(appId)
     this.discardPrefetched(appId)
+    this.ahead.discard(appId)
   }
 
   /** Drops the records read ahead for the app (they may have been deleted). */

@@ -136,6 +136,15 @@ export const claimSql = (s: string) =>
           o_parent_workflow_id AS parent_workflow_id, o_created_at AS created_at
    FROM ${s}.claim($1, $2::text[], $3, $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9, $10, $11, $12)`
 
+/** claim_next (migration 4): pops up to $2 due ids and claims them; $1, $3..$12 as claim's. */
+export const claimNextSql = (s: string) =>
+  `SELECT o_ord AS ord, o_id AS id, o_outcome AS outcome, o_task_id AS task_id, o_status AS status,
+          o_owner AS owner, o_ts AS ts, o_retries AS retries,
+          o_task_name AS task_name, o_call_id AS call_id, o_args AS args, o_parent_id AS parent_id,
+          o_workflow_id AS workflow_id, o_workflow_type AS workflow_type,
+          o_parent_workflow_id AS parent_workflow_id, o_created_at AS created_at
+   FROM ${s}.claim_next($1, $2, $3, $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9, $10, $11, $12)`
+
 /**
  * getBlockingInvocations: $1 app, $2 available statuses, $3 final statuses, $4 max. Waited ids
  * that are available for run and wait on nothing unfinished, most waiters first, then oldest;

@@ -14,6 +14,7 @@ export abstract class PostgresComponent {
   readonly connection: PostgresConnection
   private boundApp: string | null = null
   private acquired: Promise<void> | null = null
+  private closing = false
 
   constructor(source: PostgresBackendOptions | PostgresConnection) {
     this.connection = source instanceof PostgresConnection ? source : new PostgresConnection(source)
@@ -41,13 +42,23 @@ export abstract class PostgresComponent {
 
   async close(): Promise<void> {
     const acquired = this.acquired
-    if (!acquired) return
-    this.acquired = null
-    await this.onClose()
-    await acquired.then(
-      () => this.connection.release(),
-      () => {},
-    )
+    if (!acquired || this.closing) return
+    this.closing = true
+    try {
+      // Still usable while it settles (a broker gives back ids claimed ahead, a state backend
+      // writes staged outcomes).
+      await acquired.then(
+        () => this.onClose(),
+        () => {},
+      )
+    } finally {
+      this.acquired = null
+      this.closing = false
+      await acquired.then(
+        () => this.connection.release(),
+        () => {},
+      )
+    }
   }
 
   /** The bound app id; every row this component reads or writes carries it. */

@@ -14,8 +14,16 @@ import {
   type TransitionRequest,
   type Unsubscribe,
 } from '@nenc/core'
+import type { AheadClaim } from './claim-ahead.js'
 import { asyncCommit, channelName } from './identifiers.js'
-import { blockingSql, claimSql, purgeFinishedSql, registerSql, transitionSql } from './orchestrator-sql.js'
+import {
+  blockingSql,
+  claimNextSql,
+  claimSql,
+  purgeFinishedSql,
+  registerSql,
+  transitionSql,
+} from './orchestrator-sql.js'
 import { BACKEND } from './pg-errors.js'
 import { PostgresComponent } from './postgres-component.js'
 import { RULES, rejection, STATUS_SETS, storedNumber, storedStatus } from './status-rules.js'
@@ -29,6 +37,9 @@ interface StateRow {
   ts: string | number
   retries: number
 }
+
+/** Targets that end a run on the runner: what its finish batches write. */
+const ENDS_A_RUN = new Set<string>([...STATUS_SETS.final, 'retry'])
 
 /** The record columns the claim function returns with a claim (null when not read ahead). */
 interface RecordColumns {
@@ -141,6 +152,8 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
     const link = this.connection.link
     // Outcomes the state backend staged go out with the first statement (component-link.ts);
     // any written on their own meanwhile commit first.
+    const claimFor = this.claimAheadFor(requests)
+    if (claimFor) link.ahead.track(this.appId, claimFor, this.claimNext(claimFor, requests.length))
     const linked = link.linked(this.appId)
     if (linked) await link.idle()
     let staged = linked ? link.take(this.appId) : []
@@ -196,12 +209,28 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
     return out
   }
 
+  /** Ids claimed ahead for this runner (claim-ahead.ts) are answered without a round trip. */
   async claim(ids: readonly string[], runnerId: string): Promise<ClaimOutcome[]> {
     if (ids.length === 0) return []
+    const ahead = this.connection.link.ahead
+    const known = ids.map((id) => ahead.takeOutcome(this.appId, runnerId, id))
+    const rest = ids.filter((_, i) => known[i] === undefined)
+    if (rest.length === 0) return known as ClaimOutcome[]
+    const claimed = (await this.claimRows(claimSql(this.s), rest, runnerId)).map((c) => c.outcome)
+    let next = 0
+    return known.map((k) => k ?? claimed[next++]!)
+  }
+
+  /** Runs the claim function (`ids`) or claim_next (a count); records are read ahead when linked. */
+  private async claimRows(
+    sql: string,
+    ids: readonly string[] | number,
+    runnerId: string,
+  ): Promise<AheadClaim[]> {
     const link = this.connection.link
     const readAhead = link.linked(this.appId)
     const rows = await this.query<StateRow & RecordColumns & { outcome: ClaimOutcome['outcome'] }>(
-      claimSql(this.s),
+      sql,
       [
         this.appId,
         ids,
@@ -216,13 +245,41 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
         this.connection.intermediateCommit,
         readAhead,
       ],
-      'claim',
+      typeof ids === 'number' ? 'claim next' : 'claim',
     )
-    return rows.map((row): ClaimOutcome => {
-      if (row.outcome !== 'claimed') return { id: row.id, outcome: row.outcome }
+    return rows.map((row): AheadClaim => {
+      if (row.outcome !== 'claimed') return { id: row.id, outcome: { id: row.id, outcome: row.outcome } }
       if (readAhead && row.task_name !== null) link.prefetch(this.appId, recordOf(row))
-      return { id: row.id, outcome: 'claimed', state: this.state(row, `invocation ${row.id}`) }
+      const state = this.state(row, `invocation ${row.id}`)
+      return { id: row.id, outcome: { id: row.id, outcome: 'claimed', state } }
     })
+  }
+
+  /**
+   * The runner to claim next ids for along with these transitions: all by the process's one
+   * runner (claim-ahead.ts), all ending a run (a final status or RETRY: the runner's finish
+   * batch, whose slots free up — not a stop's KILLED/REROUTED), and no blocking-control edge that
+   * should go first.
+   */
+  private claimAheadFor(requests: readonly TransitionRequest[]): string | null {
+    const actor = requests[0]?.actor ?? null
+    if (!this.connection.link.ahead.mayClaimFor(this.appId, actor)) return null
+    const ending = requests.every((r) => r.actor === actor && ENDS_A_RUN.has(r.to))
+    return ending && !this.waits.mayExist() ? actor : null
+  }
+
+  private claimNext(runnerId: string, max: number): Promise<AheadClaim[]> {
+    return this.claimRows(claimNextSql(this.s), max, runnerId)
+  }
+
+  /** Claims made ahead that the runner never took: back to REROUTED; returns the ids to queue again. */
+  private async releaseAhead(runnerId: string, claims: AheadClaim[]): Promise<string[]> {
+    const back = claims.filter((c) => c.outcome.outcome === 'claimed' || c.outcome.outcome === 'controlled')
+    const deferred = claims.filter((c) => c.outcome.outcome === 'deferred').map((c) => c.id)
+    const out = back.length
+      ? await this.transition(back.map((c) => ({ id: c.id, to: 'rerouted' as const, actor: runnerId })))
+      : []
+    return [...back.filter((_, i) => out[i]!.ok).map((c) => c.id), ...deferred]
   }
 
   async getStates(ids: readonly string[]): Promise<(InvocationState | null)[]> {
@@ -314,6 +371,7 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
 
   async heartbeat(runnerIds: readonly string[], canRunAtomicService: boolean): Promise<void> {
     if (runnerIds.length === 0) return
+    this.connection.link.ahead.noteRunners(this.appId, runnerIds)
     await this.query(
       `INSERT INTO ${this.s}.runners AS r (app_id, runner_id, created_at, last_heartbeat, can_run_atomic_service)
        SELECT $1, x.id, now.ms, now.ms, $3
@@ -419,6 +477,9 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
   protected override onInit(): void {
     this.attachedApp = this.appId
     this.connection.link.attach('orchestrator', this.attachedApp, true)
+    this.connection.link.ahead.setReleaser(this.attachedApp, (runner, claims) =>
+      this.releaseAhead(runner, claims),
+    )
     const { retentionMs, retentionIntervalMs } = this.connection.options
     if (retentionMs === null) return
     this.retentionTimer = setInterval(() => {
@@ -431,7 +492,10 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
   protected override async onClose(): Promise<void> {
     if (this.retentionTimer) clearInterval(this.retentionTimer)
     this.retentionTimer = null
-    if (this.attachedApp !== null) this.connection.link.attach('orchestrator', this.attachedApp, false)
+    if (this.attachedApp !== null) {
+      this.connection.link.attach('orchestrator', this.attachedApp, false)
+      this.connection.link.ahead.setReleaser(this.attachedApp, null)
+    }
     this.attachedApp = null
     await this.waits.close()
   }
