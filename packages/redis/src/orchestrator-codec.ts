@@ -1,16 +1,18 @@
-import { type HistoryEntry, type InvocationState, isStatus } from '@nenc/core'
-import { corrupt } from './errors-from-code.js'
+import { type ClaimOutcome, type HistoryEntry, type InvocationState, isStatus } from '@nenc/core'
+import { claimOutcomeFromCode, corrupt } from './errors-from-code.js'
 
 /** Separator of the compact history entries (`status US owner US actor US time`). */
 export const HISTORY_SEPARATOR = '\u001f'
 
-type Reply = string | number | null
+type Value = string | number | null
+/** A flat script reply. */
+export type Reply = Value[]
 
 /**
  * Reads the state fields `status, owner, time, retries, task id` the scripts return at `at`.
  * The scripts validated the status already; null when the id is unknown.
  */
-export function stateAt(reply: readonly Reply[], at: number, id: string): InvocationState | null {
+export function stateAt(reply: readonly Value[], at: number, id: string): InvocationState | null {
   const status = reply[at]
   if (status === null || status === undefined) return null
   if (!isStatus(status)) throw corrupt(`the orchestrator record of ${id}`, `unknown status ${String(status)}`)
@@ -39,4 +41,40 @@ export function parseHistory(entries: readonly string[], location: string): Hist
       timestamp,
     }
   })
+}
+
+/** A claim read from a script reply, with the record the script returned for the state backend. */
+export interface ClaimRead {
+  outcome: ClaimOutcome
+  record: string | null
+}
+
+/** One claim of a script reply at `at`: code, retries, task id, record. */
+export function claimAt(reply: Reply, at: number, id: string, now: number, runnerId: string): ClaimRead {
+  const taskId = reply[at + 2]
+  const state: InvocationState | null =
+    taskId === null || taskId === undefined
+      ? null
+      : {
+          id,
+          taskId: String(taskId),
+          status: 'pending',
+          owner: runnerId,
+          timestamp: now,
+          retries: Number(reply[at + 1]),
+        }
+  const record = reply[at + 3]
+  return {
+    outcome: claimOutcomeFromCode(id, Number(reply[at]), state),
+    record: typeof record === 'string' ? record : null,
+  }
+}
+
+/** The claims a transition reply carries after its transitions: a count, then id + claim fields each. */
+export function aheadClaimsAt(reply: Reply, at: number, now: number, runnerId: string): ClaimRead[] {
+  const count = Number(reply[at] ?? 0)
+  const claims: ClaimRead[] = []
+  for (let i = 0, p = at + 1; i < count; i++, p += 5)
+    claims.push(claimAt(reply, p + 1, String(reply[p]), now, runnerId))
+  return claims
 }

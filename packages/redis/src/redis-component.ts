@@ -72,7 +72,7 @@ export abstract class RedisComponent {
   }
 
   protected run(script: LuaScript, keys: readonly string[], args: readonly (string | number)[]) {
-    return this.conn.eval(script, keys, args)
+    return this.conn.scripts.eval(script, keys, args)
   }
 
   /**

@@ -17,7 +17,7 @@ import {
   type Unsubscribe,
 } from '@nenc/core'
 import type { AheadClaim } from './component-link.js'
-import { claimOutcomeFromCode, transitionOutcomeFromCode } from './errors-from-code.js'
+import { transitionOutcomeFromCode } from './errors-from-code.js'
 import { addWaiting } from './lua/add-waiting.js'
 import { claimInvocations } from './lua/claim-invocations.js'
 import { getActiveRunners } from './lua/get-active-runners.js'
@@ -30,11 +30,9 @@ import { recoverRunning } from './lua/recover-running.js'
 import { registerInvocations } from './lua/register-invocations.js'
 import { routeInvocations } from './lua/route-invocations.js'
 import { transitionInvocations } from './lua/transition-invocations.js'
-import { parseHistory, stateAt } from './orchestrator-codec.js'
+import { aheadClaimsAt, claimAt, parseHistory, type Reply, stateAt } from './orchestrator-codec.js'
 import { RedisComponent } from './redis-component.js'
 import { WaitsTracker } from './waits-tracker.js'
-
-type Reply = (string | number | null)[]
 
 /** Waited-zset entries one `getBlockingInvocations` call looks at, at most. */
 const BLOCKING_SCAN_LIMIT = 2000
@@ -64,7 +62,7 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
   async register(requests: readonly RegisterRequest[]): Promise<RegisterResult[]> {
     if (requests.length === 0) return []
     const keys = [this.keys.fixed('all'), this.keys.fixed('live')]
-    const replies = await this.conn.evalChunked(registerInvocations, keys, requests, (chunk) => {
+    const replies = await this.conn.scripts.evalChunked(registerInvocations, keys, requests, (chunk) => {
       const args: string[] = [this.keys.prefix]
       for (const r of chunk)
         args.push(
@@ -115,7 +113,7 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
     }
     let replies: Reply[]
     try {
-      replies = (await this.conn.evalChunked(transitionInvocations, keys, requests, build)) as Reply[]
+      replies = (await this.conn.scripts.evalChunked(transitionInvocations, keys, requests, build)) as Reply[]
     } catch (err) {
       replies = await this.replay(calls, err).catch((final: unknown) => {
         link.restore(prefix, outcomes)
@@ -130,7 +128,10 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
         const r = requests[out.length]!
         out.push(transitionOutcomeFromCode(Number(reply[at]), stateAt(reply, at + 1, r.id), r.to, r.actor))
       }
-      ahead.push(...this.readAheadClaims(reply, end, Number(reply[0]), claimFor))
+      for (const c of aheadClaimsAt(reply, end, Number(reply[0]), claimFor)) {
+        if (c.record) this.conn.link.prefetch(this.keys.of('record', c.outcome.id), c.record)
+        ahead.push({ id: c.outcome.id, outcome: c.outcome })
+      }
     })
     if (ahead.length) link.addAhead(prefix, claimFor, ahead)
     return out
@@ -144,19 +145,19 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
     const rest = ids.filter((_, i) => known[i] === undefined)
     if (rest.length === 0) return known as ClaimOutcome[]
     const prefetch = this.conn.link.linked(prefix) ? '1' : '0'
-    const replies = await this.conn.evalChunked(claimInvocations, this.transitionKeys, rest, (chunk) => [
-      prefix,
-      this.keys.fixed('finalChannel'),
-      runnerId,
-      prefetch,
-      ...chunk,
-    ])
+    const replies = await this.conn.scripts.evalChunked(
+      claimInvocations,
+      this.transitionKeys,
+      rest,
+      (chunk) => [prefix, this.keys.fixed('finalChannel'), runnerId, prefetch, ...chunk],
+    )
     const claimed: ClaimOutcome[] = []
     for (const reply of replies as Reply[]) {
       const now = Number(reply[0])
       for (let at = 1; at < reply.length; at += 4) {
-        const id = rest[claimed.length]!
-        claimed.push(this.claimAt(reply, at, id, now, runnerId))
+        const c = claimAt(reply, at, rest[claimed.length]!, now, runnerId)
+        if (c.record) this.conn.link.prefetch(this.keys.of('record', c.outcome.id), c.record)
+        claimed.push(c.outcome)
       }
     }
     let next = 0
@@ -179,42 +180,15 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
     }
     // Layout: prefix, channel, n, n outcome args, claim runner, token, replay flag, requests…
     for (const c of calls) c.args[5 + Number(c.args[2])] = '1'
-    return (await this.conn.evalMany(transitionInvocations, calls)) as Reply[]
-  }
-
-  /** One claim of a script reply at `at`: code, retries, task id, record (kept for the state backend). */
-  private claimAt(reply: Reply, at: number, id: string, now: number, runnerId: string): ClaimOutcome {
-    const taskId = reply[at + 2]
-    const state: InvocationState | null =
-      taskId === null || taskId === undefined
-        ? null
-        : {
-            id,
-            taskId: String(taskId),
-            status: 'pending',
-            owner: runnerId,
-            timestamp: now,
-            retries: Number(reply[at + 1]),
-          }
-    const record = reply[at + 3]
-    if (typeof record === 'string') this.conn.link.prefetch(this.keys.of('record', id), record)
-    return claimOutcomeFromCode(id, Number(reply[at]), state)
-  }
-
-  /** The claims a transition reply carries after its transitions: count, then id + claim fields. */
-  private readAheadClaims(reply: Reply, at: number, now: number, runnerId: string): AheadClaim[] {
-    const count = Number(reply[at] ?? 0)
-    const claims: AheadClaim[] = []
-    for (let i = 0, p = at + 1; i < count; i++, p += 5) {
-      const id = String(reply[p])
-      claims.push({ id, outcome: this.claimAt(reply, p + 1, id, now, runnerId) })
-    }
-    return claims
+    return (await this.conn.scripts.evalMany(transitionInvocations, calls)) as Reply[]
   }
 
   async getStates(ids: readonly string[]): Promise<(InvocationState | null)[]> {
     if (ids.length === 0) return []
-    const replies = await this.conn.evalChunked(getStates, [], ids, (chunk) => [this.keys.prefix, ...chunk])
+    const replies = await this.conn.scripts.evalChunked(getStates, [], ids, (chunk) => [
+      this.keys.prefix,
+      ...chunk,
+    ])
     const flat = (replies as Reply[]).flat()
     return ids.map((id, i) => stateAt(flat, i * 5, id))
   }

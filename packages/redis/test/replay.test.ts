@@ -27,8 +27,8 @@ describe('transition-invocations.lua replay of a call whose answer was lost', ()
       replay,
       ...ids.flatMap((id) => [id, 'running', 'r1']),
     ]
-    await conn.evalMany(transitionInvocations, [{ keys, args: args('0', [a!.id]) }]) // "answer lost"
-    const [reply] = (await conn.evalMany(transitionInvocations, [
+    await conn.scripts.evalMany(transitionInvocations, [{ keys, args: args('0', [a!.id]) }]) // "answer lost"
+    const [reply] = (await conn.scripts.evalMany(transitionInvocations, [
       { keys, args: args('1', [a!.id, c!.id]) },
     ])) as unknown[][]
     expect(reply![1]).toBe(0) // a: already applied by the lost call → ok
@@ -45,7 +45,7 @@ describe('transition-invocations.lua replay of a call whose answer was lost', ()
       'running',
     ])
     // Without the replay flag the same request is an invalid transition, as it should be.
-    const [plain] = (await conn.evalMany(transitionInvocations, [
+    const [plain] = (await conn.scripts.evalMany(transitionInvocations, [
       { keys, args: args('0', [a!.id]) },
     ])) as unknown[][]
     expect(plain![1]).toBe(2)
