@@ -3,7 +3,6 @@ import {
   type ClaimOutcome,
   type HistoryEntry,
   INITIAL_STATUS,
-  type InvocationRecord,
   type InvocationState,
   type ListInvocationsQuery,
   type Orchestrator,
@@ -14,69 +13,14 @@ import {
   type TransitionRequest,
   type Unsubscribe,
 } from '@nenc/core'
-import type { AheadClaim } from './claim-ahead.js'
 import { asyncCommit, channelName } from './identifiers.js'
-import {
-  blockingSql,
-  claimNextSql,
-  claimSql,
-  purgeFinishedSql,
-  registerSql,
-  transitionSql,
-} from './orchestrator-sql.js'
+import { OrchestratorClaims } from './orchestrator-claims.js'
+import { rounds, type StateRow, stateOf } from './orchestrator-rows.js'
+import { blockingSql, purgeFinishedSql, registerSql, transitionSql } from './orchestrator-sql.js'
 import { BACKEND } from './pg-errors.js'
 import { PostgresComponent } from './postgres-component.js'
 import { RULES, rejection, STATUS_SETS, storedNumber, storedStatus } from './status-rules.js'
 import { WaitsTracker } from './waits-tracker.js'
-
-interface StateRow {
-  id: string
-  task_id: string
-  status: string
-  owner: string | null
-  ts: string | number
-  retries: number
-}
-
-/** Targets that end a run on the runner: what its finish batches write. */
-const ENDS_A_RUN = new Set<string>([...STATUS_SETS.final, 'retry'])
-
-/** The record columns the claim function returns with a claim (null when not read ahead). */
-interface RecordColumns {
-  task_name: string | null
-  call_id: string
-  args: string
-  parent_id: string | null
-  workflow_id: string
-  workflow_type: string
-  parent_workflow_id: string | null
-  created_at: string
-}
-
-function recordOf(row: StateRow & RecordColumns): InvocationRecord {
-  return {
-    id: row.id,
-    taskId: row.task_id,
-    taskName: row.task_name!,
-    callId: row.call_id,
-    args: row.args,
-    parentId: row.parent_id,
-    workflow: { id: row.workflow_id, type: row.workflow_type, parentWorkflowId: row.parent_workflow_id },
-    createdAt: storedNumber(row.created_at, `invocation record ${row.id}`),
-  }
-}
-
-/** Rounds of at most one request per id, in order: a repeated id waits for the next round. */
-function rounds<T extends { id: string }>(items: readonly T[]): { item: T; index: number }[][] {
-  const out: { item: T; index: number }[][] = []
-  const seen = new Map<string, number>()
-  items.forEach((item, index) => {
-    const round = seen.get(item.id) ?? 0
-    seen.set(item.id, round + 1)
-    ;(out[round] ??= []).push({ item, index })
-  })
-  return out
-}
 
 /**
  * The orchestrator on PostgreSQL. Every batch method is one statement (one round trip): claims
@@ -92,20 +36,17 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
   private readonly waits = new WaitsTracker((onEdge) =>
     this.connection.listener.listen(this.channel('waits'), onEdge, onEdge),
   )
+  private readonly claims = new OrchestratorClaims({
+    appId: () => this.appId,
+    connection: this.connection,
+    finalChannel: () => this.channel('final'),
+    query: (sql, values, what) => this.query(sql, values, what),
+    transition: (requests) => this.transition(requests),
+    waitsMayExist: () => this.waits.mayExist(),
+  })
 
   private channel(kind: 'final' | 'waits'): string {
     return channelName(this.connection.schema, this.appId, kind)
-  }
-
-  private state(row: StateRow, where: string): InvocationState {
-    return {
-      id: row.id,
-      taskId: row.task_id,
-      status: storedStatus(row.status, where),
-      owner: row.owner,
-      timestamp: storedNumber(row.ts, where),
-      retries: storedNumber(row.retries, where),
-    }
   }
 
   async register(requests: readonly RegisterRequest[]): Promise<RegisterResult[]> {
@@ -152,8 +93,8 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
     const link = this.connection.link
     // Outcomes the state backend staged go out with the first statement (component-link.ts);
     // any written on their own meanwhile commit first.
-    const claimFor = this.claimAheadFor(requests)
-    if (claimFor) link.ahead.track(this.appId, claimFor, this.claimNext(claimFor, requests.length))
+    const claimFor = this.claims.claimAheadFor(requests)
+    if (claimFor) link.ahead.track(this.appId, claimFor, this.claims.claimNext(claimFor, requests.length))
     const linked = link.linked(this.appId)
     if (linked) await link.idle()
     let staged = linked ? link.take(this.appId) : []
@@ -197,7 +138,7 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
             out[index] = { ok: false, reason: 'not_found' }
             return
           }
-          const current = this.state({ ...row, id: item.id }, `invocation ${item.id}`)
+          const current = stateOf({ ...row, id: item.id }, `invocation ${item.id}`)
           const refused = row.ok ? null : rejection(current, item.to, item.actor)
           if (row.ok) out[index] = { ok: true, state: current }
           else if (refused) out[index] = refused
@@ -216,70 +157,9 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
     const known = ids.map((id) => ahead.takeOutcome(this.appId, runnerId, id))
     const rest = ids.filter((_, i) => known[i] === undefined)
     if (rest.length === 0) return known as ClaimOutcome[]
-    const claimed = (await this.claimRows(claimSql(this.s), rest, runnerId)).map((c) => c.outcome)
+    const claimed = (await this.claims.claim(rest, runnerId)).map((c) => c.outcome)
     let next = 0
     return known.map((k) => k ?? claimed[next++]!)
-  }
-
-  /** Runs the claim function (`ids`) or claim_next (a count); records are read ahead when linked. */
-  private async claimRows(
-    sql: string,
-    ids: readonly string[] | number,
-    runnerId: string,
-  ): Promise<AheadClaim[]> {
-    const link = this.connection.link
-    const readAhead = link.linked(this.appId)
-    const rows = await this.query<StateRow & RecordColumns & { outcome: ClaimOutcome['outcome'] }>(
-      sql,
-      [
-        this.appId,
-        ids,
-        runnerId,
-        STATUS_SETS.available,
-        STATUS_SETS.active,
-        STATUS_SETS.final,
-        RULES.keys,
-        RULES.modes,
-        this.channel('final'),
-        `${this.connection.schema}/${this.appId}/`,
-        this.connection.intermediateCommit,
-        readAhead,
-      ],
-      typeof ids === 'number' ? 'claim next' : 'claim',
-    )
-    return rows.map((row): AheadClaim => {
-      if (row.outcome !== 'claimed') return { id: row.id, outcome: { id: row.id, outcome: row.outcome } }
-      if (readAhead && row.task_name !== null) link.prefetch(this.appId, recordOf(row))
-      const state = this.state(row, `invocation ${row.id}`)
-      return { id: row.id, outcome: { id: row.id, outcome: 'claimed', state } }
-    })
-  }
-
-  /**
-   * The runner to claim next ids for along with these transitions: all by the process's one
-   * runner (claim-ahead.ts), all ending a run (a final status or RETRY: the runner's finish
-   * batch, whose slots free up — not a stop's KILLED/REROUTED), and no blocking-control edge that
-   * should go first.
-   */
-  private claimAheadFor(requests: readonly TransitionRequest[]): string | null {
-    const actor = requests[0]?.actor ?? null
-    if (!this.connection.link.ahead.mayClaimFor(this.appId, actor)) return null
-    const ending = requests.every((r) => r.actor === actor && ENDS_A_RUN.has(r.to))
-    return ending && !this.waits.mayExist() ? actor : null
-  }
-
-  private claimNext(runnerId: string, max: number): Promise<AheadClaim[]> {
-    return this.claimRows(claimNextSql(this.s), max, runnerId)
-  }
-
-  /** Claims made ahead that the runner never took: back to REROUTED; returns the ids to queue again. */
-  private async releaseAhead(runnerId: string, claims: AheadClaim[]): Promise<string[]> {
-    const back = claims.filter((c) => c.outcome.outcome === 'claimed' || c.outcome.outcome === 'controlled')
-    const deferred = claims.filter((c) => c.outcome.outcome === 'deferred').map((c) => c.id)
-    const out = back.length
-      ? await this.transition(back.map((c) => ({ id: c.id, to: 'rerouted' as const, actor: runnerId })))
-      : []
-    return [...back.filter((_, i) => out[i]!.ok).map((c) => c.id), ...deferred]
   }
 
   async getStates(ids: readonly string[]): Promise<(InvocationState | null)[]> {
@@ -294,7 +174,7 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
     const byId = new Map(rows.map((r) => [r.id, r]))
     return ids.map((id) => {
       const row = byId.get(id)
-      return row ? this.state(row, `invocation ${id}`) : null
+      return row ? stateOf(row, `invocation ${id}`) : null
     })
   }
 
@@ -478,7 +358,7 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
     this.attachedApp = this.appId
     this.connection.link.attach('orchestrator', this.attachedApp, true)
     this.connection.link.ahead.setReleaser(this.attachedApp, (runner, claims) =>
-      this.releaseAhead(runner, claims),
+      this.claims.release(runner, claims),
     )
     const { retentionMs, retentionIntervalMs } = this.connection.options
     if (retentionMs === null) return

@@ -1,0 +1,62 @@
+import type { InvocationRecord, InvocationState } from '@nenc/core'
+import { storedNumber, storedStatus } from './status-rules.js'
+
+/** An invocations row as the statements return it. */
+export interface StateRow {
+  id: string
+  task_id: string
+  status: string
+  owner: string | null
+  ts: string | number
+  retries: number
+}
+
+/** The record columns the claim function returns with a claim (null when not read ahead). */
+export interface RecordColumns {
+  task_name: string | null
+  call_id: string
+  args: string
+  parent_id: string | null
+  workflow_id: string
+  workflow_type: string
+  parent_workflow_id: string | null
+  created_at: string
+}
+
+/** The state backend's record carried by a claim row (read ahead). */
+export function recordOf(row: StateRow & RecordColumns): InvocationRecord {
+  return {
+    id: row.id,
+    taskId: row.task_id,
+    taskName: row.task_name!,
+    callId: row.call_id,
+    args: row.args,
+    parentId: row.parent_id,
+    workflow: { id: row.workflow_id, type: row.workflow_type, parentWorkflowId: row.parent_workflow_id },
+    createdAt: storedNumber(row.created_at, `invocation record ${row.id}`),
+  }
+}
+
+/** Rounds of at most one request per id, in order: a repeated id waits for the next round. */
+export function rounds<T extends { id: string }>(items: readonly T[]): { item: T; index: number }[][] {
+  const out: { item: T; index: number }[][] = []
+  const seen = new Map<string, number>()
+  items.forEach((item, index) => {
+    const round = seen.get(item.id) ?? 0
+    seen.set(item.id, round + 1)
+    ;(out[round] ??= []).push({ item, index })
+  })
+  return out
+}
+
+/** A state row, checked: an unknown status or a broken number is `CorruptDataError`. */
+export function stateOf(row: StateRow, where: string): InvocationState {
+  return {
+    id: row.id,
+    taskId: row.task_id,
+    status: storedStatus(row.status, where),
+    owner: row.owner,
+    timestamp: storedNumber(row.ts, where),
+    retries: storedNumber(row.retries, where),
+  }
+}
