@@ -1,5 +1,7 @@
 import type { ClaimOutcome } from '@nenc/core'
+import { upsertInvocations } from './lua/upsert-invocations.js'
 import type { RedisConnection } from './redis-connection.js'
+import { StagedWrites } from './staged-writes.js'
 
 /** Records read ahead at claim time kept until the state backend asks for them. */
 const PREFETCH_LIMIT = 10_000
@@ -18,6 +20,9 @@ const PREFETCH_LIMIT = 10_000
  *   written: a failed write puts them back for the next attempt. Reads on this connection see
  *   them at once; other processes see them once written (the runner always writes them before —
  *   now: with — the final status, so no reader of a final status misses them).
+ * - **Records folded into the registration.** Likewise `upsertInvocations` stages the records and
+ *   the next register script writes them before it creates the invocations, so an id a runner
+ *   can see always has its record.
  * - **Next ids claimed with the final transition.** When exactly one runner of the app runs in
  *   this process (it heartbeats through this orchestrator and listens to this broker), a
  *   transition batch of that runner that frees slots also pops and claims up to that many queued
@@ -45,14 +50,21 @@ export class ComponentLink {
   private readonly stateBackends = new Map<string, number>()
   private readonly orchestrators = new Map<string, number>()
   private readonly prefetched = new Map<string, string>()
-  private readonly staged = new Map<string, Map<string, string>>()
-  private flushScheduled = false
+  /** Outcomes `[key, value]` for the next transition script. */
+  readonly outcomes: StagedWrites
+  /** Invocation records `[id, json, parent id]` for the next register script. */
+  readonly records: StagedWrites
   private readonly listeners = new Map<string, number>()
   private readonly runners = new Map<string, Set<string>>()
   private readonly ahead = new Map<string, ReadAhead>()
   private readonly releasers = new Map<string, (runner: string, claims: AheadClaim[]) => Promise<void>>()
 
-  constructor(private readonly conn: RedisConnection) {}
+  constructor(conn: RedisConnection) {
+    this.outcomes = new StagedWrites(2, (_, flat) => conn.command('setOutcomes', (c) => c.mset(flat)))
+    this.records = new StagedWrites(3, (prefix, flat) =>
+      conn.scripts.eval(upsertInvocations, [], [prefix, ...flat]),
+    )
+  }
 
   /** A state backend or orchestrator (`role`) of the app with key prefix `prefix` joined or left this connection. */
   attach(role: 'stateBackend' | 'orchestrator', prefix: string, attached: boolean): void {
@@ -154,61 +166,11 @@ export class ComponentLink {
     return raw
   }
 
-  /** Stages outcome values by full key (last write wins) for the next transition of the app. */
-  stage(prefix: string, pairs: readonly [string, string][]): void {
-    let map = this.staged.get(prefix)
-    if (!map) this.staged.set(prefix, (map = new Map()))
-    for (const [k, v] of pairs) map.set(k, v)
-    if (!this.flushScheduled) {
-      this.flushScheduled = true
-      setImmediate(() => {
-        this.flushScheduled = false
-        void this.flush()
-      })
-    }
-  }
-
-  /** A staged value not yet written, if any. */
-  stagedValue(prefix: string, key: string): string | undefined {
-    return this.staged.get(prefix)?.get(key)
-  }
-
-  /** Takes every staged outcome of the app, as flat key/value pairs, for one write. */
-  take(prefix: string): string[] {
-    const map = this.staged.get(prefix)
-    if (!map) return []
-    this.staged.delete(prefix)
-    const flat: string[] = []
-    for (const [k, v] of map) flat.push(k, v)
-    return flat
-  }
-
-  /** Puts back pairs whose write failed, unless a newer value was staged meanwhile. */
-  restore(prefix: string, flat: readonly string[]): void {
-    if (flat.length === 0) return
-    let map = this.staged.get(prefix)
-    if (!map) this.staged.set(prefix, (map = new Map()))
-    for (let i = 0; i < flat.length; i += 2) if (!map.has(flat[i]!)) map.set(flat[i]!, flat[i + 1]!)
-  }
-
-  /** Drops the staged outcomes and claims made ahead of an app (purge). */
+  /** Drops what is staged and claimed ahead for an app (purge). */
   discard(prefix: string): void {
-    this.staged.delete(prefix)
+    this.outcomes.discard(prefix)
+    this.records.discard(prefix)
     this.ahead.delete(prefix)
     for (const key of this.prefetched.keys()) if (key.startsWith(prefix)) this.prefetched.delete(key)
-  }
-
-  /** Writes whatever no transition took (one MSET per app); failures stay staged. */
-  async flush(): Promise<void> {
-    for (const prefix of [...this.staged.keys()]) {
-      const flat = this.take(prefix)
-      if (flat.length === 0) continue
-      try {
-        await this.conn.command('setOutcomes', (c) => c.mset(flat))
-      } catch {
-        // Redis is unreachable: keep them for the next transition or flush.
-        this.restore(prefix, flat)
-      }
-    }
   }
 }

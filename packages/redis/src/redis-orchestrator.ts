@@ -59,23 +59,36 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
     return [k.fixed('active'), k.fixed('waited'), k.fixed('live')]
   }
 
+  /** Records staged by the state backend on this connection are written first (see {@link ComponentLink}). */
   async register(requests: readonly RegisterRequest[]): Promise<RegisterResult[]> {
     if (requests.length === 0) return []
+    const prefix = this.keys.prefix
+    const link = this.conn.link
+    const records = link.linked(prefix) ? link.records.take(prefix) : []
     const keys = [this.keys.fixed('all'), this.keys.fixed('live')]
-    const replies = await this.conn.scripts.evalChunked(registerInvocations, keys, requests, (chunk) => {
-      const args: string[] = [this.keys.prefix]
-      for (const r of chunk)
-        args.push(
-          r.id,
-          r.taskId,
-          r.callId,
-          r.actor,
-          r.registrationKey ?? '',
-          r.runningKey ?? '',
-          r.rerouteOnConcurrencyControl ? '1' : '0',
-        )
-      return args
-    })
+    let first = true
+    let replies: unknown[][]
+    try {
+      replies = await this.conn.scripts.evalChunked(registerInvocations, keys, requests, (chunk) => {
+        const args: string[] = [prefix, first ? String(records.length) : '0']
+        if (first) args.push(...records)
+        first = false
+        for (const r of chunk)
+          args.push(
+            r.id,
+            r.taskId,
+            r.callId,
+            r.actor,
+            r.registrationKey ?? '',
+            r.runningKey ?? '',
+            r.rerouteOnConcurrencyControl ? '1' : '0',
+          )
+        return args
+      })
+    } catch (err) {
+      link.records.restore(prefix, records)
+      throw err
+    }
     const reused = replies.flat() as string[]
     return requests.map((r, i): RegisterResult => {
       const existing = reused[i]
@@ -92,7 +105,7 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
     if (requests.length === 0) return []
     const prefix = this.keys.prefix
     const link = this.conn.link
-    const outcomes = link.linked(prefix) ? link.take(prefix) : []
+    const outcomes = link.linked(prefix) ? link.outcomes.take(prefix) : []
     const actor = requests[0]!.actor
     const claimFor =
       requests.every((r) => r.actor === actor) && requests.some((r) => !isActive(r.to))
@@ -116,7 +129,7 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
       replies = (await this.conn.scripts.evalChunked(transitionInvocations, keys, requests, build)) as Reply[]
     } catch (err) {
       replies = await this.replay(calls, err).catch((final: unknown) => {
-        link.restore(prefix, outcomes)
+        link.outcomes.restore(prefix, outcomes)
         throw final
       })
     }

@@ -32,7 +32,8 @@ export class RedisStateBackend extends RedisComponent implements StateBackend {
     if (this.attachedPrefix === null) return
     this.conn.link.attach('stateBackend', this.attachedPrefix, false)
     this.attachedPrefix = null
-    await this.conn.link.flush()
+    await this.conn.link.records.flush()
+    await this.conn.link.outcomes.flush()
   }
 
   override async purge(): Promise<void> {
@@ -42,6 +43,14 @@ export class RedisStateBackend extends RedisComponent implements StateBackend {
 
   async upsertInvocations(records: readonly InvocationRecord[]): Promise<void> {
     if (records.length === 0) return
+    const prefix = this.keys.prefix
+    if (this.conn.link.linked(prefix)) {
+      this.conn.link.records.stage(
+        prefix,
+        records.map((r) => [r.id, JSON.stringify(r), r.parentId ?? '']),
+      )
+      return
+    }
     if (records.every((r) => !r.parentId)) {
       // No children lists to maintain: one MSET.
       const pairs: string[] = []
@@ -54,8 +63,15 @@ export class RedisStateBackend extends RedisComponent implements StateBackend {
     await this.run(upsertInvocations, [], args)
   }
 
+  /** Writes records still staged for the register script first, so reads see them. */
+  private async settleRecords(): Promise<void> {
+    const link = this.conn.link
+    if (link.records.has(this.keys.prefix)) await link.records.flush(this.keys.prefix)
+  }
+
   async getInvocations(ids: readonly string[]): Promise<(InvocationRecord | null)[]> {
     if (ids.length === 0) return []
+    await this.settleRecords()
     const keys = ids.map((id) => this.keys.of('record', id))
     const values: (string | null | undefined)[] = keys.map((k) => this.conn.link.takePrefetched(k))
     const missing = keys.filter((_, i) => values[i] === undefined)
@@ -68,6 +84,7 @@ export class RedisStateBackend extends RedisComponent implements StateBackend {
   }
 
   async getChildInvocations(parentId: string): Promise<string[]> {
+    await this.settleRecords()
     const key = this.keys.of('children', parentId)
     return this.conn.command('getChildInvocations', (c) => c.lrange(key, 0, -1))
   }
@@ -76,7 +93,7 @@ export class RedisStateBackend extends RedisComponent implements StateBackend {
     if (items.length === 0) return
     const prefix = this.keys.prefix
     if (this.conn.link.linked(prefix)) {
-      this.conn.link.stage(
+      this.conn.link.outcomes.stage(
         prefix,
         items.map((it) => [this.keys.of('outcome', it.id), encodeOutcome(it.outcome)]),
       )
@@ -92,7 +109,7 @@ export class RedisStateBackend extends RedisComponent implements StateBackend {
     const keys = ids.map((id) => this.keys.of('outcome', id))
     // Staged values first, read before the MGET is sent: once taken for a write, that write is
     // on the socket ahead of the MGET, which then sees it.
-    const staged = keys.map((k) => this.conn.link.stagedValue(this.keys.prefix, k))
+    const staged = keys.map((k) => this.conn.link.outcomes.item(this.keys.prefix, k)?.[1])
     const stored = await this.conn.command('getOutcomes', (c) => c.mget(keys))
     return keys.map((key, i) => {
       const raw = staged[i] ?? stored[i] ?? null

@@ -47,6 +47,32 @@ describe('components sharing a connection', () => {
     expect(await raw.get(`nenc:{${appId}}:s:out:x`)).toBe('e{}')
   })
 
+  it('records are written by the register script, before the invocations exist; alone, within a tick', async () => {
+    appId = freshAppId('records')
+    b = await initBackend(appId)
+    const [a, c] = newRequests(2)
+    const record = (id: string, parentId: string | null) => ({
+      id,
+      taskId: 't',
+      taskName: 't',
+      callId: 'c',
+      args: '[]',
+      parentId,
+      workflow: { id, type: 't', parentWorkflowId: null },
+      createdAt: 1,
+    })
+    await b.stateBackend.upsertInvocations([record(a!.id, null), record(c!.id, a!.id)])
+    expect(await raw.exists(`nenc:{${appId}}:s:rec:${a!.id}`)).toBe(0) // staged, not sent yet
+    await b.orchestrator.register([a!, c!])
+    expect(await raw.exists(`nenc:{${appId}}:s:rec:${a!.id}`, `nenc:{${appId}}:s:rec:${c!.id}`)).toBe(2)
+    expect(await b.stateBackend.getChildInvocations(a!.id)).toEqual([c!.id])
+    await b.stateBackend.upsertInvocations([record('alone', null)])
+    expect((await b.stateBackend.getInvocations(['alone']))[0]!.id).toBe('alone') // reads settle first
+    await b.stateBackend.upsertInvocations([record('later', null)])
+    await new Promise((r) => setTimeout(r, 20))
+    expect(await raw.exists(`nenc:{${appId}}:s:rec:later`)).toBe(1)
+  })
+
   it('a failed transition keeps the staged outcomes for the next attempt', async () => {
     appId = freshAppId('restore')
     b = await initBackend(appId)

@@ -7,12 +7,24 @@ export const registerInvocations = new LuaScript(
   `-- register-invocations: create REGISTERED records, or reuse the REGISTERED invocation holding
 -- the same registration key (one stored earlier or created earlier in this batch).
 -- KEYS[1] all-ids zset, KEYS[2] live (non-final) ids zset, both scored by creation time
--- ARGV[1] app prefix, then per request: id, task id, call id, actor, registration key,
---   running key ('' = none for both keys), reroute on concurrency control ('1'/'0')
+-- ARGV[1] app prefix, ARGV[2] n = number of record arguments, ARGV[3 .. 2+n] records staged by
+--   the state backend on this connection (id, JSON, parent id; written first, as
+--   upsert-invocations does, so an id a runner can see always has its record), then per request:
+--   id, task id, call id, actor, registration key, running key ('' = none for both keys),
+--   reroute on concurrency control ('1'/'0')
 -- Returns: per request '' (created, or the id already existed) or the reused invocation's id.
+local first = 3 + tonumber(ARGV[2])
+for i = 3, first - 1, 3 do
+  local key = K_record(ARGV[i])
+  if ARGV[i + 2] == '' then
+    redis.call('SET', key, ARGV[i + 1])
+  elseif not redis.call('SET', key, ARGV[i + 1], 'GET') then
+    redis.call('RPUSH', K_children(ARGV[i + 2]), ARGV[i])
+  end
+end
 local now = now_ms()
 local out = {}
-for i = 2, #ARGV, 7 do
+for i = first, #ARGV, 7 do
   local id, task, call, actor, rk, nk, rr =
     ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
   local key = K_invocation(id)
