@@ -1,4 +1,8 @@
+import { INITIAL_STATUS } from '@nenc/core'
 import { asyncCommit } from './identifiers.js'
+
+/** An SQL string literal (for core's status names, which are plain identifiers). */
+const literal = (value: string): string => `'${value.replace(/'/g, "''")}'`
 
 /**
  * The orchestrator's statements for schema `s`. Each method call is one of these, run once per
@@ -23,7 +27,8 @@ const releaseAndNotify = (s: string, app: string, channel: string) => `
 
 /**
  * register: $1 app, $2..$8 parallel arrays (id, task, call, actor, registration key, running
- * key, reroute), $9 initial status, $10 intermediate commit mode. Inserts in request order with
+ * key, reroute), $9 initial status, $10 intermediate commit mode. The initial status is also a
+ * literal in the holder lookup, so any plan can use the unique partial index on it. Inserts in request order with
  * ON CONFLICT DO NOTHING: the primary key refuses a known id, the unique partial index a
  * registration key already held by a REGISTERED invocation (stored, or earlier in the batch).
  * Per request it reports whether it was created, whether its id exists, and the key's holder;
@@ -59,7 +64,7 @@ LEFT JOIN ins n ON n.id = r.id
 LEFT JOIN LATERAL (SELECT x.id FROM ${s}.invocations x WHERE x.app_id = $1 AND x.id = r.id) x ON true
 LEFT JOIN ins nk ON nk.registration_key = r.reg_key
 LEFT JOIN ${s}.invocations hk ON hk.app_id = $1 AND hk.registration_key = r.reg_key
-  AND hk.registration_key IS NOT NULL AND hk.status = $9
+  AND hk.registration_key IS NOT NULL AND hk.status = ${literal(INITIAL_STATUS)}
 ORDER BY r.ord`
 
 /** The owner mode (n/a/k) the rules give target row `x` for request `c`, or NULL if refused. */

@@ -83,13 +83,8 @@ export abstract class PostgresComponent {
   }
 
   /** One statement, one round trip; driver errors translated (see PostgresConnection.query). */
-  protected query<R>(
-    sql: string,
-    values: readonly unknown[],
-    what: string,
-    options?: { prepare?: boolean },
-  ): Promise<R[]> {
-    return this.connection.query<R>(sql, values, what, options)
+  protected query<R>(sql: string, values: readonly unknown[], what: string): Promise<R[]> {
+    return this.connection.query<R>(sql, values, what)
   }
 
   /** Runs after each `init()` that acquired the connection (timers, links). */

@@ -72,9 +72,6 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
           this.connection.intermediateCommit, // route() follows and flushes
         ],
         'register',
-        // Planned with the initial status as a constant, so the holder lookup uses the unique
-        // partial index; one plan per 1,000-call routing batch is cheap.
-        { prepare: false },
       )
       const again: typeof pending = []
       rows.forEach((row, i) => {
