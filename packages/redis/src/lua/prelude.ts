@@ -93,8 +93,8 @@ local function load(id)
   end
   local retries = tonumber(r[4])
   if not STATUS[r[1]] or not retries then return nil, '${CORRUPT_REPLY} ' .. key end
-  e = { s = r[1], o = r[2] or '', t = r[3] or '0', r = retries, k = r[5] or '', rk = r[6] or '',
-        nk = r[7] or '', rr = r[8], w = r[9], ca = r[10], q = r[11] }
+  e = { key = key, s = r[1], o = r[2] or '', t = r[3] or '0', r = retries, k = r[5] or '',
+        rk = r[6] or '', nk = r[7] or '', rr = r[8], w = r[9], ca = r[10], q = r[11] }
   S[id] = e
   return e
 end
@@ -133,7 +133,7 @@ local function apply(id, e, to, actor, now)
   end
   local owner = e.o
   if REL[to] then owner = '' elseif AO[to] then owner = actor end
-  local key = K_invocation(id)
+  local key = e.key
   -- 'q' = the token of the call that wrote this change, so a call whose answer was lost with
   -- the connection can be replayed without applying it twice (see transition-invocations).
   if to == 'retry' then

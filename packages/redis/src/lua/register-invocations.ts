@@ -32,8 +32,12 @@ for i = first, #ARGV, 7 do
   if redis.call('EXISTS', key) == 0 then
     if rk ~= '' then reused = redis.call('SRANDMEMBER', K_registered(rk)) end
     if not reused then
-      redis.call('HSET', key, 's', 'registered', 'o', '', 't', now, 'r', 0, 'k', task, 'c', call,
-        'rk', rk, 'nk', nk, 'rr', rr, 'ca', now)
+      -- Empty concurrency keys and a false reroute flag are left out: absent reads as ''.
+      local fields = { 's', 'registered', 't', now, 'r', 0, 'k', task, 'c', call, 'ca', now }
+      if rk ~= '' then fields[#fields + 1] = 'rk'; fields[#fields + 1] = rk end
+      if nk ~= '' then fields[#fields + 1] = 'nk'; fields[#fields + 1] = nk end
+      if rr == '1' then fields[#fields + 1] = 'rr'; fields[#fields + 1] = rr end
+      redis.call('HSET', key, unpack(fields))
       redis.call('RPUSH', K_history(id), 'registered' .. US .. US .. actor .. US .. now)
       if rk ~= '' then redis.call('SADD', K_registered(rk), id) end
       redis.call('ZADD', KEYS[1], now, id)
