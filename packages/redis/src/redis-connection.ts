@@ -152,7 +152,7 @@ export class RedisConnection {
     )
   }
 
-  /** Runs one command (or pipeline) and translates its errors. */
+  /** @internal Runs one command (or pipeline) and translates its errors. */
   async command<T>(action: string, run: (client: Redis) => Promise<T>): Promise<T> {
     try {
       return await run(this.client)
@@ -161,10 +161,10 @@ export class RedisConnection {
     }
   }
 
-  /** Runs the Lua scripts on the command connection (EVALSHA, pipelines, chunks). */
+  /** @internal Runs the Lua scripts on the command connection (EVALSHA, pipelines, chunks). */
   readonly scripts = new ScriptRunner(this)
 
-  /** What the components sharing this connection hand each other (see {@link ComponentLink}). */
+  /** @internal What the components sharing this connection hand each other (see {@link ComponentLink}). */
   readonly link = new ComponentLink(this)
 
   /**
@@ -177,8 +177,11 @@ export class RedisConnection {
     let entry = this.channels.get(channel)
     if (!entry) {
       const active = sub.subscribe(channel).then(() => undefined)
-      this.channels.set(channel, (entry = { handlers: new Set(), active }))
-      active.catch(() => this.channels.delete(channel))
+      const created = { handlers: new Set<(message: string) => void>(), active }
+      this.channels.set(channel, (entry = created))
+      active.catch(() => {
+        if (this.channels.get(channel) === created) this.channels.delete(channel)
+      })
     }
     try {
       await entry.active
