@@ -68,7 +68,10 @@ export class MultiThreadRunner extends ProcessSupervisor {
       live = this.liveChildren
     }
     this.stopIdleChildren(live)
-    if (live.length >= this.maxProcesses || this.spawnBlocked()) return false
+    // A child told to stop is still a process until it has drained and exited: it counts
+    // against maxProcesses, or a scale-up right after a scale-down would exceed the maximum.
+    const processes = this.getActiveChildRunnerIds().length
+    if (processes >= this.maxProcesses || this.spawnBlocked()) return false
     const interval = this.options.scaleIntervalMs ?? 250
     const since = Date.now() - this.lastScaleCheck
     if (since < interval) {
@@ -82,7 +85,7 @@ export class MultiThreadRunner extends ProcessSupervisor {
     const saturated = live.every((c) => !c.ready || c.busy >= this.threadsPerProcess)
     if (queued > 0 && starting === 0 && saturated && this.isRunning) {
       const wanted = Math.ceil(queued / this.threadsPerProcess)
-      const add = Math.min(wanted, this.maxProcesses - live.length)
+      const add = Math.min(wanted, this.maxProcesses - processes)
       for (let i = 0; i < add; i++) this.spawnChild('loop', 'MultiThreadWorker', this.threadsPerProcess)
     }
     if (queued > 0) this.wakeIn(interval)
