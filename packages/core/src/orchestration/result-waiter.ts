@@ -21,12 +21,15 @@ export class ResultWaiter {
   private readonly waiters = new Map<string, Wait[]>()
   private subscription: Promise<Unsubscribe> | null = null
   private pollTimer: NodeJS.Timeout | null = null
+  private pollDelay: number
   private static readonly MAX_CACHED = 100_000
 
   constructor(
     private readonly orchestrator: Orchestrator,
     private readonly pollMs: number,
-  ) {}
+  ) {
+    this.pollDelay = pollMs
+  }
 
   /** Marks ids final (from a notification or a read) and wakes their waiters. */
   markFinal(ids: readonly string[]): void {
@@ -146,18 +149,28 @@ export class ResultWaiter {
     }
   }
 
+  /**
+   * The safety net re-reads every outstanding id, so on a long wait it backs off: resultPollMs,
+   * then twice that, up to 16×. Notifications do the real work; polling every 2 s cost up to 3
+   * reads per invocation on long Redis runs.
+   */
   private schedulePoll(): void {
     if (this.pollTimer) return
     this.pollTimer = setTimeout(async () => {
       this.pollTimer = null
-      if (this.waiters.size === 0) return
+      if (this.waiters.size === 0) {
+        this.pollDelay = this.pollMs
+        return
+      }
       try {
         await this.refresh([...this.waiters.keys()])
       } catch {
         // The backend is briefly unavailable: keep waiting, the next poll or notification decides.
       }
+      this.pollDelay = Math.min(this.pollDelay * 2, this.pollMs * 16)
       if (this.waiters.size > 0) this.schedulePoll()
-    }, this.pollMs)
+      else this.pollDelay = this.pollMs
+    }, this.pollDelay)
     this.pollTimer.unref()
   }
 
