@@ -18,6 +18,7 @@ const families: Record<Family, () => Promise<void>> = {
   memory: () => runMemory(options),
   redis: async () => (await import('./redis.js')).runRedis(options),
   postgres: async () => (await import('./postgres.js')).runPostgres(options),
+  cpu: async () => (await import('./cpu-runners.js')).runCpuRunners(options),
 }
 const started = Date.now()
 for (const family of only) {

@@ -27,7 +27,7 @@ export interface BenchOptions {
   pgUrl: string
 }
 
-export const FAMILIES = ['memory', 'redis', 'postgres'] as const
+export const FAMILIES = ['memory', 'redis', 'postgres', 'cpu'] as const
 export type Family = (typeof FAMILIES)[number]
 
 /** Parses `--quick`, `--only <family>[,<family>]` and `--runs <k>`; throws on anything else. */
