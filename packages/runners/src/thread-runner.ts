@@ -3,12 +3,11 @@ import {
   BaseRunner,
   getInvocationsToRun,
   InvocationExecutor,
-  KILLED,
-  LazyAbortController,
   RunnerError,
   rerouteUnstarted,
 } from '@nenc/core'
 import { appModuleOf, resolveAppModulePath } from './app-module.js'
+import { SlotTable } from './slot-table.js'
 import { WorkerThreadPool } from './worker-thread-pool.js'
 import { workerThreadRuntime } from './worker-thread-runtime.js'
 
@@ -44,13 +43,6 @@ export interface ThreadRunnerOptions {
   workerThreads?: WorkerThreadsOptions
 }
 
-interface Slot {
-  abort: LazyAbortController
-  waiting: boolean
-  settled: boolean
-  done: Promise<void>
-}
-
 /**
  * Runs invocations in this process, each slot an async execution on the event loop (the Node
  * translation of pynenc's ThreadRunner, design §5). memCompatible: every slot shares memory.
@@ -63,11 +55,10 @@ interface Slot {
 export class ThreadRunner extends BaseRunner {
   static override readonly memCompatible = true
   private readonly options: ThreadRunnerOptions
-  private readonly slots = new Map<string, Slot>()
+  private readonly slots = new SlotTable()
   private executorInstance: InvocationExecutor | null = null
   /** Claimed ids whose start and give-back both failed (backend down); retried each iteration. */
   private unstarted: string[] = []
-  private waitingCount = 0
   private pool: WorkerThreadPool | null = null
 
   constructor(options: ThreadRunnerOptions = {}) {
@@ -113,34 +104,24 @@ export class ThreadRunner extends BaseRunner {
 
   /** Slots executing and not waiting for results. */
   get busySlots(): number {
-    return this.slots.size - this.waitingCount
+    return this.slots.busy
   }
 
   /** Ids of the invocations this runner currently runs (waiting ones included). */
   get runningIds(): string[] {
-    return [...this.slots.keys()]
+    return this.slots.ids
   }
 
   override waitingStart(invocationId: string): void {
-    const slot = this.slots.get(invocationId)
-    if (!slot || slot.waiting) return
-    slot.waiting = true
-    this.waitingCount++
-    this.wake()
+    if (this.slots.markWaiting(invocationId)) this.wake()
   }
 
   override waitingEnd(invocationId: string): void {
-    const slot = this.slots.get(invocationId)
-    if (!slot?.waiting) return
-    slot.waiting = false
-    this.waitingCount--
+    this.slots.markResumed(invocationId)
   }
 
   protected async iteration(): Promise<boolean> {
-    // A slot is freed when its function returns; its outcome is written in the background. At
-    // most one slot's worth of such writes may be outstanding before claims slow down with it.
-    const backlog = Math.max(0, this.executor.finisher.pending - this.maxParallelSlots)
-    const free = this.maxParallelSlots - this.busySlots - backlog
+    const free = this.slots.free(this.maxParallelSlots, this.executor.finisher.pending)
     if (free <= 0) return false
     if (this.unstarted.length) {
       // Claimed earlier but never started (the backend failed mid-start): give them back first.
@@ -166,20 +147,11 @@ export class ThreadRunner extends BaseRunner {
   }
 
   private launch(inv: Parameters<InvocationExecutor['execute']>[0]): void {
-    const id = inv.state.id
-    const slot: Slot = {
-      abort: new LazyAbortController(),
-      waiting: false,
-      settled: false,
-      done: Promise.resolve(),
-    }
-    this.slots.set(id, slot)
-    slot.done = this.executor.execute(inv, slot.abort).finally(() => {
-      slot.settled = true
-      if (slot.waiting) this.waitingCount--
-      this.slots.delete(id)
-      this.wake()
-    })
+    this.slots.launch(
+      inv.state.id,
+      (abort) => this.executor.execute(inv, abort),
+      () => this.wake(),
+    )
   }
 
   /** With `workerThreads`, the pool's threads load the app before the first claim. */
@@ -205,26 +177,17 @@ export class ThreadRunner extends BaseRunner {
       })
       this.unstarted = []
     }
-    const live = [...this.slots.entries()].filter(([, s]) => !s.settled)
+    const live = this.slots.liveIds()
     if (live.length) {
-      await this.killAndReroute(live.map(([id]) => id)).catch((err) => {
+      await this.killAndReroute(live).catch((err) => {
         this.app.logger.error(
           { err },
           'kill-and-reroute on stop failed; recovery will reroute these invocations',
         )
       })
-      for (const [, s] of live) s.abort.abort(KILLED)
+      this.slots.kill(live)
     }
-    const grace = this.app.config.value<number>('runner.stopGraceMs')
-    let timer: NodeJS.Timeout | undefined
-    await Promise.race([
-      Promise.all([...this.slots.values()].map((s) => s.done)),
-      new Promise<void>((r) => {
-        timer = setTimeout(r, grace)
-        timer.unref()
-      }),
-    ])
-    if (timer) clearTimeout(timer)
+    await this.slots.settled(this.app.config.value<number>('runner.stopGraceMs'))
     await this.executor.finisher.drain()
     await this.pool?.close()
     // A restarted runner builds a fresh pool.

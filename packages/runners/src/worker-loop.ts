@@ -1,7 +1,6 @@
 import {
   getInvocationsToRun,
   InvocationExecutor,
-  KILLED,
   killAndReroute,
   type NencRuntime,
   rerouteUnstarted,
@@ -10,13 +9,7 @@ import {
   type WaitHooks,
 } from '@nenc/core'
 import type { ChildMessage, StartedItem } from './child-protocol.js'
-
-interface Slot {
-  abort: AbortController
-  waiting: boolean
-  settled: boolean
-  done: Promise<void>
-}
+import { SlotTable } from './slot-table.js'
 
 export interface WorkerLoopOptions {
   app: NencRuntime
@@ -37,11 +30,10 @@ export interface WorkerLoopOptions {
 export class WorkerLoop implements WaitHooks {
   private readonly app: NencRuntime
   private readonly slotsMax: number
-  private readonly slots = new Map<string, Slot>()
+  private readonly slots = new SlotTable()
   private readonly executor: InvocationExecutor
   private running = false
   private stopping = false
-  private waitingCount = 0
   private wakePending = false
   private wakeResolve: (() => void) | null = null
   private unsubscribe: Unsubscribe | null = null
@@ -52,10 +44,11 @@ export class WorkerLoop implements WaitHooks {
     this.app = options.app
     this.slotsMax = Math.max(1, options.slots)
     this.executor = new InvocationExecutor(this.app, options.runnerId, this, () => this.stopping)
+    this.executor.finisher.onWritten = () => this.wake()
   }
 
   get busySlots(): number {
-    return this.slots.size - this.waitingCount
+    return this.slots.busy
   }
 
   async start(): Promise<void> {
@@ -72,20 +65,14 @@ export class WorkerLoop implements WaitHooks {
   }
 
   waitingStart(invocationId: string): void {
-    const slot = this.slots.get(invocationId)
-    if (!slot || slot.waiting) return
-    slot.waiting = true
-    this.waitingCount++
+    if (!this.slots.markWaiting(invocationId)) return
     this.options.report({ type: 'waiting', id: invocationId })
     this.reportLoad()
     this.wake()
   }
 
   waitingEnd(invocationId: string): void {
-    const slot = this.slots.get(invocationId)
-    if (!slot?.waiting) return
-    slot.waiting = false
-    this.waitingCount--
+    if (!this.slots.markResumed(invocationId)) return
     this.options.report({ type: 'resumed', id: invocationId })
     this.reportLoad()
   }
@@ -111,7 +98,7 @@ export class WorkerLoop implements WaitHooks {
   }
 
   private async iteration(): Promise<boolean> {
-    const free = this.slotsMax - this.busySlots
+    const free = this.slots.free(this.slotsMax, this.executor.finisher.pending)
     if (free <= 0) return false
     const { runnerId } = this.options
     const round = await getInvocationsToRun(this.app, free, runnerId)
@@ -144,22 +131,16 @@ export class WorkerLoop implements WaitHooks {
 
   private launch(inv: StartedInvocation): void {
     const id = inv.state.id
-    const slot: Slot = {
-      abort: new AbortController(),
-      waiting: false,
-      settled: false,
-      done: Promise.resolve(),
-    }
-    this.slots.set(id, slot)
-    slot.done = this.executor.execute(inv, slot.abort).finally(() => {
-      slot.settled = true
-      if (slot.waiting) this.waitingCount--
-      this.slots.delete(id)
-      // A killed slot was rerouted by stop(), which reports it.
-      if (slot.abort.signal.reason !== KILLED) this.options.report({ type: 'ended', ids: [id] })
-      this.reportLoad()
-      this.wake()
-    })
+    this.slots.launch(
+      id,
+      (abort) => this.executor.execute(inv, abort),
+      (killed) => {
+        // A killed slot was rerouted by stop(), which reports it.
+        if (!killed) this.options.report({ type: 'ended', ids: [id] })
+        this.reportLoad()
+        this.wake()
+      },
+    )
   }
 
   private reportLoad(): void {
@@ -195,9 +176,8 @@ export class WorkerLoop implements WaitHooks {
     await this.loopDone
     await this.unsubscribe?.()
     await this.executor.finisher.drain()
-    const live = [...this.slots.entries()].filter(([, s]) => !s.settled)
-    if (live.length) {
-      const ids = live.map(([id]) => id)
+    const ids = this.slots.liveIds()
+    if (ids.length) {
       try {
         await killAndReroute(this.app, ids, this.options.runnerId)
         this.options.report({ type: 'ended', ids })
@@ -205,16 +185,9 @@ export class WorkerLoop implements WaitHooks {
         // Left owned in the parent's view: it reroutes them after this process exits.
         this.app.logger.error({ err }, 'kill-and-reroute on stop failed; the supervisor will retry it')
       }
-      for (const [, s] of live) s.abort.abort(KILLED)
+      this.slots.kill(ids)
     }
-    let timer: NodeJS.Timeout | undefined
-    await Promise.race([
-      Promise.all([...this.slots.values()].map((s) => s.done)),
-      new Promise<void>((r) => {
-        timer = setTimeout(r, graceMs)
-      }),
-    ])
-    if (timer) clearTimeout(timer)
+    await this.slots.settled(graceMs)
     await this.executor.finisher.drain()
   }
 }
