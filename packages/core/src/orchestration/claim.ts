@@ -60,26 +60,34 @@ export async function getInvocationsToRun(
 }
 
 /**
- * Kill-and-reroute (reference-behaviour §4.1): KILLED then REROUTED by the owning runner, then
- * queued again. Ids already final (or no longer owned) are left alone: the reroute is a no-op.
+ * Moves invocations through `via` to REROUTED and queues them again: the two-step reroute shared
+ * by kill-and-reroute (`killed`) and recovery (`pending_recovery`, `running_recovery`). Ids whose
+ * first step is rejected (already final, no longer owned, recovered by someone else) are left
+ * alone. Returns the ids actually rerouted.
  */
-export async function killAndReroute(
+export async function rerouteVia(
   rt: NencRuntime,
   ids: readonly string[],
+  via: 'killed' | 'pending_recovery' | 'running_recovery',
   actor: string,
 ): Promise<string[]> {
   if (ids.length === 0) return []
   const { orchestrator, broker } = rt.backend
-  const killed = await orchestrator.transition(ids.map((id) => ({ id, to: 'killed' as const, actor })))
-  const killedIds = ids.filter((_, i) => killed[i]!.ok)
-  if (killedIds.length === 0) return []
-  const rerouted = await orchestrator.transition(
-    killedIds.map((id) => ({ id, to: 'rerouted' as const, actor })),
-  )
-  const ok = killedIds.filter((_, i) => rerouted[i]!.ok)
-  if (ok.length) await broker.route(ok)
-  return ok
+  const first = await orchestrator.transition(ids.map((id) => ({ id, to: via, actor })))
+  const moved = ids.filter((_, i) => first[i]!.ok)
+  if (moved.length === 0) return []
+  const second = await orchestrator.transition(moved.map((id) => ({ id, to: 'rerouted' as const, actor })))
+  const rerouted = moved.filter((_, i) => second[i]!.ok)
+  if (rerouted.length) await broker.route(rerouted)
+  return rerouted
 }
+
+/**
+ * Kill-and-reroute (reference-behaviour §4.1): KILLED then REROUTED by the owning runner, then
+ * queued again. Ids already final (or no longer owned) are left alone: the reroute is a no-op.
+ */
+export const killAndReroute = (rt: NencRuntime, ids: readonly string[], actor: string): Promise<string[]> =>
+  rerouteVia(rt, ids, 'killed', actor)
 
 /**
  * Gives back claimed invocations that could not be started: PENDING → REROUTED and queued again.

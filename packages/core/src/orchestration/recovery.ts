@@ -1,5 +1,6 @@
 import { AVAILABLE_FOR_RUN_STATUSES } from '../invocation/status.js'
 import type { NencRuntime } from '../runtime.js'
+import { rerouteVia } from './claim.js'
 
 export interface RecoveryReport {
   /** PENDING too long → PENDING_RECOVERY → REROUTED. */
@@ -11,23 +12,6 @@ export interface RecoveryReport {
 }
 
 const BATCH = 1000
-
-async function recoverThrough(
-  rt: NencRuntime,
-  ids: string[],
-  via: 'pending_recovery' | 'running_recovery',
-  actor: string,
-): Promise<string[]> {
-  if (ids.length === 0) return []
-  const { orchestrator, broker } = rt.backend
-  const first = await orchestrator.transition(ids.map((id) => ({ id, to: via, actor })))
-  const moved = ids.filter((_, i) => first[i]!.ok)
-  if (moved.length === 0) return []
-  const second = await orchestrator.transition(moved.map((id) => ({ id, to: 'rerouted' as const, actor })))
-  const rerouted = moved.filter((_, i) => second[i]!.ok)
-  if (rerouted.length) await broker.route(rerouted)
-  return rerouted
-}
 
 /**
  * One recovery pass (reference-behaviour §3.5), run by one runner at a time through the
@@ -46,12 +30,12 @@ export async function recoverInvocations(rt: NencRuntime, actor: string): Promis
     cfg.value<number>('orchestrator.maxPendingMs'),
     BATCH,
   )
-  const pending = await recoverThrough(rt, pendingIds, 'pending_recovery', actor)
+  const pending = await rerouteVia(rt, pendingIds, 'pending_recovery', actor)
   const runningIds = await orchestrator.getRunningForRecovery(
     cfg.value<number>('orchestrator.runnerDeadAfterMs'),
     BATCH,
   )
-  const running = await recoverThrough(rt, runningIds, 'running_recovery', actor)
+  const running = await rerouteVia(rt, runningIds, 'running_recovery', actor)
   let requeued: string[] = []
   if ((await broker.count()) === 0) {
     const candidates = await orchestrator.listInvocations({
