@@ -75,9 +75,16 @@ async function runOneShot(app: Nenc): Promise<void> {
     stopRequested = () => resolve(null)
   })
   if (!invocation) return
+  // Waits may overlap (Promise.all over two results): report only the first start and last end.
+  let waits = 0
   const hooks: WaitHooks = {
-    waitingStart: (id) => report({ type: 'waiting', id }),
-    waitingEnd: (id) => report({ type: 'resumed', id }),
+    waitingStart: (id) => {
+      if (++waits === 1) report({ type: 'waiting', id })
+    },
+    waitingEnd: (id) => {
+      if (waits === 0) return
+      if (--waits === 0) report({ type: 'resumed', id })
+    },
   }
   const executor = new InvocationExecutor(app, spec!.runnerId, hooks, () => stopFlag)
   let started: Awaited<ReturnType<InvocationExecutor['start']>>

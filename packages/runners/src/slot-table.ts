@@ -2,7 +2,8 @@ import { KILLED, LazyAbortController } from '@nenc/core'
 
 interface Slot {
   abort: LazyAbortController
-  waiting: boolean
+  /** Outstanding waits (a task may await several invocations at once); waiting while > 0. */
+  waits: number
   settled: boolean
   done: Promise<void>
 }
@@ -35,22 +36,36 @@ export class SlotTable {
     return max - this.busy - Math.max(0, pendingWrites - max)
   }
 
-  /** Marks a running invocation as waiting; false when it is unknown or already waiting. */
+  /**
+   * Counts one more outstanding wait of a running invocation (`Promise.all` over two results,
+   * nested waits and group iteration overlap their waits). True only when the slot starts
+   * waiting (0 → 1); false when it is unknown or was already waiting.
+   */
   markWaiting(id: string): boolean {
     const slot = this.slots.get(id)
-    if (!slot || slot.waiting) return false
-    slot.waiting = true
+    if (!slot) return false
+    slot.waits++
+    if (slot.waits !== 1) return false
     this.waitingCount++
     return true
   }
 
-  /** Marks a waiting invocation as running again; false when it was not waiting. */
+  /**
+   * Ends one outstanding wait. True only when the slot stops waiting (1 → 0) and counts as busy
+   * again; false when it was not waiting or still has other waits outstanding.
+   */
   markResumed(id: string): boolean {
     const slot = this.slots.get(id)
-    if (!slot?.waiting) return false
-    slot.waiting = false
+    if (!slot || slot.waits === 0) return false
+    slot.waits--
+    if (slot.waits !== 0) return false
     this.waitingCount--
     return true
+  }
+
+  /** Whether the invocation is running here and waiting for results. */
+  isWaiting(id: string): boolean {
+    return (this.slots.get(id)?.waits ?? 0) > 0
   }
 
   /** Starts `run` in a new slot; `onSettled` hears whether the slot ended killed. */
@@ -61,14 +76,14 @@ export class SlotTable {
   ): void {
     const slot: Slot = {
       abort: new LazyAbortController(),
-      waiting: false,
+      waits: 0,
       settled: false,
       done: Promise.resolve(),
     }
     this.slots.set(id, slot)
     slot.done = run(slot.abort).finally(() => {
       slot.settled = true
-      if (slot.waiting) this.waitingCount--
+      if (slot.waits > 0) this.waitingCount--
       this.slots.delete(id)
       onSettled(slot.abort.isAborted && slot.abort.abortReason === KILLED)
     })
