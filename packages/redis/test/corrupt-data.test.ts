@@ -81,6 +81,46 @@ describe('corrupt data under nenc keys', () => {
     await expect(b.stateBackend.getWorkflowData('w1', 'k')).rejects.toBeInstanceOf(CorruptDataError)
   })
 
+  it('a history key of the wrong type: the claim writes nothing, and claims whole once the key is restored', async () => {
+    const [a, c] = newRequests(2)
+    await b.orchestrator.register([a!, c!])
+    const inv = `${p}o:i:${a!.id}`
+    const before = await raw.hgetall(inv)
+    await raw.del(`${p}o:h:${a!.id}`)
+    await raw.set(`${p}o:h:${a!.id}`, 'not a list')
+    const err = await b.orchestrator.claim([c!.id, a!.id], 'r1').catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(CorruptDataError)
+    expect((err as CorruptDataError).location).toBe(`${p}o:h:${a!.id}`)
+    expect(await raw.hgetall(inv)).toEqual(before)
+    expect((await b.orchestrator.getStates([c!.id]))[0]!.status).toBe('registered')
+    expect(await raw.zcard(`${p}o:active`)).toBe(0)
+    await raw.del(`${p}o:h:${a!.id}`)
+    const claims = await b.orchestrator.claim([c!.id, a!.id], 'r1')
+    expect(claims.map((x) => x.outcome)).toEqual(['claimed', 'claimed'])
+    expect((await b.orchestrator.getStates([a!.id]))[0]).toMatchObject({ status: 'pending', owner: 'r1' })
+    expect(await raw.zscore(`${p}o:active`, a!.id)).not.toBeNull()
+    expect(await raw.llen(`${p}o:h:${a!.id}`)).toBe(1)
+  })
+
+  it('a foreign key among the keys a script writes: register and transition write nothing', async () => {
+    const [a, c] = newRequests(2)
+    await raw.set(`${p}o:h:${c!.id}`, 'not a list')
+    await expect(b.orchestrator.register([a!, c!])).rejects.toBeInstanceOf(CorruptDataError)
+    expect(await raw.exists(`${p}o:i:${a!.id}`, `${p}o:i:${c!.id}`)).toBe(0)
+    await raw.del(`${p}o:h:${c!.id}`)
+    await b.orchestrator.register([a!, c!])
+    await raw.del(`${p}o:h:${a!.id}`)
+    await raw.set(`${p}o:h:${a!.id}`, 'not a list')
+    await expect(
+      b.orchestrator.transition([
+        { id: c!.id, to: 'pending', actor: 'r1' },
+        { id: a!.id, to: 'pending', actor: 'r1' },
+      ]),
+    ).rejects.toBeInstanceOf(CorruptDataError)
+    expect((await b.orchestrator.getStates([c!.id]))[0]!.status).toBe('registered')
+    expect(await raw.zcard(`${p}o:active`)).toBe(0)
+  })
+
   it('a foreign message on the final channel is ignored', async () => {
     const seen: string[][] = []
     const unsubscribe = await b.orchestrator.subscribeFinal((ids) => seen.push(ids))

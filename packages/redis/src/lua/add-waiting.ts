@@ -11,8 +11,12 @@ export const addWaiting = new LuaScript(
 -- Returns: number of new edges (when > 0, published on the waits channel so runners that
 --   skip blocking-control queries while no edge exists query again)
 --   error reply NENC_CORRUPT <key> when an invocation key holds foreign data (nothing written).
+local bad_key = bad_type(KEYS[2], 'zset') or bad_type(K_waitingFor(ARGV[2]), 'set')
+  or bad_type(K_invocation(ARGV[2]), 'hash')
+if bad_key then return redis.error_reply(bad_key) end
 for i = 4, #ARGV do
   local e, bad = load(ARGV[i])
+  if not bad and e then bad = bad_type(K_waitedBy(ARGV[i]), 'set') end
   if bad then return redis.error_reply(bad) end
 end
 local waiter = ARGV[2]

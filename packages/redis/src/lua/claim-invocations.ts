@@ -15,9 +15,11 @@ export const claimInvocations = new LuaScript(
 --   false too when not asked for or absent). Returning the record saves the runner the separate
 --   getInvocations round trip when the state backend shares this connection.
 --   code CL_CLAIMED | CL_CONTROLLED | CL_CONTROLLED_FINAL | CL_DEFERRED | CL_SKIPPED
---   error reply NENC_CORRUPT <key> when an invocation key holds foreign data (nothing written).
+--   error reply NENC_CORRUPT <key> when a key it would write holds foreign data (nothing written).
+local bad_key = bad_keys({ 'zset', 'zset', 'zset' })
+if bad_key then return redis.error_reply(bad_key) end
 for i = 5, #ARGV do
-  local e, bad = load(ARGV[i])
+  local e, bad = load_writable(ARGV[i])
   if bad then return redis.error_reply(bad) end
 end
 local runner = ARGV[3]

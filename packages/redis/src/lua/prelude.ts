@@ -57,6 +57,22 @@ local function now_ms()
   local t = redis.call('TIME')
   return t[1] .. string.format('%03d', math.floor(t[2] / 1000))
 end
+-- Error reply (NENC_CORRUPT <key>) when a key a script is about to write holds another type
+-- of value than t (absent is fine), else nil. Scripts check every key before their first
+-- write, so foreign data never leaves a change half applied.
+local function bad_type(key, t)
+  local ty = redis.call('TYPE', key).ok
+  if ty ~= 'none' and ty ~= t then return '${CORRUPT_REPLY} ' .. key end
+  return nil
+end
+-- bad_type over the script's KEYS: types[i] is the expected type of KEYS[i].
+local function bad_keys(types)
+  for i, t in ipairs(types) do
+    local bad = bad_type(KEYS[i], t)
+    if bad then return bad end
+  end
+  return nil
+end
 -- Member of the waited zset: zero-padded creation time then id, so equal waiter counts rank oldest first.
 local function waited_member(ca, id)
   ca = ca or '0'
@@ -96,6 +112,38 @@ local function load(id)
   e = { key = key, s = r[1], o = r[2] or '', t = r[3] or '0', r = retries, k = r[5] or '',
         rk = r[6] or '', nk = r[7] or '', rr = r[8], w = r[9], ca = r[10], q = r[11] }
   S[id] = e
+  return e
+end
+
+-- Error reply when a key apply() / release() may write for a loaded entry holds foreign data:
+-- history list, registration and running-key sets, blocking-control edge sets.
+local function bad_writes(id, e)
+  if not e then return nil end
+  local bad = bad_type(K_history(id), 'list')
+  if not bad and e.rk ~= '' then bad = bad_type(K_registered(e.rk), 'set') end
+  if not bad and e.nk ~= '' then bad = bad_type(K_running(e.nk), 'set') end
+  if not bad and e.w == '1' then
+    bad = bad_type(K_waitedBy(id), 'set') or bad_type(K_waitingFor(id), 'set')
+    if not bad then
+      for _, w in ipairs(redis.call('SMEMBERS', K_waitedBy(id))) do
+        bad = bad_type(K_waitingFor(w), 'set')
+        if bad then return bad end
+      end
+      for _, y in ipairs(redis.call('SMEMBERS', K_waitingFor(id))) do
+        bad = bad_type(K_waitedBy(y), 'set')
+        if bad then return bad end
+      end
+    end
+  end
+  return bad
+end
+
+-- load() then bad_writes(): the entry, or nil plus an error reply.
+local function load_writable(id)
+  local e, bad = load(id)
+  if bad then return nil, bad end
+  bad = bad_writes(id, e)
+  if bad then return nil, bad end
   return e
 end
 

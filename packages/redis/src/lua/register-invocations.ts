@@ -14,6 +14,21 @@ export const registerInvocations = new LuaScript(
 --   reroute on concurrency control ('1'/'0')
 -- Returns: per request '' (created, or the id already existed) or the reused invocation's id.
 local first = 3 + tonumber(ARGV[2])
+-- Every key this call may write is checked first: foreign data writes nothing.
+local bad = bad_keys({ 'zset', 'zset' })
+for i = 3, first - 1, 3 do
+  if bad then break end
+  bad = bad_type(K_record(ARGV[i]), 'string')
+  if not bad and ARGV[i + 2] ~= '' then bad = bad_type(K_children(ARGV[i + 2]), 'list') end
+end
+for i = first, #ARGV, 7 do
+  if bad then break end
+  local id, rk = ARGV[i], ARGV[i + 4]
+  bad = bad_type(K_invocation(id), 'hash') or bad_type(K_history(id), 'list')
+    or bad_type(K_byTask(ARGV[i + 1]), 'zset')
+  if not bad and rk ~= '' then bad = bad_type(K_registered(rk), 'set') end
+end
+if bad then return redis.error_reply(bad) end
 for i = 3, first - 1, 3 do
   local key = K_record(ARGV[i])
   if ARGV[i + 2] == '' then

@@ -12,6 +12,8 @@ export const routeInvocations = new LuaScript(
 -- Returns: number of ids routed
 local n = #ARGV - 3
 if n <= 0 then return 0 end
+local bad = bad_keys({ 'list', 'zset', 'string' })
+if bad then return redis.error_reply(bad) end
 local delay = tonumber(ARGV[3])
 local chunk = 4000
 if delay <= 0 then

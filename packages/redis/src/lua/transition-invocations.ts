@@ -21,14 +21,20 @@ export const transitionInvocations = new LuaScript(
 --   code TR_OK (state after), TR_NOT_FOUND (rest false), TR_INVALID / TR_OWNERSHIP (stored state);
 --   claim codes and fields as in claim-invocations. Up to one id is claimed per request that
 --   moved an invocation out of the active statuses (a freed slot).
---   error reply NENC_CORRUPT <key> when an invocation key holds foreign data (nothing written).
+--   error reply NENC_CORRUPT <key> when a key it would write holds foreign data (nothing written).
 local outcome_end = 3 + tonumber(ARGV[3])
 local claim_runner = ARGV[outcome_end + 1]
 TOKEN = ARGV[outcome_end + 2]
 local replay = ARGV[outcome_end + 3] == '1'
 local first = outcome_end + 4
+local bad_key = bad_keys({ 'zset', 'zset', 'zset', 'list', 'zset' })
+if bad_key then return redis.error_reply(bad_key) end
+for i = 4, outcome_end, 2 do
+  local bad = bad_type(ARGV[i], 'string')
+  if bad then return redis.error_reply(bad) end
+end
 for i = first, #ARGV, 3 do
-  local e, bad = load(ARGV[i])
+  local e, bad = load_writable(ARGV[i])
   if bad then return redis.error_reply(bad) end
 end
 for i = 4, outcome_end, 1000 do
@@ -66,7 +72,7 @@ out[#out + 1] = #claimed
 local slots, with_record = {}, {}
 for _, id in ipairs(claimed) do
   -- An unreadable popped id is skipped (a plain claim would have reported it and dropped it too).
-  local e = load(id)
+  local e = load_writable(id)
   local code = claim_one(id, e, claim_runner, now)
   local n = #out
   out[n + 1] = id
