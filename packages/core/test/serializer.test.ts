@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { JsonSerializer, SerializationError } from '../src/index.js'
+import type { ClientDataStore } from '../src/interfaces/client-data-store.js'
+import { deserializeArgs, LargeValueCache, serializeArgs } from '../src/orchestration/args.js'
 
 const s = new JsonSerializer()
 const roundTrip = (v: unknown) => s.deserialize(s.serialize(v))
@@ -54,5 +56,140 @@ describe('JsonSerializer', () => {
     const cyclic: Record<string, unknown> = {}
     cyclic.self = cyclic
     expect(() => s.serialize(cyclic, 'c')).toThrow(/circular/)
+  })
+})
+
+describe('JsonSerializer out-of-band metadata', () => {
+  it('never reads user data as a marker', () => {
+    for (const v of [
+      { $nenc: 'ref', k: 'x' },
+      { '$nenc:escaped': 1 },
+      { $nenc: 1 },
+      { $nenc: 'date', v: 1, when: new Date(5) },
+      { $nenc: 'undefined' },
+      '~{"j":1,"m":[[[],"bigint"]]}',
+      ['~', { j: 1, m: [[[], 'date']] }, 1n],
+    ]) {
+      const back = roundTrip(v)
+      expect(back).toEqual(v)
+    }
+    expect(roundTrip({ '$nenc:escaped': 1 })).toStrictEqual({ '$nenc:escaped': 1 })
+  })
+
+  it('round-trips random nested objects with marker-like keys', () => {
+    let seed = 42
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31
+      return seed / 2 ** 31
+    }
+    const keys = ['$nenc', '$nenc:escaped', 'k', 'v', 'j', 'm', '__proto__', '~', '']
+    const gen = (depth: number): unknown => {
+      const r = rnd()
+      if (depth > 3 || r < 0.3) {
+        const leaves = ['ref', '$nenc', '~x', 1, -2.5, true, null, 'date']
+        return leaves[Math.floor(rnd() * leaves.length)]
+      }
+      if (r < 0.45) return Array.from({ length: Math.floor(rnd() * 4) }, () => gen(depth + 1))
+      if (r < 0.5) return new Date(Math.floor(rnd() * 1e12))
+      if (r < 0.55) return BigInt(Math.floor(rnd() * 1e9))
+      const o: Record<string, unknown> = {}
+      for (let i = Math.floor(rnd() * 4); i > 0; i--) {
+        Object.defineProperty(o, keys[Math.floor(rnd() * keys.length)]!, {
+          value: gen(depth + 1),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        })
+      }
+      return o
+    }
+    for (let i = 0; i < 300; i++) {
+      const v = gen(0)
+      expect(roundTrip(v)).toEqual(v)
+    }
+  })
+
+  it('round-trips every special type at the root and nested', () => {
+    const specials: unknown[] = [
+      new Date(1),
+      1n,
+      new Map([[new Date(2), new Set([3n])]]),
+      new Set([undefined]),
+      new Uint8Array([9, 8]),
+      undefined,
+      Number.NaN,
+      Number.NEGATIVE_INFINITY,
+    ]
+    for (const v of specials) {
+      expect(roundTrip(v)).toEqual(v)
+      expect(roundTrip({ $nenc: 'x', a: [v] })).toEqual({ $nenc: 'x', a: [v] })
+    }
+    const err = roundTrip({ e: new RangeError('r') }) as { e: Error }
+    expect(err.e).toBeInstanceOf(Error)
+    expect(err.e.name).toBe('RangeError')
+  })
+})
+
+describe('argument large-value references', () => {
+  const s2 = new JsonSerializer()
+  const makeStore = () => {
+    const data = new Map<string, string>()
+    const store = {
+      store: async (items: readonly { key: string; value: string }[]) => {
+        for (const it of items) data.set(it.key, it.value)
+      },
+      retrieve: async (keys: readonly string[]) => keys.map((k) => data.get(k) ?? null),
+    } as unknown as ClientDataStore
+    return { data, store }
+  }
+  const policy = { disabled: false, minSizeToCache: 100 }
+
+  it('stores large values out of band and restores them', async () => {
+    const { store } = makeStore()
+    const large: { key: string; value: string }[] = []
+    const big = { text: 'x'.repeat(500), when: new Date(3) }
+    const text = serializeArgs(s2, 't', [1, big, { $nenc: 'ref', k: 'x' }], policy, large)
+    expect(large).toHaveLength(1)
+    await store.store(large)
+    const back = await deserializeArgs(s2, text, store, new LargeValueCache(10))
+    expect(back).toEqual([1, big, { $nenc: 'ref', k: 'x' }])
+  })
+
+  it("an argument that looks like a ref to another caller's value comes back literally", async () => {
+    const { store } = makeStore()
+    const otherLarge: { key: string; value: string }[] = []
+    serializeArgs(s2, 't', [{ secret: 's'.repeat(500) }], policy, otherLarge)
+    await store.store(otherLarge)
+    const hash = otherLarge[0]!.key
+    const forged = [{ $nenc: 'ref', k: hash }, { $nenc: 'ref', k: 'x' }, { '$nenc:escaped': 1 }]
+    const large: { key: string; value: string }[] = []
+    const text = serializeArgs(s2, 't', forged, policy, large)
+    expect(large).toHaveLength(0)
+    const cache = new LargeValueCache(10)
+    expect(await deserializeArgs(s2, text, store, cache)).toEqual(forged)
+    expect(await deserializeArgs(s2, text, store, cache)).toStrictEqual(forged)
+  })
+
+  it('a header-less argument list never resolves references', async () => {
+    const { store } = makeStore()
+    const otherLarge: { key: string; value: string }[] = []
+    serializeArgs(s2, 't', ['z'.repeat(500)], policy, otherLarge)
+    await store.store(otherLarge)
+    const forged = [{ $nenc: 'ref', k: otherLarge[0]!.key }]
+    expect(await deserializeArgs(s2, JSON.stringify(forged), store, new LargeValueCache(10))).toEqual(forged)
+    expect(await deserializeArgs(s2, '[]', store, new LargeValueCache(10))).toEqual([])
+  })
+
+  it('reports a genuinely missing large value', async () => {
+    const { store } = makeStore()
+    const large: { key: string; value: string }[] = []
+    const text = serializeArgs(s2, 't', ['y'.repeat(500)], policy, large)
+    await expect(deserializeArgs(s2, text, store, new LargeValueCache(0))).rejects.toThrow(/missing/)
+  })
+
+  it('names the argument path in errors', () => {
+    expect(() => serializeArgs(s2, 'takesFn', [1, { nested: [() => 1] }], policy, [])).toThrow(
+      /takesFn\(arg 2\)\.nested\[0\]/,
+    )
   })
 })

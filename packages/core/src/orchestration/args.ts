@@ -9,14 +9,22 @@ export interface ArgStorePolicy {
   minSizeToCache: number
 }
 
-const REF_TAG = '$nenc'
-const isRef = (v: unknown): v is { $nenc: 'ref'; k: string } =>
-  typeof v === 'object' && v !== null && (v as Record<string, unknown>)[REF_TAG] === 'ref'
+/**
+ * Stored argument-list format: a header line, then the arguments' serialized texts concatenated.
+ * The header is `JSON.stringify({l: [<length of each text>], r: {<index>: <hash>}})` followed by
+ * `\n`. An argument stored in the client data store has an empty text and an entry in `r`. The
+ * references live only in the header, which nenc writes and user data never reaches, so no
+ * argument value can ever be read as a reference.
+ */
+interface ArgsHeader {
+  l: number[]
+  r?: Record<string, string>
+}
 
 /**
- * Serializes an argument list to one JSON array. Each argument is serialized on its own so an
- * error names it (`add(arg 2).items[0]`) and so a large one can be stored once by content hash in
- * the client data store, leaving a `{"$nenc":"ref","k":…}` reference in its place.
+ * Serializes an argument list. Each argument is serialized on its own so an error names it
+ * (`add(arg 2).items[0]`) and so a large one can be stored once by content hash in the client
+ * data store, with an out-of-band reference in the header in its place.
  */
 export function serializeArgs(
   serializer: Serializer,
@@ -26,6 +34,7 @@ export function serializeArgs(
   large: { key: string; value: string }[],
 ): string {
   const parts = new Array<string>(args.length)
+  const header: ArgsHeader = { l: new Array<number>(args.length) }
   for (let i = 0; i < args.length; i++) {
     let text: string
     try {
@@ -37,11 +46,14 @@ export function serializeArgs(
     if (!policy.disabled && text.length >= policy.minSizeToCache) {
       const key = sha256(text)
       large.push({ key, value: text })
-      text = `{"${REF_TAG}":"ref","k":"${key}"}`
+      if (!header.r) header.r = {}
+      header.r[i] = key
+      text = ''
     }
     parts[i] = text
+    header.l[i] = text.length
   }
-  return `[${parts.join(',')}]`
+  return `${JSON.stringify(header)}\n${parts.join('')}`
 }
 
 /** A small LRU of resolved large values, so a value shared by many invocations is fetched once. */
@@ -70,15 +82,36 @@ export async function deserializeArgs(
   store: ClientDataStore,
   cache: LargeValueCache,
 ): Promise<unknown[]> {
-  const args = serializer.deserialize(text)
-  if (!Array.isArray(args)) throw new SerializationError('arguments', 'stored arguments are not a list')
+  if (text.startsWith('[')) {
+    // A header-less list (hand-written records, older versions): plain values only. No element is
+    // ever read as a large-value reference.
+    const list = serializer.deserialize(text)
+    if (!Array.isArray(list)) throw new SerializationError('arguments', 'stored arguments are not a list')
+    return list
+  }
+  const nl = text.indexOf('\n')
+  let header: ArgsHeader
+  try {
+    header = JSON.parse(nl < 0 ? text : text.slice(0, nl)) as ArgsHeader
+  } catch {
+    throw new SerializationError('arguments', 'stored arguments are not a list')
+  }
+  if (nl < 0 || header === null || typeof header !== 'object' || !Array.isArray(header.l)) {
+    throw new SerializationError('arguments', 'stored arguments are not a list')
+  }
+  const refs = header.r ?? {}
+  const args = new Array<unknown>(header.l.length)
   const missing: { index: number; key: string }[] = []
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]
-    if (!isRef(a)) continue
-    const hit = cache.get(a.k)
-    if (hit !== undefined) args[i] = serializer.deserialize(hit)
-    else missing.push({ index: i, key: a.k })
+  let pos = nl + 1
+  for (let i = 0; i < header.l.length; i++) {
+    const len = header.l[i]!
+    const key = Object.hasOwn(refs, i) ? refs[i] : undefined
+    if (key !== undefined) {
+      const hit = cache.get(key)
+      if (hit !== undefined) args[i] = serializer.deserialize(hit)
+      else missing.push({ index: i, key })
+    } else args[i] = serializer.deserialize(text.slice(pos, pos + len))
+    pos += len
   }
   if (missing.length) {
     const values = await store.retrieve(missing.map((m) => m.key))
