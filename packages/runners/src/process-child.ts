@@ -3,7 +3,9 @@
  * registers its runner context (naming the parent) and a heartbeat before running anything,
  * then runs one invocation (`one-shot`) or a claim loop (`loop`) under its own runner id. The
  * app's own configured runner is never started here. Children never outlive their parent: on
- * a lost IPC channel, SIGTERM or a `stop` message they kill-and-reroute what they run and exit.
+ * a lost IPC channel, SIGTERM or a `stop` message they stop claiming, let what runs finish within
+ * `runner.stopGraceMs` (a waiting invocation is rerouted at once), kill-and-reroute the rest and
+ * exit.
  */
 import { hostname } from 'node:os'
 import {
@@ -17,6 +19,7 @@ import {
 } from '@nenc/core'
 import { loadApp } from './app-module.js'
 import { CHILD_SPEC_ENV, type ChildMessage, type ChildSpec, type ParentMessage } from './child-protocol.js'
+import { KILL_JOIN_MS } from './slot-table.js'
 import { startedItem, WorkerLoop } from './worker-loop.js'
 
 const spec = JSON.parse(process.env[CHILD_SPEC_ENV] ?? 'null') as ChildSpec | null
@@ -66,6 +69,9 @@ async function register(app: Nenc): Promise<void> {
 }
 
 /** ProcessRunner: exactly the invocation the parent claimed for this child's id. */
+const delay = <T>(ms: number, value: T): Promise<T> =>
+  new Promise<T>((resolve) => setTimeout(() => resolve(value), ms).unref())
+
 async function runOneShot(app: Nenc): Promise<void> {
   const invocation = await new Promise<InvocationState | null>((resolve) => {
     if (runQueue.length) return resolve(runQueue.shift()!)
@@ -107,11 +113,20 @@ async function runOneShot(app: Nenc): Promise<void> {
     stopRequested = () => resolve('stopped')
     if (stopFlag) resolve('stopped')
   })
-  const outcome = await Promise.race([executor.execute(inv, abort).then(() => 'done' as const), stopped])
+  const done = executor.execute(inv, abort).then(() => 'done' as const)
+  let outcome = await Promise.race([done, stopped])
+  if (outcome === 'stopped' && waits === 0) {
+    // Graceful: a running (not waiting) task gets `runner.stopGraceMs` to finish here.
+    outcome = await Promise.race([
+      done,
+      delay(app.config.value<number>('runner.stopGraceMs'), 'stopped' as const),
+    ])
+  }
   if (outcome === 'stopped') {
     // Still the owner: KILLED → REROUTED before anything else, then stop waiting for the task.
     await killAndReroute(app, [invocation.id], spec!.runnerId)
     abort.abort(KILLED)
+    await Promise.race([done, delay(KILL_JOIN_MS, 'stopped' as const)])
   }
   await executor.finisher.drain()
   report({ type: 'ended', ids: [invocation.id] })
@@ -130,8 +145,9 @@ async function runLoop(app: Nenc): Promise<void> {
   beat.unref()
   await loop.start()
   await stopped
-  clearInterval(beat)
+  // Still beating during the grace period: the invocations finishing here are alive.
   await loop.stop(app.config.value<number>('runner.stopGraceMs'))
+  clearInterval(beat)
 }
 
 async function main(): Promise<void> {

@@ -11,8 +11,15 @@ import {
 import { appModuleOf, resolveAppModulePath } from './app-module.js'
 import { ChildHandle } from './child-handle.js'
 import type { ChildMessage, ChildSpec } from './child-protocol.js'
+import { KILL_JOIN_MS } from './slot-table.js'
 
 /** Options every process runner shares. */
+/**
+ * On stop, how long past `runner.stopGraceMs` a child may take to reroute what still runs, join
+ * its killed slots ({@link KILL_JOIN_MS}) and exit before it is SIGKILLed.
+ */
+const STOP_EXIT_MARGIN_MS = KILL_JOIN_MS + 3000
+
 export interface ProcessSupervisorOptions {
   /**
    * The module that exports the app (path or file URL); children import it. Defaults to the
@@ -226,8 +233,10 @@ export abstract class ProcessSupervisor extends BaseRunner {
   }
 
   /**
-   * Asks every child to stop (each kills and reroutes what it still runs, as the owner), waits
-   * up to `runner.stopGraceMs`, SIGKILLs the rest and reroutes what they owned.
+   * Asks every child to stop. Each stops claiming, lets what runs finish within
+   * `runner.stopGraceMs` (a waiting invocation is rerouted at once) and kills and reroutes the
+   * rest as the owner, then exits. A child that has not exited by the grace plus
+   * {@link STOP_EXIT_MARGIN_MS} is SIGKILLed and what it owned is rerouted here.
    */
   protected override async onStop(): Promise<void> {
     if (this.spawnWakeTimer) clearTimeout(this.spawnWakeTimer)
@@ -241,7 +250,7 @@ export abstract class ProcessSupervisor extends BaseRunner {
     await Promise.race([
       Promise.all(live.map((c) => c.exitPromise)),
       new Promise<void>((r) => {
-        timer = setTimeout(r, grace)
+        timer = setTimeout(r, grace + STOP_EXIT_MARGIN_MS)
       }),
     ])
     if (timer) clearTimeout(timer)

@@ -1,5 +1,8 @@
 import { KILLED, LazyAbortController } from '@nenc/core'
 
+/** After the grace period, how long a stop awaits killed slots whose code ignores its signal. */
+export const KILL_JOIN_MS = 2000
+
 interface Slot {
   abort: LazyAbortController
   /** Outstanding waits (a task may await several invocations at once); waiting while > 0. */
@@ -97,6 +100,28 @@ export class SlotTable {
   /** Aborts the given slots with reason KILLED (their outcome, if any, is dropped). */
   kill(ids: readonly string[]): void {
     for (const id of ids) this.slots.get(id)?.abort.abort(KILLED)
+  }
+
+  /**
+   * Stops what runs here, the graceful way (claiming has stopped already). Slots waiting for
+   * results are killed and rerouted at once: their children may need this very runner's slots.
+   * The others get up to `graceMs` to finish on their own (their outcomes are written normally);
+   * only what still runs then is rerouted (while this runner still owns it), aborted and awaited
+   * up to {@link KILL_JOIN_MS} for code that ignores its signal. `reroute` reports its own errors.
+   */
+  async stopGracefully(graceMs: number, reroute: (ids: string[]) => Promise<void>): Promise<void> {
+    const waiting = this.liveIds().filter((id) => this.isWaiting(id))
+    if (waiting.length) {
+      await reroute(waiting)
+      this.kill(waiting)
+    }
+    await this.settled(graceMs)
+    const left = this.liveIds()
+    if (left.length) {
+      await reroute(left)
+      this.kill(left)
+    }
+    await this.settled(KILL_JOIN_MS)
   }
 
   /** Resolves when every slot has settled, or after `graceMs` for code that ignores its signal. */

@@ -162,9 +162,10 @@ export class ThreadRunner extends BaseRunner {
   }
 
   /**
-   * Finished slots are flushed first; a slot still running is moved RUNNING → KILLED → REROUTED
-   * while this runner still owns it, then aborted and awaited (up to `runner.stopGraceMs` for
-   * code that ignores its abort signal).
+   * Claiming has stopped (BaseRunner). Slots waiting for results are moved RUNNING → KILLED →
+   * REROUTED at once; the others get `runner.stopGraceMs` to finish here, their outcomes
+   * flushed before stop resolves. What still runs after the grace is rerouted while this runner
+   * still owns it, then aborted and awaited briefly (see {@link SlotTable.stopGracefully}).
    */
   protected override async onStop(): Promise<void> {
     await this.executor.finisher.drain()
@@ -177,17 +178,14 @@ export class ThreadRunner extends BaseRunner {
       })
       this.unstarted = []
     }
-    const live = this.slots.liveIds()
-    if (live.length) {
-      await this.killAndReroute(live).catch((err) => {
+    await this.slots.stopGracefully(this.app.config.value<number>('runner.stopGraceMs'), async (ids) => {
+      await this.killAndReroute(ids).catch((err) => {
         this.app.logger.error(
           { err },
           'kill-and-reroute on stop failed; recovery will reroute these invocations',
         )
       })
-      this.slots.kill(live)
-    }
-    await this.slots.settled(this.app.config.value<number>('runner.stopGraceMs'))
+    })
     await this.executor.finisher.drain()
     await this.pool?.close()
     // A restarted runner builds a fresh pool.

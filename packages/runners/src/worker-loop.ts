@@ -165,8 +165,10 @@ export class WorkerLoop implements WaitHooks {
   }
 
   /**
-   * Stops claiming; what still runs is moved RUNNING → KILLED → REROUTED while this loop still
-   * owns it, then aborted. Waits up to `graceMs` for code that ignores its abort signal.
+   * Stops claiming, then stops what runs the graceful way (see {@link SlotTable.stopGracefully}):
+   * waiting slots are rerouted at once, the others get `graceMs` to finish here, and only what
+   * still runs then is moved RUNNING → KILLED → REROUTED while this loop still owns it, then
+   * aborted. Outcomes written during the grace are flushed before it resolves.
    */
   async stop(graceMs: number): Promise<void> {
     if (!this.running) return
@@ -176,8 +178,7 @@ export class WorkerLoop implements WaitHooks {
     await this.loopDone
     await this.unsubscribe?.()
     await this.executor.finisher.drain()
-    const ids = this.slots.liveIds()
-    if (ids.length) {
+    await this.slots.stopGracefully(graceMs, async (ids) => {
       try {
         await killAndReroute(this.app, ids, this.options.runnerId)
         this.options.report({ type: 'ended', ids })
@@ -185,9 +186,7 @@ export class WorkerLoop implements WaitHooks {
         // Left owned in the parent's view: it reroutes them after this process exits.
         this.app.logger.error({ err }, 'kill-and-reroute on stop failed; the supervisor will retry it')
       }
-      this.slots.kill(ids)
-    }
-    await this.slots.settled(graceMs)
+    })
     await this.executor.finisher.drain()
   }
 }

@@ -115,7 +115,7 @@ describe.skipIf(!hasRedis)('runner processes under real signals', () => {
       ['ProcessRunner', { maxProcesses: 2, warmProcesses: 2 }, 2],
     ] as const
     for (const [kind, options, n] of backend === backends[0] ? kinds : kinds.slice(0, 1)) {
-      it(`${backend}: SIGTERM stops a ${kind} gracefully: running → killed → rerouted while owned, finished elsewhere`, async () => {
+      it(`${backend}: SIGTERM with stopGraceMs 100 stops a ${kind}: running → killed → rerouted while owned, finished elsewhere`, async () => {
         const t = await newTestApp(backend, 'term')
         cleanup = async () => {
           await t.app.purge().catch(() => {})
@@ -125,7 +125,8 @@ describe.skipIf(!hasRedis)('runner processes under real signals', () => {
         const group = await t.effect.parallelize(
           Array.from({ length: n }, () => [key, 2000] as [string, number]),
         )
-        const victim = runnerProcess(kind, options)
+        // A grace period shorter than the tasks: all of them still run when it ends.
+        const victim = runnerProcess(kind, options, { NENC__RUNNER__STOP_GRACE_MS: '100' })
         await victim.running
         await until(`${n} running`, async () => (await countStatus(t.app, ['running'])) >= n)
         victim.proc.kill('SIGTERM')
@@ -154,6 +155,36 @@ describe.skipIf(!hasRedis)('runner processes under real signals', () => {
           // Killed by its owner, before it let go of the invocation.
           expect(killed!.actor).toBe(running!.actor)
           expect(h.at(-1)!.actor).toBe(rescuer.runnerId)
+        }
+      }, 60_000)
+    }
+
+    for (const [kind, options, n] of backend === backends[0] ? kinds : kinds.slice(0, 1)) {
+      it(`${backend}: SIGTERM with stopGraceMs 5000 lets a ${kind} finish its 300 ms tasks itself, each once`, async () => {
+        const t = await newTestApp(backend, 'grace')
+        cleanup = async () => {
+          await t.app.purge().catch(() => {})
+          await t.app.close()
+        }
+        const key = `nenc-test:${t.app.appId}`
+        const group = await t.effect.parallelize(
+          Array.from({ length: n }, () => [key, 300] as [string, number]),
+        )
+        const victim = runnerProcess(kind, options, { NENC__RUNNER__STOP_GRACE_MS: '5000' })
+        const { runnerId } = await victim.running
+        await until(`${n} running`, async () => (await countStatus(t.app, ['running'])) >= n)
+        victim.proc.kill('SIGTERM')
+        expect(await victim.exited).toBe(0)
+        // Finished on the stopped runner, outcomes flushed before it exited.
+        expect(await countStatus(t.app, ['success'])).toBe(n)
+        await expectEachEffectOnce(key, n)
+        for (const inv of group.invocations) {
+          const h = await inv.history()
+          const statuses = h.map((e) => e.status)
+          expect(isValidStatusPath(statuses)).toEqual({ ok: true })
+          expect(statuses).toEqual(['registered', 'pending', 'running', 'success'])
+          expect(h.at(-1)!.actor).toBe(h.at(-2)!.actor)
+          if (kind === 'ThreadRunner') expect(h.at(-1)!.actor).toBe(runnerId)
         }
       }, 60_000)
     }

@@ -48,8 +48,8 @@ export const APP_FIELDS = {
   },
   'runner.stopGraceMs': {
     schema: int(0),
-    default: 5000,
-    doc: 'On stop, how long to await killed slots whose code ignores the abort signal.',
+    default: 10000,
+    doc: 'On stop, how long running invocations get to finish on the stopping runner (no new claims meanwhile); what still runs then, and what waits for results at once, is killed and rerouted.',
   },
   'runner.handleSignals': {
     schema: z.boolean(),
