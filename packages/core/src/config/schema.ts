@@ -81,6 +81,11 @@ export const APP_FIELDS = {
     default: 60_000,
     doc: 'Recovery: when the queue is empty, an invocation available for run for this long was lost between pop and claim; it is queued again.',
   },
+  'orchestrator.stuckAfterMs': {
+    schema: int(100),
+    default: 5_000,
+    doc: 'Recovery: an invocation left this long in CONCURRENCY_CONTROLLED, KILLED, PENDING_RECOVERY or RUNNING_RECOVERY was stranded by a runner that died between the two steps of a reroute (a live runner leaves them at once); it is rerouted.',
+  },
   'orchestrator.atomicServiceIntervalMs': {
     schema: int(100),
     default: 60_000,

@@ -1,4 +1,4 @@
-import { AVAILABLE_FOR_RUN_STATUSES } from '../invocation/status.js'
+import { AVAILABLE_FOR_RUN_STATUSES, type InvocationStatus } from '../invocation/status.js'
 import type { NencRuntime } from '../runtime.js'
 import { rerouteVia } from './claim.js'
 
@@ -9,9 +9,51 @@ export interface RecoveryReport {
   running: string[]
   /** Available for run while the queue is empty: lost between pop and claim, queued again. */
   requeued: string[]
+  /**
+   * Stranded half-way through a two-step move (CONCURRENCY_CONTROLLED, KILLED, PENDING_RECOVERY,
+   * RUNNING_RECOVERY) for longer than `orchestrator.stuckAfterMs` → REROUTED, queued again.
+   */
+  stuck: string[]
 }
 
 const BATCH = 1000
+
+/**
+ * Non-final statuses that no owner holds and that a live runner leaves at once for REROUTED: a
+ * runner killed between the two steps (claim → reroute of a concurrency-blocked id, kill →
+ * reroute, recovery → reroute) strands the invocation there. Each may go to REROUTED only.
+ */
+export const STRANDABLE_STATUSES: readonly InvocationStatus[] = [
+  'concurrency_controlled',
+  'killed',
+  'pending_recovery',
+  'running_recovery',
+]
+
+/**
+ * Moves invocations stranded in a {@link STRANDABLE_STATUSES} status for longer than `stuckAfterMs`
+ * to REROUTED and queues them again. Uses only `listInvocations`, `getStates` and `transition`,
+ * so it works the same on every backend. The REROUTED transition is the guard: when the live
+ * runner that put the invocation there finishes its own second step first, ours is rejected
+ * (REROUTED → REROUTED is not allowed) and the id is left alone, and vice versa, so it is
+ * queued exactly once.
+ */
+async function rerouteStuck(rt: NencRuntime, actor: string, stuckAfterMs: number): Promise<string[]> {
+  const { orchestrator, broker } = rt.backend
+  const candidates = await orchestrator.listInvocations({ statuses: STRANDABLE_STATUSES, limit: BATCH })
+  if (candidates.length === 0) return []
+  const before = Date.now() - stuckAfterMs
+  const states = await orchestrator.getStates(candidates)
+  const old = candidates.filter((_, i) => {
+    const s = states[i]
+    return s != null && s.timestamp < before && STRANDABLE_STATUSES.includes(s.status)
+  })
+  if (old.length === 0) return []
+  const out = await orchestrator.transition(old.map((id) => ({ id, to: 'rerouted' as const, actor })))
+  const rerouted = old.filter((_, i) => out[i]!.ok)
+  if (rerouted.length) await broker.route(rerouted)
+  return rerouted
+}
 
 /**
  * One recovery pass (reference-behaviour §3.5), run by one runner at a time through the
@@ -22,6 +64,10 @@ const BATCH = 1000
  * queue but before claiming them leaves them REGISTERED with no queue entry. They are queued
  * again only while the queue is empty, so a long backlog is never duplicated; a rare duplicate
  * from a concurrent pop is harmless because claims are atomic.
+ *
+ * The fourth step makes every non-final status reachable by recovery: an invocation left in
+ * CONCURRENCY_CONTROLLED, KILLED, PENDING_RECOVERY or RUNNING_RECOVERY by a runner killed between
+ * the two steps of a reroute is rerouted once its status is older than `orchestrator.stuckAfterMs`.
  */
 export async function recoverInvocations(rt: NencRuntime, actor: string): Promise<RecoveryReport> {
   const { orchestrator, broker } = rt.backend
@@ -57,11 +103,17 @@ export async function recoverInvocations(rt: NencRuntime, actor: string): Promis
       if (requeued.length) await broker.route(requeued)
     }
   }
-  if (pending.length || running.length || requeued.length) {
+  const stuck = await rerouteStuck(rt, actor, cfg.value<number>('orchestrator.stuckAfterMs'))
+  if (pending.length || running.length || requeued.length || stuck.length) {
     rt.logger.warn(
-      { pending: pending.length, running: running.length, requeued: requeued.length },
+      {
+        pending: pending.length,
+        running: running.length,
+        requeued: requeued.length,
+        stuck: stuck.length,
+      },
       'recovered invocations',
     )
   }
-  return { pending, running, requeued }
+  return { pending, running, requeued, stuck }
 }
