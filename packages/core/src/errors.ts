@@ -19,6 +19,7 @@ export type NencErrorCode =
   | 'CORRUPT_DATA'
   | 'RETRY'
   | 'TIMEOUT'
+  | 'RESULT_TIMEOUT'
   | 'ABORTED'
 
 /** Root of every error nenc throws on purpose. */
@@ -235,5 +236,30 @@ export class TaskTimeoutError extends NencError {
 export class AbortedError extends NencError {
   constructor(message: string) {
     super('ABORTED', message)
+  }
+}
+
+/**
+ * `result({ timeoutMs })` (or a group's `results({ timeoutMs })`) gave up waiting. Only the wait
+ * ended: the invocation is untouched and may still run and finish later.
+ */
+export class ResultTimeoutError extends NencError {
+  /** The first invocation still not final when the wait gave up. */
+  readonly invocationId: string
+  /** Every invocation still not final when the wait gave up. */
+  readonly invocationIds: readonly string[]
+  readonly timeoutMs: number
+  constructor(invocationIds: readonly string[], timeoutMs: number) {
+    const shown = invocationIds.slice(0, 3).join(', ')
+    const more = invocationIds.length > 3 ? ` (+${invocationIds.length - 3} more)` : ''
+    const what = invocationIds.length === 1 ? `invocation ${shown}` : `invocations ${shown}${more}`
+    super(
+      'RESULT_TIMEOUT',
+      `No result for ${what} within ${timeoutMs} ms; the invocation is untouched and may still run. ` +
+        'Is a runner of this app running?',
+    )
+    this.invocationId = invocationIds[0] ?? ''
+    this.invocationIds = [...invocationIds]
+    this.timeoutMs = timeoutMs
   }
 }

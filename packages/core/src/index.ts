@@ -18,6 +18,7 @@ export {
   InvocationNotFoundError,
   NencError,
   OwnershipError,
+  ResultTimeoutError,
   RetryError,
   RunnerError,
   RunnerIncompatibleError,
@@ -56,7 +57,7 @@ export type {
 export type { TriggerDefinition, TriggerStore } from './interfaces/trigger-store.js'
 export { DistributedInvocation } from './invocation/distributed-invocation.js'
 export { InvocationGroup } from './invocation/group.js'
-export type { Invocation } from './invocation/invocation.js'
+export type { Invocation, ResultOptions } from './invocation/invocation.js'
 export type {
   InvocationStatus,
   StatusDefinition,

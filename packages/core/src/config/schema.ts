@@ -101,6 +101,11 @@ export const APP_FIELDS = {
     default: 2000,
     doc: 'Safety net: waiting callers re-check statuses this often besides pushed notifications.',
   },
+  'orchestrator.noRunnerWarnAfterMs': {
+    schema: int(0),
+    default: 10_000,
+    doc: 'A caller waiting for a result outside a task logs one warning per app when, after this long, no runner of the app is heartbeating (0 = never warn).',
+  },
   'clientDataStore.disabled': { schema: z.boolean(), default: false, doc: 'Keep every argument inline.' },
   'clientDataStore.minSizeToCache': {
     schema: int(1),

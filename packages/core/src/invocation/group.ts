@@ -1,11 +1,13 @@
-import { asInvocationWait, readOutcomes, waitFinal } from '../orchestration/waiting.js'
+import { type ResultOptions, watchForRunners } from '../orchestration/result-waiter.js'
+import { asInvocationWait, readOutcomes } from '../orchestration/waiting.js'
 import type { NencRuntime } from '../runtime.js'
 import type { Invocation } from './invocation.js'
 
 /**
  * The invocations routed by one `parallelize` call. `results()` resolves in input order;
  * `for await (const r of group)` yields results in completion order. Either rejects with the
- * first failure it meets.
+ * first failure it meets. `results({ timeoutMs })` gives up after that long with a
+ * `ResultTimeoutError` naming the invocations still pending (they are untouched).
  */
 export class InvocationGroup<R> implements AsyncIterable<R> {
   constructor(
@@ -21,10 +23,16 @@ export class InvocationGroup<R> implements AsyncIterable<R> {
     return this.invocations.length
   }
 
-  async results(): Promise<R[]> {
-    if (!this.rt) return Promise.all(this.invocations.map((i) => i.result()))
+  async results(options: ResultOptions = {}): Promise<R[]> {
+    if (!this.rt) return Promise.all(this.invocations.map((i) => i.result(options)))
+    const rt = this.rt
     const ids = this.ids
-    await waitFinal(this.rt, ids)
+    const stopWatch = watchForRunners(rt)
+    try {
+      await asInvocationWait(rt, ids, (signal) => rt.waiter.waitAll(ids, signal, options))
+    } finally {
+      stopWatch()
+    }
     const settled = await readOutcomes(
       this.rt,
       ids,
@@ -46,7 +54,12 @@ export class InvocationGroup<R> implements AsyncIterable<R> {
     const remaining = new Set(this.ids)
     while (remaining.size > 0) {
       const ids = [...remaining]
-      await asInvocationWait(rt, ids, (signal) => rt.waiter.waitAny(ids, signal))
+      const stopWatch = watchForRunners(rt)
+      try {
+        await asInvocationWait(rt, ids, (signal) => rt.waiter.waitAny(ids, signal))
+      } finally {
+        stopWatch()
+      }
       const done = ids.filter((id) => rt.waiter.isKnownFinal(id))
       for (const id of done) remaining.delete(id)
       const settled = await readOutcomes(

@@ -1,10 +1,14 @@
 import type { HistoryEntry } from '../interfaces/orchestrator.js'
+import type { ResultOptions } from '../orchestration/result-waiter.js'
 import type { InvocationStatus } from './status.js'
+
+export type { ResultOptions }
 
 /**
  * A handle on one invocation. `result()` resolves with the task's return value once a runner
  * finished it, or rejects with a `TaskError`; called inside a running task it frees the caller's
- * slot while it waits.
+ * slot while it waits. `result({ timeoutMs })` gives up after that long with a
+ * `ResultTimeoutError` (the invocation is untouched); without it the wait has no end.
  */
 export interface Invocation<R> {
   readonly id: string
@@ -12,7 +16,7 @@ export interface Invocation<R> {
   /** True when `registrationConcurrency` reused an existing REGISTERED invocation. */
   readonly reused: boolean
   status(): Promise<InvocationStatus>
-  result(): Promise<R>
+  result(options?: ResultOptions): Promise<R>
   /** The status records, oldest first. */
   history(): Promise<HistoryEntry[]>
 }

@@ -3,6 +3,7 @@ import { RetryError, TaskError, TaskTimeoutError } from '../errors.js'
 import { newInvocationId } from '../ids.js'
 import type { HistoryEntry } from '../interfaces/orchestrator.js'
 import { describeError } from '../orchestration/errors-codec.js'
+import type { ResultOptions } from '../orchestration/result-waiter.js'
 import type { NencRuntime } from '../runtime.js'
 import type { AnyTask } from '../task.js'
 import type { Invocation } from './invocation.js'
@@ -94,7 +95,8 @@ export class SyncInvocation<R> implements Invocation<R> {
     return this.current!.status
   }
 
-  async result(): Promise<R> {
+  /** Dev mode: the call already ran to its end, so `timeoutMs` never applies. */
+  async result(_options?: ResultOptions): Promise<R> {
     if (!this.outcome) throw new Error('dev-mode invocation has not finished')
     if (!this.outcome.ok) throw this.outcome.error
     return this.outcome.value

@@ -1,7 +1,24 @@
-import { AbortedError } from '../errors.js'
+import { currentContext } from '../context.js'
+import { AbortedError, ResultTimeoutError } from '../errors.js'
 import type { Unsubscribe } from '../interfaces/component.js'
 import type { Orchestrator } from '../interfaces/orchestrator.js'
 import { isFinal } from '../invocation/status.js'
+import type { NencRuntime } from '../runtime.js'
+
+/** Options of `result()` / `results()`. */
+export interface ResultOptions {
+  /**
+   * Give up waiting after this many milliseconds and reject with `ResultTimeoutError`; the
+   * invocation itself is untouched. Omitted: wait until the invocation is final.
+   */
+  timeoutMs?: number
+}
+
+function checkTimeout(timeoutMs: number | undefined): void {
+  if (timeoutMs === undefined) return
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0)
+    throw new RangeError(`result({ timeoutMs }) must be a finite number ≥ 0 (got ${String(timeoutMs)})`)
+}
 
 /**
  * The process-local cache of final statuses and the waits on it. One subscription per app to
@@ -68,37 +85,57 @@ export class ResultWaiter {
     return this.subscription
   }
 
-  /** Resolves when every id is final; rejects with `AbortedError` when `signal` aborts. */
-  async waitAll(ids: readonly string[], signal?: AbortSignal): Promise<void> {
+  /**
+   * Resolves when every id is final; rejects with `AbortedError` when `signal` aborts, and with
+   * `ResultTimeoutError` (naming the ids still pending) after `options.timeoutMs`.
+   */
+  async waitAll(ids: readonly string[], signal?: AbortSignal, options: ResultOptions = {}): Promise<void> {
+    checkTimeout(options.timeoutMs)
     let pending = [...new Set(ids)].filter((id) => !this.finals.has(id))
     if (pending.length === 0) return
+    const deadline = this.deadline(options.timeoutMs)
     await this.ensureSubscribed()
     // Read once after subscribing: ids that became final before the subscription was active.
     await this.refresh(pending)
     pending = pending.filter((id) => !this.finals.has(id))
     if (pending.length === 0) return
-    await this.wait(pending, pending.length, signal)
+    await this.wait(pending, pending.length, signal, deadline, options.timeoutMs)
   }
 
-  /** Resolves with the first of `ids` to become final. */
-  async waitAny(ids: readonly string[], signal?: AbortSignal): Promise<string> {
+  /** Resolves with the first of `ids` to become final (same rejections as {@link waitAll}). */
+  async waitAny(ids: readonly string[], signal?: AbortSignal, options: ResultOptions = {}): Promise<string> {
+    checkTimeout(options.timeoutMs)
     const done = ids.find((id) => this.finals.has(id))
     if (done) return done
+    const deadline = this.deadline(options.timeoutMs)
     await this.ensureSubscribed()
     await this.refresh(ids)
     const now = ids.find((id) => this.finals.has(id))
     if (now) return now
-    await this.wait(ids, 1, signal)
+    await this.wait(ids, 1, signal, deadline, options.timeoutMs)
     return ids.find((id) => this.finals.has(id))!
   }
 
-  private wait(ids: readonly string[], needed: number, signal?: AbortSignal): Promise<void> {
+  /** The time a wait with `timeoutMs` gives up (counted from the call, reads included). */
+  private deadline(timeoutMs: number | undefined): number | undefined {
+    return timeoutMs === undefined ? undefined : Date.now() + timeoutMs
+  }
+
+  private wait(
+    ids: readonly string[],
+    needed: number,
+    signal?: AbortSignal,
+    deadline?: number,
+    timeoutMs?: number,
+  ): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let onAbort: (() => void) | undefined
+      let timer: NodeJS.Timeout | undefined
       const wait: Wait = {
         remaining: needed,
         resolve: () => {
           if (onAbort) signal?.removeEventListener('abort', onAbort)
+          if (timer) clearTimeout(timer)
           this.detach(wait, ids)
           resolve()
         },
@@ -109,8 +146,24 @@ export class ResultWaiter {
         else this.waiters.set(id, [wait])
       }
       this.schedulePoll()
+      if (deadline !== undefined) {
+        const onTimeout = () => {
+          if (onAbort) signal?.removeEventListener('abort', onAbort)
+          this.detach(wait, ids)
+          reject(
+            new ResultTimeoutError(
+              ids.filter((id) => !this.finals.has(id)),
+              timeoutMs ?? 0,
+            ),
+          )
+        }
+        const left = deadline - Date.now()
+        if (left <= 0) return onTimeout()
+        timer = setTimeout(onTimeout, left)
+      }
       if (signal) {
         onAbort = () => {
+          if (timer) clearTimeout(timer)
           this.detach(wait, ids)
           reject(
             new AbortedError(
@@ -181,4 +234,40 @@ export class ResultWaiter {
     this.subscription = null
     if (sub) await (await sub)()
   }
+}
+
+/** Apps already warned that no runner is running (once per app). */
+const warnedApps = new WeakSet<object>()
+
+/**
+ * For a wait outside a task of `rt`: after `orchestrator.noRunnerWarnAfterMs`, when no runner of
+ * the app is heartbeating, logs one warning (once per app) saying how to start one — a call with
+ * no runner anywhere would otherwise wait silently for ever. Returns the function that cancels
+ * the check (call it when the wait ends).
+ */
+export function watchForRunners(rt: NencRuntime): () => void {
+  const ctx = currentContext()
+  if ((ctx && ctx.appId === rt.appId) || warnedApps.has(rt)) return () => {}
+  const afterMs = rt.config.value<number>('orchestrator.noRunnerWarnAfterMs')
+  if (!(afterMs > 0)) return () => {}
+  const timer = setTimeout(async () => {
+    try {
+      const active = await rt.backend.orchestrator.getActiveRunners(
+        rt.config.value<number>('orchestrator.runnerDeadAfterMs'),
+      )
+      if (active.length > 0 || warnedApps.has(rt)) return
+      warnedApps.add(rt)
+      rt.logger.warn(
+        { appId: rt.appId, waitedMs: afterMs },
+        `No runner is running for app "${rt.appId}": waited ${afterMs} ms for a result and no runner ` +
+          'of this app is heartbeating, so the invocation may never run. Start one with ' +
+          '`nenc runner start --app <path>` or `app.runner.start()` ' +
+          '(this warning is logged once; config orchestrator.noRunnerWarnAfterMs, 0 = never).',
+      )
+    } catch {
+      // The backend is unavailable: the wait itself reports or outlives that; no warning.
+    }
+  }, afterMs)
+  timer.unref()
+  return () => clearTimeout(timer)
 }
