@@ -64,7 +64,7 @@ export class Nenc implements NencRuntime {
     const code: ConfigInput = { ...(options.config ?? {}) }
     if (options.appId !== undefined) code.appId = options.appId
     if (options.devMode !== undefined) code.devMode = { ...(code.devMode as object), ...options.devMode }
-    this.config = new NencConfig({ code, file: options.configFile, env: options.env })
+    this.config = new NencConfig({ code, file: options.configFile, env: options.env, logger: options.logger })
     this.appId = this.config.value<string>('appId')
     this.backend = options.backend
     this.runner = options.runner ?? new DummyRunner()

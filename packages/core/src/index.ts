@@ -1,7 +1,13 @@
 export type { NencOptions } from './app.js'
 export { Nenc } from './app.js'
-export type { ConfigInput, ConfigSource, LoadConfigOptions, ResolvedValue } from './config/config.js'
-export { envSegment, NencConfig } from './config/config.js'
+export type {
+  ConfigInput,
+  ConfigRow,
+  ConfigSource,
+  LoadConfigOptions,
+  ResolvedValue,
+} from './config/config.js'
+export { envName, envSegment, NencConfig, taskEnvName } from './config/config.js'
 export type { ConcurrencyMode } from './config/schema.js'
 export { APP_FIELDS, TASK_FIELDS } from './config/schema.js'
 export type { InvocationContext, WaitHooks } from './context.js'

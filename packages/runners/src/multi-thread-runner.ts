@@ -46,6 +46,11 @@ export class MultiThreadRunner extends ProcessSupervisor {
     )
   }
 
+  override get configOverrides(): Record<string, number> {
+    const t = this.options.maxThreads
+    return t ? { ...super.configOverrides, 'runner.maxThreads': t } : super.configOverrides
+  }
+
   /** Slots of one child (its ThreadRunner's `maxThreads`). */
   get threadsPerProcess(): number {
     return (

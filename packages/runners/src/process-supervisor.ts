@@ -75,6 +75,12 @@ export abstract class ProcessSupervisor extends BaseRunner {
     return resolveAppModulePath(m)
   }
 
+  /** Constructor options that beat the config keys they name (reported by `nenc config show`). */
+  get configOverrides(): Record<string, number> {
+    const m = this.supervisorOptions.minParallelSlots
+    return m === undefined ? {} : { 'runner.minParallelSlots': m }
+  }
+
   protected get minParallelSlots(): number {
     return this.supervisorOptions.minParallelSlots ?? this.app.config.value<number>('runner.minParallelSlots')
   }

@@ -94,6 +94,16 @@ export class ThreadRunner extends BaseRunner {
     return workerThreadRuntime(this.app, this.pool, (name) => all || names.has(name))
   }
 
+  /** Constructor options that beat the config keys they name (reported by `nenc config show`). */
+  get configOverrides(): Record<string, number> {
+    const o = this.options
+    const out: Record<string, number> = {}
+    if (o.minParallelSlots !== undefined) out['runner.minParallelSlots'] = o.minParallelSlots
+    if (o.minThreads !== undefined) out['runner.minThreads'] = o.minThreads
+    if (o.maxThreads !== undefined) out['runner.maxThreads'] = o.maxThreads
+    return out
+  }
+
   get maxParallelSlots(): number {
     const cfg = this.app.config
     const minSlots = this.options.minParallelSlots ?? cfg.value<number>('runner.minParallelSlots')

@@ -1,10 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { ConfigError } from '../errors.js'
+import { createLogger, type Logger } from '../logger.js'
 import { APP_FIELDS, type AppConfigKey, type FieldSpec, TASK_FIELDS, type TaskConfigKey } from './schema.js'
 
-/** Where a resolved value came from. */
-export type ConfigSource = 'default' | 'code' | `file ${string}` | `env ${string}`
+/**
+ * Where a resolved value came from. `runner constructor`: an option given to the runner's
+ * constructor (`new ThreadRunner({ maxThreads })`), which beats every other source.
+ */
+export type ConfigSource = 'default' | 'code' | `file ${string}` | `env ${string}` | 'runner constructor'
 
 export interface ResolvedValue<T = unknown> {
   value: T
@@ -21,6 +25,23 @@ export interface LoadConfigOptions {
   file?: string
   /** Environment to read (default `process.env`). */
   env?: Record<string, string | undefined>
+  /**
+   * Where warnings go (a `NENC__…` variable that names no key). Default: `logger` when given,
+   * else a pino logger like the app's default one, writing to stderr.
+   */
+  warn?: (message: string, details: Record<string, unknown>) => void
+  /** The app's logger, used for warnings when `warn` is not given. */
+  logger?: Logger
+}
+
+/** One row of {@link NencConfig.describe}. */
+export interface ConfigRow {
+  key: string
+  value: unknown
+  source: ConfigSource
+  /** The exact environment variable that sets this key. */
+  env: string
+  doc: string
 }
 
 const ENV_PREFIX = 'NENC__'
@@ -32,7 +53,80 @@ export const envSegment = (name: string): string =>
     .replace(/[^A-Za-z0-9]+/g, '_')
     .toUpperCase()
 
-const envName = (key: string): string => ENV_PREFIX + key.split('.').map(envSegment).join('__')
+/** The environment variable of a config key: `runner.maxThreads` → `NENC__RUNNER__MAX_THREADS`. */
+export const envName = (key: string): string => ENV_PREFIX + key.split('.').map(envSegment).join('__')
+
+/** The environment variable of one task's option: `NENC__TASK__<TASK_NAME>__<FIELD>`. */
+export const taskEnvName = (taskName: string, field: string): string =>
+  `${ENV_PREFIX}TASK__${envSegment(taskName)}__${envSegment(field)}`
+
+/** Edit distance (insertions, deletions, substitutions), for "did you mean" hints. */
+export function levenshtein(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i]
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+    prev = cur
+  }
+  return prev[b.length]!
+}
+
+/** The candidate closest to `name` by edit distance (first one on ties). */
+function closest(name: string, candidates: readonly string[]): string {
+  let best = candidates[0]!
+  let bestD = Number.POSITIVE_INFINITY
+  for (const c of candidates) {
+    const d = levenshtein(name, c)
+    if (d < bestD) {
+      best = c
+      bestD = d
+    }
+  }
+  return best
+}
+
+/** Every app-level env variable name → its key (`task.*` included). */
+function appEnvNames(): Map<string, string> {
+  const out = new Map<string, string>()
+  for (const key of Object.keys(APP_FIELDS)) out.set(envName(key), key)
+  for (const k of Object.keys(TASK_FIELDS)) out.set(envName(`task.${k}`), `task.${k}`)
+  return out
+}
+
+/**
+ * `NENC__…` variables that name no key: an app-level key, or a per-task option
+ * `NENC__TASK__<TASK_NAME>__<FIELD>` with a known field (the task name cannot be checked before
+ * the tasks are defined). Each comes with the closest known variable and its key.
+ */
+export function unknownEnvVariables(
+  env: Record<string, string | undefined>,
+): { variable: string; closest: string; key: string }[] {
+  const known = appEnvNames()
+  const taskFields = new Map(Object.keys(TASK_FIELDS).map((k) => [envSegment(k), k]))
+  const out: { variable: string; closest: string; key: string }[] = []
+  for (const variable of Object.keys(env).sort()) {
+    if (!variable.startsWith(ENV_PREFIX) || env[variable] === undefined || known.has(variable)) continue
+    const rest = variable.slice(ENV_PREFIX.length)
+    if (rest.startsWith('TASK__')) {
+      const tail = rest.slice('TASK__'.length)
+      const isTaskOption = [...taskFields.keys()].some(
+        (seg) => tail.length > seg.length + 2 && tail.endsWith(`__${seg}`),
+      )
+      if (isTaskOption) continue
+    }
+    const candidates = new Map(known)
+    const task = /^TASK__(.+)__[^_][A-Z0-9_]*$/.exec(rest)?.[1]
+    if (task) {
+      // Shaped like a per-task option with a misspelled field: suggest that task's fields too.
+      for (const [seg, k] of taskFields)
+        candidates.set(`${ENV_PREFIX}TASK__${task}__${seg}`, `tasks.<${task}>.${k}`)
+    }
+    const best = closest(variable, [...candidates.keys()])
+    out.push({ variable, closest: best, key: candidates.get(best)! })
+  }
+  return out
+}
 
 function getPath(obj: ConfigInput | undefined, path: string[]): unknown {
   let cur: unknown = obj
@@ -68,6 +162,8 @@ function validate(spec: FieldSpec, key: string, value: unknown, source: ConfigSo
  */
 export class NencConfig {
   readonly values: ReadonlyMap<string, ResolvedValue>
+  /** The warnings logged at load (unknown `NENC__…` variables), for `nenc config show`. */
+  readonly warnings: { variable: string; closest: string; key: string; message: string }[]
   readonly filePath: string | null
   private readonly code: ConfigInput
   private readonly fileData: ConfigInput
@@ -90,6 +186,24 @@ export class NencConfig {
     for (const [key, spec] of Object.entries(TASK_FIELDS))
       values.set(`task.${key}`, this.resolveKey(`task.${key}`, `task.${key}`, spec))
     this.values = values
+    // A typo in the file is refused; a typo in a variable cannot be (the environment holds
+    // unrelated variables too), but it must not be silent either.
+    this.warnings = unknownEnvVariables(this.env).map((u) => ({
+      ...u,
+      message:
+        `Environment variable ${u.variable} names no nenc configuration key and is ignored; ` +
+        `did you mean ${u.closest} (${u.key})?`,
+    }))
+    if (this.warnings.length) {
+      const warn =
+        options.warn ??
+        ((message: string, details: Record<string, unknown>) =>
+          (options.logger ?? createLogger(String(values.get('appId')!.value), { stderr: true })).warn(
+            details,
+            message,
+          ))
+      for (const w of this.warnings) warn(w.message, { variable: w.variable, closest: w.closest, key: w.key })
+    }
   }
 
   private resolveKey(key: string, path: string, spec: FieldSpec, fallback?: ResolvedValue): ResolvedValue {
@@ -133,7 +247,7 @@ export class NencConfig {
       let resolved = this.values.get(`task.${k}`)!
       if (declared[k] !== undefined)
         resolved = { value: validate(spec, key, declared[k], 'code'), source: 'code' }
-      const envKey = `${ENV_PREFIX}TASK__${envSegment(taskName)}__${envSegment(k)}`
+      const envKey = taskEnvName(taskName, k)
       const fromFile = getPath(this.fileData, ['tasks', taskName, k])
       if (this.env[envKey] !== undefined) {
         const source: ConfigSource = `env ${envKey}`
@@ -148,18 +262,35 @@ export class NencConfig {
     return out
   }
 
-  /** Every resolved value with its source, tasks included, for `nenc config show`. */
-  describe(): { key: string; value: unknown; source: ConfigSource; doc: string }[] {
-    const rows: { key: string; value: unknown; source: ConfigSource; doc: string }[] = []
+  /**
+   * Every resolved value with its source and its exact environment variable, tasks included,
+   * for `nenc config show`. `overrides` are the values in force from elsewhere — a runner's
+   * constructor options (`runner.maxThreads` …), which beat env, file and code — and are
+   * reported with source `runner constructor`.
+   */
+  describe(options: { overrides?: Readonly<Record<string, unknown>> } = {}): ConfigRow[] {
+    const overrides = options.overrides ?? {}
+    const rows: ConfigRow[] = []
     for (const [key, v] of this.values) {
       const doc = key.startsWith('task.')
         ? TASK_FIELDS[key.slice(5) as TaskConfigKey].doc
         : APP_FIELDS[key as AppConfigKey].doc
-      rows.push({ key, value: v.value, source: v.source, doc })
+      const row: ConfigRow = { key, value: v.value, source: v.source, env: envName(key), doc }
+      if (overrides[key] !== undefined) {
+        row.value = overrides[key]
+        row.source = 'runner constructor'
+      }
+      rows.push(row)
     }
     for (const [name, opts] of this.taskCache) {
       for (const [k, v] of opts)
-        rows.push({ key: `tasks.${name}.${k}`, value: v.value, source: v.source, doc: TASK_FIELDS[k].doc })
+        rows.push({
+          key: `tasks.${name}.${k}`,
+          value: v.value,
+          source: v.source,
+          env: taskEnvName(name, k),
+          doc: TASK_FIELDS[k].doc,
+        })
     }
     return rows
   }
