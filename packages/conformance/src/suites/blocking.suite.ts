@@ -1,9 +1,31 @@
+import { RetryError } from '@nenc/core'
 import { describe, expect, it } from 'vitest'
 import { type BackendFactory, newRequests, useBackend } from '../harness.js'
 
 export function describeBlockingControl(name: string, factory: BackendFactory): void {
   describe(`${name}: blocking control`, () => {
-    const { components } = useBackend(factory)
+    const { components, app: makeApp } = useBackend(factory)
+
+    it('an awaited child in RETRY is not started before its backoff has passed', async () => {
+      const app = await makeApp({ maxThreads: 2, config: { orchestrator: { blockingControl: true } } })
+      const starts: number[] = []
+      const flaky = app.task(
+        'flaky',
+        async () => {
+          starts.push(Date.now())
+          if (starts.length < 3) throw new RetryError('not yet')
+          return 'ok'
+        },
+        { maxRetries: 3, retryBackoffMs: 300 },
+      )
+      const parent = app.task('parent', async () => (await flaky()).result())
+      await app.runner.start()
+      expect(await (await parent()).result()).toBe('ok')
+      expect(starts).toHaveLength(3)
+      // Backoff 300 ms, then 600 ms (doubled): a retry may start late, never early.
+      expect(starts[1]! - starts[0]!).toBeGreaterThanOrEqual(290)
+      expect(starts[2]! - starts[1]!).toBeGreaterThanOrEqual(590)
+    })
 
     it('getBlockingInvocations() ranks by number of waiters, then oldest first', async () => {
       const { backend } = await components()

@@ -1,11 +1,33 @@
 import type { InvocationState } from '../interfaces/orchestrator.js'
 import type { NencRuntime } from '../runtime.js'
+import { retryDelayMs } from './executor.js'
 
 export interface ClaimRound {
   /** Invocations now PENDING and owned by the runner. */
   claimed: InvocationState[]
   /** The round took ids from the queue (even if none could be claimed): the queue may hold more. */
   sawQueued: boolean
+}
+
+/**
+ * The ids blocking control may start now. An invocation in RETRY waits out its backoff: the
+ * broker holds it back as a delayed id, but blocking control reads the waits, not the queue, so
+ * without this check an awaited child was retried within milliseconds whatever `retryBackoffMs`
+ * said. The due time is the RETRY status's timestamp plus the delay the executor scheduled
+ * ({@link retryDelayMs}); an id of a task this process does not know is left to the queue.
+ */
+async function dueForRun(rt: NencRuntime, ids: readonly string[]): Promise<string[]> {
+  const states = await rt.backend.orchestrator.getStates(ids)
+  const now = Date.now()
+  const prefix = `${rt.appId}.`
+  return ids.filter((_, i) => {
+    const s = states[i]
+    if (!s) return false
+    if (s.status !== 'retry') return true
+    const task = s.taskId.startsWith(prefix) ? rt.getTask(s.taskId.slice(prefix.length)) : undefined
+    if (!task) return false
+    return s.timestamp + retryDelayMs(task, s.retries - 1) <= now
+  })
 }
 
 /**
@@ -35,7 +57,10 @@ export async function getInvocationsToRun(
 
   if (rt.config.value<boolean>('orchestrator.blockingControl')) {
     const blocking = await orchestrator.getBlockingInvocations(max)
-    if (blocking.length) await take(blocking)
+    if (blocking.length) {
+      const due = await dueForRun(rt, blocking)
+      if (due.length) await take(due)
+    }
   }
   const room = max - claimed.length
   if (room > 0) {

@@ -147,10 +147,7 @@ export class InvocationExecutor {
       err instanceof TaskTimeoutError ||
       task.options.retryFor.some((c) => err instanceof c)
     if (retriable && state.retries < task.options.maxRetries) {
-      const { retryBackoffMs, retryBackoffMaxMs } = task.options
-      const delayMs =
-        retryBackoffMs > 0 ? Math.min(retryBackoffMs * 2 ** state.retries, retryBackoffMaxMs) : 0
-      return { id: state.id, to: 'retry' as const, delayMs }
+      return { id: state.id, to: 'retry' as const, delayMs: retryDelayMs(task, state.retries) }
     }
     return {
       id: state.id,
@@ -158,6 +155,16 @@ export class InvocationExecutor {
       outcome: { kind: 'error' as const, value: encodeError(err) },
     }
   }
+}
+
+/**
+ * The backoff before retry number `retriesBefore + 1`: `retryBackoffMs` doubled per retry already
+ * used, capped at `retryBackoffMaxMs`. One function, so blocking control computes the same due
+ * time as the executor that scheduled the retry.
+ */
+export function retryDelayMs(task: AnyTask, retriesBefore: number): number {
+  const { retryBackoffMs, retryBackoffMaxMs } = task.options
+  return retryBackoffMs > 0 ? Math.min(retryBackoffMs * 2 ** retriesBefore, retryBackoffMaxMs) : 0
 }
 
 /** What the executor needs from the runner's per-slot controller; `AbortController` fits. */
