@@ -3,8 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { fixture, nenc, startRunnerProcess } from './helpers.js'
 
 /**
- * `nenc runner start` as a real process: it runs tasks, stops gracefully on SIGTERM (running
- * invocations are killed and rerouted while it still owns them) and another `nenc runner start`
+ * `nenc runner start` as a real process: it runs tasks, stops gracefully on SIGTERM (what still
+ * runs after the grace period is killed and rerouted while it still owns it) and another `nenc runner start`
  * finishes them. `nenc invocation show` then prints that story.
  */
 let mod: { app: Nenc; slow: Task<[number], string>; add: Task<[number, number], number> }
@@ -36,7 +36,11 @@ async function until(check: () => Promise<boolean>, timeoutMs = 30_000): Promise
 describe('nenc runner start', () => {
   it('SIGTERM reroutes running invocations while owned; a second runner finishes them; invocation show tells it', async () => {
     const app = fixture('redis-app.mjs')
-    const first = startRunnerProcess(['--app', app, '--runner', 'thread', '--max-threads', '8'], env)
+    // A grace shorter than the tasks: they are still running when it ends, so they are rerouted.
+    const first = startRunnerProcess(['--app', app, '--runner', 'thread', '--max-threads', '8'], {
+      ...env,
+      NENC__RUNNER__STOP_GRACE_MS: '100',
+    })
     procs.push(first)
     const { runnerId: firstId } = await first.running
     const group = await mod.slow.parallelize([[3000], [3000], [3000]])
@@ -46,7 +50,9 @@ describe('nenc runner start', () => {
     })
     first.proc.kill('SIGTERM')
     expect(await first.exited).toBe(0)
-    expect(first.stderr()).toContain('SIGTERM: stopping ThreadRunner; running invocations are rerouted')
+    expect(first.stderr()).toContain(
+      'SIGTERM: stopping ThreadRunner; running invocations get runner.stopGraceMs',
+    )
 
     const second = startRunnerProcess(
       ['--app', app, '--runner', 'persistent-process', '--processes', '2'],

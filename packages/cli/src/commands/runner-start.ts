@@ -51,7 +51,7 @@ export function registerRunnerStart(runner: Command): void {
           process.exit(130)
         }
         process.stderr.write(
-          `nenc: ${signal}: stopping ${runner.runnerClass}; running invocations are rerouted\n`,
+          `nenc: ${signal}: stopping ${runner.runnerClass}; running invocations get runner.stopGraceMs to finish, then are rerouted\n`,
         )
         stopping = (async () => {
           await runner.stop()
