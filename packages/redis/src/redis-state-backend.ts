@@ -1,10 +1,9 @@
-import {
-  type ComponentContext,
-  CorruptDataError,
-  type InvocationRecord,
-  type Outcome,
-  type RunnerContextRecord,
-  type StateBackend,
+import type {
+  ComponentContext,
+  InvocationRecord,
+  Outcome,
+  RunnerContextRecord,
+  StateBackend,
 } from '@nenc/core'
 import { upsertInvocations } from './lua/upsert-invocations.js'
 import { RedisComponent } from './redis-component.js'
@@ -81,7 +80,7 @@ export class RedisStateBackend extends RedisComponent implements StateBackend {
       let j = 0
       for (let i = 0; i < values.length; i++) if (values[i] === undefined) values[i] = read[j++]
     }
-    return values.map((raw, i) => (raw == null ? null : readableRecord(raw, ids[i]!, keys[i]!)))
+    return values.map((raw, i) => (raw == null ? null : parseRecord(raw, ids[i]!, keys[i]!)))
   }
 
   async getChildInvocations(parentId: string): Promise<string[]> {
@@ -145,19 +144,5 @@ export class RedisStateBackend extends RedisComponent implements StateBackend {
     const key = this.keys.of('runnerContext', runnerId)
     const raw = await this.conn.command('getRunnerContext', (c) => c.get(key))
     return raw === null ? null : parseRunnerContext(raw, runnerId, key)
-  }
-}
-
-/**
- * A record nenc cannot read (not JSON, not an invocation record, or a foreign value) reads as
- * absent: the runner then fails that one invocation instead of rerouting the whole claimed batch
- * forever, and the other records of the batch are still served.
- */
-function readableRecord(raw: string, id: string, key: string): InvocationRecord | null {
-  try {
-    return parseRecord(raw, id, key)
-  } catch (err) {
-    if (err instanceof CorruptDataError) return null
-    throw err
   }
 }

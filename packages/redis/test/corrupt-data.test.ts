@@ -59,10 +59,9 @@ describe('corrupt data under nenc keys', () => {
     await raw.rpush(`${p}o:h:${a!.id}`, 'not-an-entry')
     await expect(b.orchestrator.getHistory(a!.id)).rejects.toBeInstanceOf(CorruptDataError)
     await raw.set(`${p}s:rec:${a!.id}`, '{"id": 1')
-    // An unreadable record reads as absent (the runner fails that invocation alone).
-    expect(await b.stateBackend.getInvocations([a!.id])).toEqual([null])
+    await expect(b.stateBackend.getInvocations([a!.id])).rejects.toBeInstanceOf(CorruptDataError)
     await raw.set(`${p}s:rec:${a!.id}`, '{"id": "someone else"}')
-    expect(await b.stateBackend.getInvocations([a!.id])).toEqual([null])
+    await expect(b.stateBackend.getInvocations([a!.id])).rejects.toThrow(/not an invocation record/)
     await raw.set(`${p}s:out:${a!.id}`, 'x42')
     await expect(b.stateBackend.getOutcomes([a!.id])).rejects.toBeInstanceOf(CorruptDataError)
     await raw.set(`${p}s:rc:r1`, '[]')

@@ -32,6 +32,8 @@ describe('a corrupt invocation record with a real runner', () => {
     await app.runner.start()
     expect(await good.result()).toBe(4)
     await expect(bad.result()).rejects.toThrow()
+    // Core fails the one unreadable invocation with the backend's own CorruptDataError.
+    await expect(bad.result()).rejects.toMatchObject({ remote: { name: 'CorruptDataError' } })
     expect(await bad.status()).toBe('failed')
     // Give a hot loop, were there one, time to show.
     await new Promise((r) => setTimeout(r, 300))

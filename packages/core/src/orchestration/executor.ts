@@ -1,5 +1,11 @@
 import { type InvocationContext, invocationStorage, type WaitHooks } from '../context.js'
-import { RetryError, SerializationError, TaskNotFoundError, TaskTimeoutError } from '../errors.js'
+import {
+  CorruptDataError,
+  RetryError,
+  SerializationError,
+  TaskNotFoundError,
+  TaskTimeoutError,
+} from '../errors.js'
 import type { InvocationState } from '../interfaces/orchestrator.js'
 import type { InvocationRecord } from '../interfaces/state-backend.js'
 import type { NencRuntime } from '../runtime.js'
@@ -12,6 +18,8 @@ import { FinishBatcher } from './finish-batcher.js'
 export interface StartedInvocation {
   state: InvocationState
   record: InvocationRecord | null
+  /** Why `record` is null when the state backend holds a record it cannot read. */
+  recordError?: CorruptDataError
 }
 
 /** Why an execution's signal was aborted. */
@@ -43,15 +51,44 @@ export class InvocationExecutor {
   async start(claimed: readonly InvocationState[]): Promise<StartedInvocation[]> {
     if (claimed.length === 0) return []
     const ids = claimed.map((c) => c.id)
-    const records = await this.rt.backend.stateBackend.getInvocations(ids)
+    const records = await this.readRecords(ids)
     const outcomes = await this.rt.backend.orchestrator.transition(
       ids.map((id) => ({ id, to: 'running' as const, actor: this.runnerId })),
     )
     const started: StartedInvocation[] = []
     outcomes.forEach((o, i) => {
-      if (o.ok) started.push({ state: o.state, record: records[i] ?? null })
+      const r = records[i]
+      if (!o.ok) return
+      if (r instanceof CorruptDataError) started.push({ state: o.state, record: null, recordError: r })
+      else started.push({ state: o.state, record: r ?? null })
     })
     return started
+  }
+
+  /**
+   * The records of a batch in one read. A record the backend cannot read must fail its own
+   * invocation, not the batch: rerouting the batch would claim the same corrupt record again,
+   * for ever. So when the batch read reports corrupt data, each record is read alone and the
+   * unreadable ones come back as their error (one extra round trip per id, only in that case).
+   */
+  private async readRecords(ids: readonly string[]): Promise<(InvocationRecord | CorruptDataError | null)[]> {
+    const { stateBackend } = this.rt.backend
+    try {
+      return await stateBackend.getInvocations(ids)
+    } catch (err) {
+      if (!(err instanceof CorruptDataError)) throw err
+      if (ids.length === 1) return [err]
+    }
+    return Promise.all(
+      ids.map(async (id) => {
+        try {
+          return (await stateBackend.getInvocations([id]))[0] ?? null
+        } catch (err) {
+          if (err instanceof CorruptDataError) return err
+          throw err
+        }
+      }),
+    )
   }
 
   /**
@@ -64,15 +101,13 @@ export class InvocationExecutor {
   async execute(inv: StartedInvocation, abort: ExecutionControl): Promise<void> {
     const { state, record } = inv
     if (!record) {
+      const err =
+        inv.recordError ??
+        new SerializationError(`invocation ${state.id}`, 'its record is missing from the state backend')
       await this.finisher.finish({
         id: state.id,
         to: 'failed',
-        outcome: {
-          kind: 'error',
-          value: encodeError(
-            new SerializationError(`invocation ${state.id}`, 'its record is missing from the state backend'),
-          ),
-        },
+        outcome: { kind: 'error', value: encodeError(err) },
       })
       return
     }
