@@ -1,7 +1,7 @@
 import { InvocationNotFoundError } from '../errors.js'
 import type { HistoryEntry } from '../interfaces/orchestrator.js'
-import { type ResultOptions, watchForRunners } from '../orchestration/result-waiter.js'
-import { asInvocationWait, readOutcomes } from '../orchestration/waiting.js'
+import type { ResultOptions } from '../orchestration/result-waiter.js'
+import { readOutcomes, waitFinal } from '../orchestration/waiting.js'
 import type { NencRuntime } from '../runtime.js'
 import type { Invocation } from './invocation.js'
 import type { InvocationStatus } from './status.js'
@@ -22,13 +22,7 @@ export class DistributedInvocation<R> implements Invocation<R> {
   }
 
   async result(options: ResultOptions = {}): Promise<R> {
-    const ids = [this.id]
-    const stopWatch = watchForRunners(this.rt)
-    try {
-      await asInvocationWait(this.rt, ids, (signal) => this.rt.waiter.waitAll(ids, signal, options))
-    } finally {
-      stopWatch()
-    }
+    await waitFinal(this.rt, [this.id], options)
     const [settled] = await readOutcomes(this.rt, [this.id], [this.taskName])
     if (settled!.status === 'rejected') throw settled!.reason
     return settled!.value as R

@@ -1,5 +1,5 @@
-import { type ResultOptions, watchForRunners } from '../orchestration/result-waiter.js'
-import { asInvocationWait, readOutcomes } from '../orchestration/waiting.js'
+import type { ResultOptions } from '../orchestration/result-waiter.js'
+import { asInvocationWait, readOutcomes, waitFinal } from '../orchestration/waiting.js'
 import type { NencRuntime } from '../runtime.js'
 import type { Invocation } from './invocation.js'
 
@@ -25,14 +25,8 @@ export class InvocationGroup<R> implements AsyncIterable<R> {
 
   async results(options: ResultOptions = {}): Promise<R[]> {
     if (!this.rt) return Promise.all(this.invocations.map((i) => i.result(options)))
-    const rt = this.rt
     const ids = this.ids
-    const stopWatch = watchForRunners(rt)
-    try {
-      await asInvocationWait(rt, ids, (signal) => rt.waiter.waitAll(ids, signal, options))
-    } finally {
-      stopWatch()
-    }
+    await waitFinal(this.rt, ids, options)
     const settled = await readOutcomes(
       this.rt,
       ids,
@@ -54,12 +48,7 @@ export class InvocationGroup<R> implements AsyncIterable<R> {
     const remaining = new Set(this.ids)
     while (remaining.size > 0) {
       const ids = [...remaining]
-      const stopWatch = watchForRunners(rt)
-      try {
-        await asInvocationWait(rt, ids, (signal) => rt.waiter.waitAny(ids, signal))
-      } finally {
-        stopWatch()
-      }
+      await asInvocationWait(rt, ids, (signal) => rt.waiter.waitAny(ids, signal))
       const done = ids.filter((id) => rt.waiter.isKnownFinal(id))
       for (const id of done) remaining.delete(id)
       const settled = await readOutcomes(

@@ -1,4 +1,3 @@
-import { currentContext } from '../context.js'
 import { AbortedError, ResultTimeoutError } from '../errors.js'
 import type { Unsubscribe } from '../interfaces/component.js'
 import type { Orchestrator } from '../interfaces/orchestrator.js'
@@ -240,14 +239,13 @@ export class ResultWaiter {
 const warnedApps = new WeakSet<object>()
 
 /**
- * For a wait outside a task of `rt`: after `orchestrator.noRunnerWarnAfterMs`, when no runner of
+ * For a wait outside a task of `rt` (see `asInvocationWait`): after `orchestrator.noRunnerWarnAfterMs`, when no runner of
  * the app is heartbeating, logs one warning (once per app) saying how to start one — a call with
  * no runner anywhere would otherwise wait silently for ever. Returns the function that cancels
  * the check (call it when the wait ends).
  */
 export function watchForRunners(rt: NencRuntime): () => void {
-  const ctx = currentContext()
-  if ((ctx && ctx.appId === rt.appId) || warnedApps.has(rt)) return () => {}
+  if (warnedApps.has(rt)) return () => {}
   const afterMs = rt.config.value<number>('orchestrator.noRunnerWarnAfterMs')
   if (!(afterMs > 0)) return () => {}
   const timer = setTimeout(async () => {

@@ -2,11 +2,13 @@ import { currentContext } from '../context.js'
 import { ConcurrencyControlledError, InvocationNotFoundError, TaskError } from '../errors.js'
 import type { NencRuntime } from '../runtime.js'
 import { decodeError } from './errors-codec.js'
+import { type ResultOptions, watchForRunners } from './result-waiter.js'
 
 /**
  * Runs `wait` as the current invocation's wait when called inside a task of this app: the runner
  * stops counting it against its slots, blocking control learns whom it waits for, and the wait
- * aborts when the invocation is killed. Outside a task it simply waits.
+ * aborts when the invocation is killed. Outside a task it waits, watching that some runner exists
+ * ({@link watchForRunners}).
  */
 export async function asInvocationWait<T>(
   rt: NencRuntime,
@@ -14,7 +16,15 @@ export async function asInvocationWait<T>(
   wait: (signal?: AbortSignal) => Promise<T>,
 ): Promise<T> {
   const ctx = currentContext()
-  if (!ctx || ctx.appId !== rt.appId) return wait()
+  if (!ctx || ctx.appId !== rt.appId) {
+    // A caller outside the app's tasks: warn once if no runner exists to ever end the wait.
+    const stopWatch = watchForRunners(rt)
+    try {
+      return await wait()
+    } finally {
+      stopWatch()
+    }
+  }
   const pending = waitedIds.filter((id) => !rt.waiter.isKnownFinal(id))
   if (pending.length === 0) return wait(ctx.signal)
   ctx.hooks.waitingStart(ctx.invocationId)
@@ -29,8 +39,8 @@ export async function asInvocationWait<T>(
 }
 
 /** Waits until every id is final (see {@link asInvocationWait}). */
-export const waitFinal = (rt: NencRuntime, ids: readonly string[]): Promise<void> =>
-  asInvocationWait(rt, ids, (signal) => rt.waiter.waitAll(ids, signal))
+export const waitFinal = (rt: NencRuntime, ids: readonly string[], options?: ResultOptions): Promise<void> =>
+  asInvocationWait(rt, ids, (signal) => rt.waiter.waitAll(ids, signal, options))
 
 /**
  * Reads final outcomes in input order: settled values for results, `TaskError` for failures,
