@@ -40,19 +40,32 @@ export const STRANDABLE_STATUSES: readonly InvocationStatus[] = [
  */
 async function rerouteStuck(rt: NencRuntime, actor: string, stuckAfterMs: number): Promise<string[]> {
   const { orchestrator, broker } = rt.backend
-  const candidates = await orchestrator.listInvocations({ statuses: STRANDABLE_STATUSES, limit: BATCH })
-  if (candidates.length === 0) return []
-  const before = Date.now() - stuckAfterMs
-  const states = await orchestrator.getStates(candidates)
-  const old = candidates.filter((_, i) => {
-    const s = states[i]
-    return s != null && s.timestamp < before && STRANDABLE_STATUSES.includes(s.status)
-  })
+  const old = await inStatusSince(rt, STRANDABLE_STATUSES, Date.now() - stuckAfterMs)
   if (old.length === 0) return []
   const out = await orchestrator.transition(old.map((id) => ({ id, to: 'rerouted' as const, actor })))
   const rerouted = old.filter((_, i) => out[i]!.ok)
   if (rerouted.length) await broker.route(rerouted)
   return rerouted
+}
+
+/**
+ * Up to {@link BATCH} ids in one of `statuses` whose status was entered before `before` (ms
+ * epoch), through `listInvocations` and `getStates` only, so every backend answers alike. The
+ * state is read again after the listing: an id that moved on in between is left out.
+ */
+async function inStatusSince(
+  rt: NencRuntime,
+  statuses: readonly InvocationStatus[],
+  before: number,
+): Promise<string[]> {
+  const { orchestrator } = rt.backend
+  const candidates = await orchestrator.listInvocations({ statuses, limit: BATCH })
+  if (candidates.length === 0) return []
+  const states = await orchestrator.getStates(candidates)
+  return candidates.filter((_, i) => {
+    const s = states[i]
+    return s != null && s.timestamp < before && statuses.includes(s.status)
+  })
 }
 
 /**
@@ -84,24 +97,12 @@ export async function recoverInvocations(rt: NencRuntime, actor: string): Promis
   const running = await rerouteVia(rt, runningIds, 'running_recovery', actor)
   let requeued: string[] = []
   if ((await broker.count()) === 0) {
-    const candidates = await orchestrator.listInvocations({
-      statuses: AVAILABLE_FOR_RUN_STATUSES,
-      limit: BATCH,
-    })
-    if (candidates.length) {
-      const before = Date.now() - cfg.value<number>('orchestrator.lostQueuedAfterMs')
-      const states = await orchestrator.getStates(candidates)
-      requeued = candidates.filter((_, i) => {
-        const s = states[i]
-        return (
-          s !== null &&
-          s !== undefined &&
-          s.timestamp < before &&
-          AVAILABLE_FOR_RUN_STATUSES.includes(s.status)
-        )
-      })
-      if (requeued.length) await broker.route(requeued)
-    }
+    requeued = await inStatusSince(
+      rt,
+      AVAILABLE_FOR_RUN_STATUSES,
+      Date.now() - cfg.value<number>('orchestrator.lostQueuedAfterMs'),
+    )
+    if (requeued.length) await broker.route(requeued)
   }
   const stuck = await rerouteStuck(rt, actor, cfg.value<number>('orchestrator.stuckAfterMs'))
   if (pending.length || running.length || requeued.length || stuck.length) {
