@@ -68,10 +68,11 @@ async function register(app: Nenc): Promise<void> {
   await app.backend.orchestrator.heartbeat([spec!.runnerId], false)
 }
 
-/** ProcessRunner: exactly the invocation the parent claimed for this child's id. */
+/** Resolves with `value` after `ms` (a timer that never keeps the process alive). */
 const delay = <T>(ms: number, value: T): Promise<T> =>
   new Promise<T>((resolve) => setTimeout(() => resolve(value), ms).unref())
 
+/** ProcessRunner: exactly the invocation the parent claimed for this child's id. */
 async function runOneShot(app: Nenc): Promise<void> {
   const invocation = await new Promise<InvocationState | null>((resolve) => {
     if (runQueue.length) return resolve(runQueue.shift()!)

@@ -13,13 +13,13 @@ import { ChildHandle } from './child-handle.js'
 import type { ChildMessage, ChildSpec } from './child-protocol.js'
 import { KILL_JOIN_MS } from './slot-table.js'
 
-/** Options every process runner shares. */
 /**
  * On stop, how long past `runner.stopGraceMs` a child may take to reroute what still runs, join
  * its killed slots ({@link KILL_JOIN_MS}) and exit before it is SIGKILLed.
  */
 const STOP_EXIT_MARGIN_MS = KILL_JOIN_MS + 3000
 
+/** Options every process runner shares. */
 export interface ProcessSupervisorOptions {
   /**
    * The module that exports the app (path or file URL); children import it. Defaults to the
