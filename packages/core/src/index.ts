@@ -86,6 +86,7 @@ export {
   statusTableJson,
 } from './invocation/status.js'
 export { statusTableMarkdown } from './invocation/status-doc.js'
+export { deserializeArgs } from './orchestration/args.js'
 export { isInServiceWindow } from './orchestration/atomic-service.js'
 export type { ClaimRound } from './orchestration/claim.js'
 export { getInvocationsToRun, killAndReroute, rerouteUnstarted } from './orchestration/claim.js'

@@ -1,4 +1,4 @@
-import { decodeError, type HistoryEntry, type Nenc } from '@nenc/core'
+import { decodeError, deserializeArgs, type HistoryEntry, type Nenc } from '@nenc/core'
 import type { Command } from 'commander'
 import { CliError } from '../cli-error.js'
 import { loadCliApp } from '../load-app.js'
@@ -44,8 +44,15 @@ export async function readInvocation(app: Nenc, id: string): Promise<InvocationR
     retries: state.retries,
     parentId: record?.parentId ?? null,
     workflowId: record?.workflow.id ?? null,
-    // Arguments stored by reference (large values) stay as their stored text.
-    args: record ? safe(() => app.serializer.deserialize(record.args), record.args) : null,
+    // Read as the runner reads them (large values fetched); unreadable ones stay as stored text.
+    args: record
+      ? await deserializeArgs(
+          app.serializer,
+          record.args,
+          app.backend.clientDataStore,
+          app.largeValues,
+        ).catch(() => record.args)
+      : null,
     history,
   }
   if (outcome?.kind === 'result')
