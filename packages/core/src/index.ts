@@ -41,6 +41,14 @@ export type { Broker, BrokerCapabilities, RouteOptions } from './interfaces/brok
 export type { ClientDataStore } from './interfaces/client-data-store.js'
 export type { Component, ComponentContext, Unsubscribe } from './interfaces/component.js'
 export type {
+  ClaimBatch,
+  ClaimedInvocation,
+  FinalRead,
+  FinishRequest,
+  FinishResult,
+  FusedSteps,
+} from './interfaces/fused-steps.js'
+export type {
   ClaimOutcome,
   HistoryEntry,
   InvocationState,
@@ -56,6 +64,7 @@ export type {
 export type {
   InvocationRecord,
   Outcome,
+  OutcomeRef,
   RunnerContextRecord,
   StateBackend,
   WorkflowIdentity,
@@ -89,7 +98,14 @@ export { statusTableMarkdown } from './invocation/status-doc.js'
 export { deserializeArgs } from './orchestration/args.js'
 export { isInServiceWindow } from './orchestration/atomic-service.js'
 export type { ClaimRound } from './orchestration/claim.js'
-export { getInvocationsToRun, killAndReroute, rerouteUnstarted } from './orchestration/claim.js'
+export {
+  getInvocationsToRun,
+  killAndReroute,
+  rerouteUnstarted,
+  settleUnclaimed,
+  warnStale,
+} from './orchestration/claim.js'
+export { composedSteps, stepsOf } from './orchestration/composed-steps.js'
 export { decodeError, describeError, encodeError } from './orchestration/errors-codec.js'
 export type { ExecutionControl, StartedInvocation } from './orchestration/executor.js'
 export { InvocationExecutor, KILLED, LazyAbortController } from './orchestration/executor.js'

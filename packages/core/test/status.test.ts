@@ -15,16 +15,17 @@ describe('the status table', () => {
 })
 
 describe('checkTransition()', () => {
-  const rec = (status: (typeof STATUSES)[number], owner: string | null = null) => ({
+  const rec = (status: (typeof STATUSES)[number], owner: string | null = null, attempt = 1) => ({
     status,
     owner,
     timestamp: 1,
+    attempt,
   })
 
   it('creates only REGISTERED invocations', () => {
     expect(checkTransition(null, 'registered', 'a', 5)).toEqual({
       ok: true,
-      next: { status: 'registered', owner: null, timestamp: 5 },
+      next: { status: 'registered', owner: null, timestamp: 5, attempt: 0 },
     })
     expect(checkTransition(null, 'pending', 'a', 5)).toMatchObject({
       ok: false,
@@ -103,5 +104,43 @@ describe('docs/concepts/invocation-lifecycle.md', () => {
     expect(cells(embedded ?? ''), 'regenerate the table with statusTableMarkdown()').toEqual(
       cells(statusTableMarkdown()),
     )
+  })
+})
+
+describe('attempt fencing in checkTransition', () => {
+  const rec = (status: (typeof STATUSES)[number], owner: string | null, attempt: number) => ({
+    status,
+    owner,
+    timestamp: 1,
+    attempt,
+  })
+
+  it('starts attempt 0 at registration and the next attempt at each claim', () => {
+    expect(checkTransition(null, 'registered', null, 1)).toMatchObject({ ok: true, next: { attempt: 0 } })
+    expect(checkTransition(rec('registered', null, 0), 'pending', 'r1', 2)).toMatchObject({
+      ok: true,
+      next: { attempt: 1 },
+    })
+    expect(checkTransition(rec('retry', null, 1), 'pending', 'r2', 2)).toMatchObject({
+      ok: true,
+      next: { attempt: 2, owner: 'r2' },
+    })
+    expect(checkTransition(rec('pending', 'r1', 3), 'running', 'r1', 2)).toMatchObject({
+      ok: true,
+      next: { attempt: 3 },
+    })
+  })
+
+  it('refuses a write naming another attempt as stale, before any other check', () => {
+    expect(checkTransition(rec('running', 'r1', 2), 'success', 'r1', 2, 1)).toEqual({
+      ok: false,
+      reason: 'stale',
+      attempt: 1,
+    })
+    // The zombie's status is also invalid here; stale still wins, so it learns why.
+    expect(checkTransition(rec('success', null, 2), 'success', 'r1', 2, 1)).toMatchObject({ reason: 'stale' })
+    expect(checkTransition(rec('running', 'r1', 2), 'success', 'r1', 2, 2)).toMatchObject({ ok: true })
+    // No attempt named (recovery, routing): no fencing.
+    expect(checkTransition(rec('running', 'r1', 2), 'running_recovery', 'rec', 2)).toMatchObject({ ok: true })
   })
 })

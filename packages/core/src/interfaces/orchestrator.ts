@@ -39,6 +39,12 @@ export interface TransitionRequest {
   to: InvocationStatus
   /** Runner id making the change. */
   actor: string | null
+  /**
+   * The attempt the actor claimed. When given, the change is applied only while the stored
+   * attempt is this one (otherwise `stale`, nothing written): every write a runner makes for an
+   * invocation it runs names its attempt. Recovery and routing leave it out.
+   */
+  attempt?: number
 }
 
 export type TransitionOutcome =
@@ -51,6 +57,8 @@ export type TransitionOutcome =
       allowed: readonly InvocationStatus[]
     }
   | { ok: false; reason: 'ownership'; current: InvocationState; detail: string }
+  /** The request named an attempt that is no longer the invocation's: a newer claim holds it. */
+  | { ok: false; reason: 'stale'; current: InvocationState; attempt: number }
 
 /** Result of claiming one id for a runner. */
 export type ClaimOutcome =
@@ -74,6 +82,8 @@ export interface HistoryEntry {
   actor: string | null
   /** Milliseconds since epoch. */
   timestamp: number
+  /** The invocation's attempt after the change (see {@link StatusRecord.attempt}). */
+  attempt: number
 }
 
 export interface RunnerHeartbeat {
@@ -109,7 +119,7 @@ export interface Orchestrator extends Component {
   register(requests: readonly RegisterRequest[]): Promise<RegisterResult[]>
   /**
    * Applies each transition atomically (validated by core's `checkTransition` against the stored
-   * record) and appends its history entry. Entering RETRY increments the retry counter; entering
+   * record, passing the request's `attempt`) and appends its history entry. Entering RETRY increments the retry counter; entering
    * a final status releases blocking-control edges where the invocation was waited on and
    * notifies final-status subscribers. Never throws for a rejected transition: outcomes say why,
    * and nothing is written for them. Outcomes are in request order.
@@ -118,7 +128,7 @@ export interface Orchestrator extends Component {
   /**
    * For each id in order, atomically: skip unless its status is available for run; when it has a
    * running key held by an active invocation, move it to a controlled status (or defer it); else
-   * move it to PENDING owned by `runnerId`. With N concurrent claimers of one id exactly one gets
+   * move it to PENDING owned by `runnerId`, starting its next attempt. With N concurrent claimers of one id exactly one gets
    * `claimed`. Ids claimed earlier in the same call count as active for later ones.
    */
   claim(ids: readonly string[], runnerId: string): Promise<ClaimOutcome[]>

@@ -1,3 +1,4 @@
+import type { StatusRecord } from '../invocation/status.js'
 import type { Component } from './component.js'
 
 /** Workflow identity (reference-behaviour §8). */
@@ -26,6 +27,13 @@ export interface InvocationRecord {
 /** The stored outcome of an invocation: a serialized result or a serialized error. */
 export type Outcome = { kind: 'result'; value: string } | { kind: 'error'; value: string }
 
+/** Names one attempt's outcome: outcomes are stored per attempt and never overwritten. */
+export interface OutcomeRef {
+  id: string
+  /** The attempt that produced it (the final state's {@link StatusRecord.attempt}). */
+  attempt: number
+}
+
 /** A runner's identity and where it runs; children name their parent. */
 export interface RunnerContextRecord {
   runnerId: string
@@ -48,12 +56,14 @@ export interface StateBackend extends Component {
   /** Ids of invocations whose parent is `parentId`. */
   getChildInvocations(parentId: string): Promise<string[]>
   /**
-   * Stores outcomes. The runner calls it before the final status transition, so a final status
-   * always has its outcome readable. Repeat call: last write wins.
+   * Stores outcomes under (id, attempt), write-once: when that attempt already has an outcome the
+   * stored one is kept. The runner calls it before the attempt-fenced final transition, so a
+   * final status always has its outcome readable under the final state's attempt, and a runner
+   * presumed dead that writes late lands under its own, never-read attempt.
    */
-  setOutcomes(items: readonly { id: string; outcome: Outcome }[]): Promise<void>
-  /** Outcomes in input order; null where none is stored. */
-  getOutcomes(ids: readonly string[]): Promise<(Outcome | null)[]>
+  setOutcomes(items: readonly (OutcomeRef & { outcome: Outcome })[]): Promise<void>
+  /** Outcomes in input order; null where that attempt has none. */
+  getOutcomes(refs: readonly OutcomeRef[]): Promise<(Outcome | null)[]>
   /** Workflow key/value data (serialized strings). Unknown key: null. */
   getWorkflowData(workflowId: string, key: string): Promise<string | null>
   setWorkflowData(workflowId: string, key: string, value: string): Promise<void>

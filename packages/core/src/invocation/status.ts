@@ -120,11 +120,19 @@ export interface StatusRecord {
   owner: string | null
   /** Milliseconds since epoch when this status was entered. */
   timestamp: number
+  /**
+   * Run attempt: 0 when registered, one more each time the invocation is claimed (enters
+   * PENDING), never lower. A runner's writes name the attempt it claimed, so a runner presumed
+   * dead whose invocation was claimed again cannot write over the new attempt (see
+   * docs/concepts/attempts-and-fencing.md).
+   */
+  attempt: number
 }
 
 export type TransitionRejection =
   | { ok: false; reason: 'invalid_transition'; allowed: readonly InvocationStatus[] }
   | { ok: false; reason: 'ownership'; detail: string }
+  | { ok: false; reason: 'stale'; attempt: number }
 
 export type TransitionCheck = { ok: true; next: StatusRecord } | TransitionRejection
 
@@ -132,17 +140,24 @@ export type TransitionCheck = { ok: true; next: StatusRecord } | TransitionRejec
  * Validates moving `current` (null for a new invocation) to `to` by `actor` and computes the
  * record to write. Pure: call it inside the backend's atomic section and write `next` only when
  * `ok` is true (reference-behaviour §3.3).
+ *
+ * Fencing: when `attempt` is given (a runner writing for the attempt it claimed) and the stored
+ * attempt differs, the write is `stale` whatever the status — checked first, so a runner that
+ * was presumed dead learns exactly why. Entering PENDING (a claim) starts the next attempt.
  */
 export function checkTransition(
   current: StatusRecord | null,
   to: InvocationStatus,
   actor: string | null,
   now: number,
+  attempt?: number | null,
 ): TransitionCheck {
   if (current === null) {
     if (to !== INITIAL_STATUS) return { ok: false, reason: 'invalid_transition', allowed: [INITIAL_STATUS] }
-    return { ok: true, next: { status: to, owner: null, timestamp: now } }
+    return { ok: true, next: { status: to, owner: null, timestamp: now, attempt: 0 } }
   }
+  if (attempt !== undefined && attempt !== null && attempt !== current.attempt)
+    return { ok: false, reason: 'stale', attempt }
   const from = STATUS_TABLE[current.status]
   if (!from.allowedTargets.includes(to))
     return { ok: false, reason: 'invalid_transition', allowed: from.allowedTargets }
@@ -156,7 +171,8 @@ export function checkTransition(
     }
   }
   const owner = target.releasesOwnership ? null : target.acquiresOwnership ? actor : current.owner
-  return { ok: true, next: { status: to, owner, timestamp: now } }
+  const nextAttempt = to === 'pending' ? current.attempt + 1 : current.attempt
+  return { ok: true, next: { status: to, owner, timestamp: now, attempt: nextAttempt } }
 }
 
 /** True when the ordered list of statuses is a path through the machine starting at REGISTERED. */

@@ -38,7 +38,13 @@ export class SyncInvocation<R> implements Invocation<R> {
     const check = checkTransition(this.current, to, actor, Date.now())
     if (!check.ok) throw new Error(`dev mode produced an invalid transition to ${to}`)
     this.current = check.next
-    this.records.push({ status: to, owner: check.next.owner, actor, timestamp: check.next.timestamp })
+    this.records.push({
+      status: to,
+      owner: check.next.owner,
+      actor,
+      timestamp: check.next.timestamp,
+      attempt: check.next.attempt,
+    })
   }
 
   /** @internal runs the task to its end (called once, at call time). */

@@ -1,10 +1,12 @@
-import type { InvocationState } from '../interfaces/orchestrator.js'
+import type { ClaimBatch, ClaimedInvocation } from '../interfaces/fused-steps.js'
+import type { TransitionOutcome } from '../interfaces/orchestrator.js'
 import type { NencRuntime } from '../runtime.js'
+import { stepsOf } from './composed-steps.js'
 import { retryDelayMs } from './executor.js'
 
 export interface ClaimRound {
-  /** Invocations now PENDING and owned by the runner. */
-  claimed: InvocationState[]
+  /** Invocations now PENDING and owned by the runner, with their records. */
+  claimed: ClaimedInvocation[]
   /** The round took ids from the queue (even if none could be claimed): the queue may hold more. */
   sawQueued: boolean
 }
@@ -32,56 +34,66 @@ async function dueForRun(rt: NencRuntime, ids: readonly string[]): Promise<strin
 
 /**
  * One pick round (reference-behaviour §4.9): first invocations that others wait for (blocking
- * control, most waiters first), then the queue. Concurrency-blocked ids are rerouted with a delay
- * so a blocked invocation is not spun through the queue; stale ids are dropped.
+ * control, most waiters first), then the queue. What could not be claimed is settled by
+ * {@link settleUnclaimed}.
  */
 export async function getInvocationsToRun(
   rt: NencRuntime,
   max: number,
   runnerId: string,
 ): Promise<ClaimRound> {
-  const { orchestrator, broker } = rt.backend
-  const claimed: InvocationState[] = []
-  const toReroute: string[] = []
-  const toDefer: string[] = []
-  let sawQueued = false
-  if (max <= 0) return { claimed, sawQueued }
-
-  const take = async (ids: string[]) => {
-    for (const o of await orchestrator.claim(ids, runnerId)) {
-      if (o.outcome === 'claimed') claimed.push(o.state)
-      else if (o.outcome === 'controlled') toReroute.push(o.id)
-      else if (o.outcome === 'deferred') toDefer.push(o.id)
-    }
-  }
-
+  if (max <= 0) return { claimed: [], sawQueued: false }
+  const steps = stepsOf(rt.backend)
+  const claimed: ClaimedInvocation[] = []
+  const unclaimed: ClaimBatch['unclaimed'] = []
   if (rt.config.value<boolean>('orchestrator.blockingControl')) {
-    const blocking = await orchestrator.getBlockingInvocations(max)
+    const blocking = await rt.backend.orchestrator.getBlockingInvocations(max)
     if (blocking.length) {
       const due = await dueForRun(rt, blocking)
-      if (due.length) await take(due)
+      if (due.length) {
+        const b = await steps.claimIds(runnerId, due)
+        claimed.push(...b.claimed)
+        unclaimed.push(...b.unclaimed)
+      }
     }
   }
+  let sawQueued = false
   const room = max - claimed.length
   if (room > 0) {
-    const queued = await broker.retrieve(room)
-    if (queued.length) {
-      sawQueued = true
-      const mine = new Set(claimed.map((c) => c.id))
-      const fresh = [...new Set(queued)].filter((id) => !mine.has(id))
-      if (fresh.length) await take(fresh)
-    }
+    const q = await steps.claimQueued(runnerId, room)
+    sawQueued = q.sawQueued
+    // An id both awaited and queued was claimed above; its queue copy comes back `skipped`.
+    claimed.push(...q.claimed)
+    unclaimed.push(...q.unclaimed)
   }
+  await settleUnclaimed(rt, runnerId, unclaimed)
+  return { claimed, sawQueued }
+}
 
-  const delayMs = rt.config.value<number>('orchestrator.concurrencyRerouteDelayMs')
+/**
+ * What a claim could not take: concurrency-blocked ids move CONCURRENCY_CONTROLLED → REROUTED
+ * and, with the deferred ones, are queued again after `orchestrator.concurrencyRerouteDelayMs`,
+ * so a blocked invocation is not spun through the queue; stale ids are dropped.
+ */
+export async function settleUnclaimed(
+  rt: NencRuntime,
+  runnerId: string,
+  unclaimed: ClaimBatch['unclaimed'],
+): Promise<void> {
+  if (unclaimed.length === 0) return
+  const toReroute = unclaimed.filter((u) => u.outcome === 'controlled').map((u) => u.id)
+  const toDefer = unclaimed.filter((u) => u.outcome === 'deferred').map((u) => u.id)
+  const { orchestrator, broker } = rt.backend
   if (toReroute.length) {
     const outcomes = await orchestrator.transition(
       toReroute.map((id) => ({ id, to: 'rerouted' as const, actor: runnerId })),
     )
     toDefer.push(...toReroute.filter((_, i) => outcomes[i]!.ok))
   }
-  if (toDefer.length) await broker.route(toDefer, { delayMs })
-  return { claimed, sawQueued }
+  if (toDefer.length)
+    await broker.route(toDefer, {
+      delayMs: rt.config.value<number>('orchestrator.concurrencyRerouteDelayMs'),
+    })
 }
 
 /**
@@ -95,10 +107,14 @@ export async function rerouteVia(
   ids: readonly string[],
   via: 'killed' | 'pending_recovery' | 'running_recovery',
   actor: string,
+  attemptOf?: (id: string) => number | undefined,
 ): Promise<string[]> {
   if (ids.length === 0) return []
   const { orchestrator, broker } = rt.backend
-  const first = await orchestrator.transition(ids.map((id) => ({ id, to: via, actor })))
+  const first = await orchestrator.transition(
+    ids.map((id) => ({ id, to: via, actor, attempt: attemptOf?.(id) })),
+  )
+  warnStale(rt, ids, first)
   const moved = ids.filter((_, i) => first[i]!.ok)
   if (moved.length === 0) return []
   const second = await orchestrator.transition(moved.map((id) => ({ id, to: 'rerouted' as const, actor })))
@@ -110,9 +126,32 @@ export async function rerouteVia(
 /**
  * Kill-and-reroute (reference-behaviour §4.1): KILLED then REROUTED by the owning runner, then
  * queued again. Ids already final (or no longer owned) are left alone: the reroute is a no-op.
+ * With `attemptOf` (the runner knows what it claimed) the KILLED step is fenced by attempt.
  */
-export const killAndReroute = (rt: NencRuntime, ids: readonly string[], actor: string): Promise<string[]> =>
-  rerouteVia(rt, ids, 'killed', actor)
+export const killAndReroute = (
+  rt: NencRuntime,
+  ids: readonly string[],
+  actor: string,
+  attemptOf?: (id: string) => number | undefined,
+): Promise<string[]> => rerouteVia(rt, ids, 'killed', actor, attemptOf)
+
+/**
+ * Logs the writes a stale attempt tried (warn: a runner was presumed dead and its invocation
+ * claimed again; the write was refused and nothing of it was stored where readers look).
+ */
+export function warnStale(
+  rt: NencRuntime,
+  ids: readonly string[],
+  outcomes: readonly TransitionOutcome[],
+): void {
+  outcomes.forEach((o, i) => {
+    if (o.ok || o.reason !== 'stale') return
+    rt.logger.warn(
+      { id: ids[i], staleAttempt: o.attempt, currentAttempt: o.current.attempt, status: o.current.status },
+      'stale attempt: a newer attempt holds this invocation; the write was refused',
+    )
+  })
+}
 
 /**
  * Gives back claimed invocations that could not be started: PENDING → REROUTED and queued again.
@@ -125,11 +164,13 @@ export async function rerouteUnstarted(
   rt: NencRuntime,
   ids: readonly string[],
   actor: string,
+  attemptOf?: (id: string) => number | undefined,
 ): Promise<void> {
   if (ids.length === 0) return
   const out = await rt.backend.orchestrator.transition(
-    ids.map((id) => ({ id, to: 'rerouted' as const, actor })),
+    ids.map((id) => ({ id, to: 'rerouted' as const, actor, attempt: attemptOf?.(id) })),
   )
+  warnStale(rt, ids, out)
   const ok = ids.filter((_, i) => out[i]!.ok)
   const running = ids.filter((_, i) => {
     const o = out[i]!
@@ -141,5 +182,5 @@ export async function rerouteUnstarted(
     )
   })
   if (ok.length) await rt.backend.broker.route(ok)
-  if (running.length) await killAndReroute(rt, running, actor)
+  if (running.length) await killAndReroute(rt, running, actor, attemptOf)
 }

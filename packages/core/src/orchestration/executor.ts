@@ -1,26 +1,16 @@
 import { type InvocationContext, invocationStorage, type WaitHooks } from '../context.js'
-import {
-  CorruptDataError,
-  RetryError,
-  SerializationError,
-  TaskNotFoundError,
-  TaskTimeoutError,
-} from '../errors.js'
+import { RetryError, SerializationError, TaskNotFoundError, TaskTimeoutError } from '../errors.js'
+import type { ClaimedInvocation } from '../interfaces/fused-steps.js'
 import type { InvocationState } from '../interfaces/orchestrator.js'
-import type { InvocationRecord } from '../interfaces/state-backend.js'
 import type { NencRuntime } from '../runtime.js'
 import type { AnyTask } from '../task.js'
 import { deserializeArgs } from './args.js'
+import { warnStale } from './claim.js'
 import { encodeError } from './errors-codec.js'
 import { FinishBatcher } from './finish-batcher.js'
 
 /** A claimed invocation that is RUNNING on this runner and ready to execute. */
-export interface StartedInvocation {
-  state: InvocationState
-  record: InvocationRecord | null
-  /** Why `record` is null when the state backend holds a record it cannot read. */
-  recordError?: CorruptDataError
-}
+export interface StartedInvocation extends ClaimedInvocation {}
 
 /** Why an execution's signal was aborted. */
 export const KILLED = Symbol('nenc.killed')
@@ -44,51 +34,33 @@ export class InvocationExecutor {
   }
 
   /**
-   * PENDING → RUNNING for a batch. Returns the ones this runner now runs; ids whose transition
-   * was rejected (lost to recovery or a stop) are dropped. Throws only when the backend fails,
-   * and then the caller reroutes the batch.
+   * PENDING → RUNNING for a batch, fenced by each claim's attempt. Returns the ones this runner
+   * now runs; ids whose transition was rejected (lost to recovery or a stop) are dropped. Throws
+   * only when the backend fails, and then the caller reroutes the batch.
    */
-  async start(claimed: readonly InvocationState[]): Promise<StartedInvocation[]> {
+  async start(claimed: readonly ClaimedInvocation[]): Promise<StartedInvocation[]> {
     if (claimed.length === 0) return []
-    const ids = claimed.map((c) => c.id)
-    const records = await this.readRecords(ids)
+    const ids = claimed.map((c) => c.state.id)
     const outcomes = await this.rt.backend.orchestrator.transition(
-      ids.map((id) => ({ id, to: 'running' as const, actor: this.runnerId })),
+      claimed.map((c) => ({
+        id: c.state.id,
+        to: 'running' as const,
+        actor: this.runnerId,
+        attempt: c.state.attempt,
+      })),
     )
+    warnStale(this.rt, ids, outcomes)
     const started: StartedInvocation[] = []
     outcomes.forEach((o, i) => {
-      const r = records[i]
       if (!o.ok) return
-      if (r instanceof CorruptDataError) started.push({ state: o.state, record: null, recordError: r })
-      else started.push({ state: o.state, record: r ?? null })
+      const c = claimed[i]!
+      started.push(
+        c.recordError
+          ? { state: o.state, record: null, recordError: c.recordError }
+          : { state: o.state, record: c.record },
+      )
     })
     return started
-  }
-
-  /**
-   * The records of a batch in one read. A record the backend cannot read must fail its own
-   * invocation, not the batch: rerouting the batch would claim the same corrupt record again,
-   * for ever. So when the batch read reports corrupt data, each record is read alone and the
-   * unreadable ones come back as their error (one extra round trip per id, only in that case).
-   */
-  private async readRecords(ids: readonly string[]): Promise<(InvocationRecord | CorruptDataError | null)[]> {
-    const { stateBackend } = this.rt.backend
-    try {
-      return await stateBackend.getInvocations(ids)
-    } catch (err) {
-      if (!(err instanceof CorruptDataError)) throw err
-      if (ids.length === 1) return [err]
-    }
-    return Promise.all(
-      ids.map(async (id) => {
-        try {
-          return (await stateBackend.getInvocations([id]))[0] ?? null
-        } catch (err) {
-          if (err instanceof CorruptDataError) return err
-          throw err
-        }
-      }),
-    )
   }
 
   /**
@@ -106,6 +78,7 @@ export class InvocationExecutor {
         new SerializationError(`invocation ${state.id}`, 'its record is missing from the state backend')
       await this.finisher.finish({
         id: state.id,
+        attempt: state.attempt,
         to: 'failed',
         outcome: { kind: 'error', value: encodeError(err) },
       })
@@ -115,6 +88,7 @@ export class InvocationExecutor {
     if (!task) {
       await this.finisher.finish({
         id: state.id,
+        attempt: state.attempt,
         to: 'failed',
         outcome: {
           kind: 'error',
@@ -167,7 +141,12 @@ export class InvocationExecutor {
       const value = await run
       if (isKilled(abort)) return // rerouted by the runner: another run will store the outcome
       const text = this.rt.serializer.serialize(value, `the result of ${task.taskName}`)
-      void this.finisher.finish({ id: state.id, to: 'success', outcome: { kind: 'result', value: text } })
+      void this.finisher.finish({
+        id: state.id,
+        attempt: state.attempt,
+        to: 'success',
+        outcome: { kind: 'result', value: text },
+      })
     } catch (err) {
       if (isKilled(abort)) return // rerouted by the runner
       void this.finisher.finish(this.failure(task, state, err))
@@ -182,10 +161,16 @@ export class InvocationExecutor {
       err instanceof TaskTimeoutError ||
       task.options.retryFor.some((c) => err instanceof c)
     if (retriable && state.retries < task.options.maxRetries) {
-      return { id: state.id, to: 'retry' as const, delayMs: retryDelayMs(task, state.retries) }
+      return {
+        id: state.id,
+        attempt: state.attempt,
+        to: 'retry' as const,
+        delayMs: retryDelayMs(task, state.retries),
+      }
     }
     return {
       id: state.id,
+      attempt: state.attempt,
       to: 'failed' as const,
       outcome: { kind: 'error' as const, value: encodeError(err) },
     }

@@ -1,30 +1,30 @@
-import type { Outcome } from '../interfaces/state-backend.js'
-import type { InvocationStatus } from '../invocation/status.js'
+import type { ClaimBatch, FinishRequest } from '../interfaces/fused-steps.js'
 import type { NencRuntime } from '../runtime.js'
+import { warnStale } from './claim.js'
+import { stepsOf } from './composed-steps.js'
 
-export interface FinishItem {
-  id: string
-  to: Extract<InvocationStatus, 'success' | 'failed' | 'retry'>
-  /** Stored before the status changes (results and errors); absent for RETRY. */
-  outcome?: Outcome
-  /** RETRY: delay before the id is offered again. */
-  delayMs?: number
-}
+/** The end of one attempt, as the executor queues it. */
+export type FinishItem = FinishRequest
 
 /**
- * Coalesces the ends of invocations that finish in the same event-loop turn into one outcome
- * write, one transition call and one route per delay — three round trips for a whole batch
- * instead of three per invocation. Outcomes are always written before the final statuses.
- * While the backend is unreachable a flush is retried with backoff: the runner still owns these
- * invocations and nobody else will finish them.
+ * Coalesces the ends of invocations that finish in the same event-loop turn into one finish
+ * step ({@link FusedSteps.finish}: outcomes write-once under their attempt, attempt-fenced final
+ * statuses, RETRYs queued again) — and, through `claimRoom`, claims the runner's next
+ * invocations in the same step. While the backend is unreachable a flush is retried with
+ * backoff: the runner still owns these invocations and nobody else will finish them.
  */
 export class FinishBatcher {
   private queue: { item: FinishItem; done: () => void }[] = []
   private scheduled = false
   private flushing: Promise<void> = Promise.resolve()
   private inFlight = 0
-  /** Called after each written batch: a runner whose claims wait on the backlog wakes here. */
-  onWritten: (() => void) | null = null
+  /**
+   * Called after each written batch with the invocations claimed in the same step: a runner
+   * starts them, and one whose claims wait on the backlog wakes here.
+   */
+  onWritten: ((next: ClaimBatch) => void) | null = null
+  /** How many invocations the runner could start once this batch is written (0: claim nothing). */
+  claimRoom: ((finishing: number) => number) | null = null
 
   constructor(
     private readonly rt: NencRuntime,
@@ -62,9 +62,10 @@ export class FinishBatcher {
     if (batch.length === 0) return
     this.inFlight = batch.length
     let delay = 50
+    let next: ClaimBatch = NOTHING
     for (;;) {
       try {
-        await this.write(batch.map((b) => b.item))
+        next = await this.write(batch.map((b) => b.item))
         break
       } catch (err) {
         this.rt.logger.error({ err, count: batch.length }, 'could not store invocation outcomes; retrying')
@@ -75,37 +76,28 @@ export class FinishBatcher {
     }
     this.inFlight = 0
     for (const b of batch) b.done()
-    this.onWritten?.()
+    this.onWritten?.(next)
   }
 
-  private async write(items: FinishItem[]): Promise<void> {
-    const { stateBackend, orchestrator, broker } = this.rt.backend
-    const outcomes = items.filter((i) => i.outcome).map((i) => ({ id: i.id, outcome: i.outcome! }))
-    if (outcomes.length) await stateBackend.setOutcomes(outcomes)
-    const results = await orchestrator.transition(
-      items.map((i) => ({ id: i.id, to: i.to, actor: this.runnerId })),
-    )
-    const retryByDelay = new Map<number, string[]>()
+  private async write(items: FinishItem[]): Promise<ClaimBatch> {
+    const room = this.isStopping() ? 0 : Math.max(0, this.claimRoom?.(items.length) ?? 0)
+    const { outcomes, next } = await stepsOf(this.rt.backend).finish(this.runnerId, items, room)
     items.forEach((item, i) => {
-      const r = results[i]!
-      if (!r.ok) {
-        // Lost race: the invocation was killed and rerouted (runner stop) or recovered; its new
-        // owner will run it. Not an error.
+      const r = outcomes[i]!
+      // Lost race: the invocation was killed and rerouted (runner stop) or recovered; its new
+      // owner runs it. A stale attempt is worth a warning (this runner was presumed dead).
+      if (!r.ok && r.reason !== 'stale')
         this.rt.logger.debug({ id: item.id, to: item.to, reason: r.reason }, 'finish transition rejected')
-        return
-      }
-      if (item.to === 'retry') {
-        const d = item.delayMs ?? 0
-        const list = retryByDelay.get(d) ?? []
-        list.push(item.id)
-        retryByDelay.set(d, list)
-      }
     })
-    if (results.some((r) => r.ok && r.state.status !== 'retry')) {
-      this.rt.waiter.markFinal(
-        items.filter((it, i) => results[i]!.ok && it.to !== 'retry').map((it) => it.id),
-      )
-    }
-    for (const [delayMs, ids] of retryByDelay) await broker.route(ids, { delayMs })
+    warnStale(
+      this.rt,
+      items.map((i) => i.id),
+      outcomes,
+    )
+    const finals = items.filter((it, i) => outcomes[i]!.ok && it.to !== 'retry').map((it) => it.id)
+    if (finals.length) this.rt.waiter.markFinal(finals)
+    return next
   }
 }
+
+const NOTHING: ClaimBatch = { claimed: [], unclaimed: [], sawQueued: false }

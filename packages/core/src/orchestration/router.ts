@@ -8,6 +8,7 @@ import type { Invocation } from '../invocation/invocation.js'
 import type { NencRuntime } from '../runtime.js'
 import type { AnyTask } from '../task.js'
 import { serializeArgs } from './args.js'
+import { stepsOf } from './composed-steps.js'
 
 /** The concurrency scope key of one call: null when the mode is disabled. */
 function scopeKey(
@@ -84,12 +85,8 @@ export async function routeCalls<R>(
       rerouteOnConcurrencyControl: task.options.rerouteOnConcurrencyControl,
     })
   }
-  const { clientDataStore, stateBackend, orchestrator, broker } = rt.backend
-  if (large.length) await clientDataStore.store(dedupe(large))
-  await stateBackend.upsertInvocations(records)
-  const results = await orchestrator.register(requests)
-  const fresh = results.filter((r) => !r.reused).map((r) => r.id)
-  if (fresh.length) await broker.route(fresh)
+  if (large.length) await rt.backend.clientDataStore.store(dedupe(large))
+  const results = await stepsOf(rt.backend).route(records, requests)
   return results.map(
     (r) => new DistributedInvocation<R>(rt, r.reused ? r.existingId : r.id, task.taskName, r.reused),
   )

@@ -27,5 +27,14 @@ export async function transitionOrThrow(
         request.actor,
         out.detail,
       )
+    case 'stale':
+      throw new OwnershipError(
+        request.id,
+        out.current.status,
+        request.to,
+        out.current.owner,
+        request.actor,
+        `attempt ${out.attempt} is stale: the invocation is on attempt ${out.current.attempt}`,
+      )
   }
 }

@@ -1,6 +1,7 @@
 import { currentContext } from '../context.js'
 import { ConcurrencyControlledError, InvocationNotFoundError, TaskError } from '../errors.js'
 import type { NencRuntime } from '../runtime.js'
+import { stepsOf } from './composed-steps.js'
 import { decodeError } from './errors-codec.js'
 import { type ResultOptions, watchForRunners } from './result-waiter.js'
 
@@ -44,20 +45,18 @@ export const waitFinal = (rt: NencRuntime, ids: readonly string[], options?: Res
 
 /**
  * Reads final outcomes in input order: settled values for results, `TaskError` for failures,
- * `ConcurrencyControlledError` for dropped invocations. One round trip, plus one only when an
- * outcome is missing.
+ * `ConcurrencyControlledError` for dropped invocations. Each outcome is the one of the final
+ * state's attempt — the attempt whose fenced final transition won — so a late write by a runner
+ * presumed dead is never read. One round trip with fused steps, two composed.
  */
 export async function readOutcomes(
   rt: NencRuntime,
   ids: readonly string[],
   taskNames: readonly string[],
 ): Promise<PromiseSettledResult<unknown>[]> {
-  const outcomes = await rt.backend.stateBackend.getOutcomes(ids)
-  const missing = ids.filter((_, i) => !outcomes[i])
-  const states = missing.length ? await rt.backend.orchestrator.getStates(missing) : []
-  const stateOf = new Map(missing.map((id, i) => [id, states[i]]))
+  const finals = await stepsOf(rt.backend).readFinal(ids)
   return ids.map((id, i): PromiseSettledResult<unknown> => {
-    const o = outcomes[i]
+    const { state, outcome: o } = finals[i] ?? { state: null, outcome: null }
     if (o?.kind === 'result') {
       try {
         return { status: 'fulfilled', value: rt.serializer.deserialize(o.value) }
@@ -67,13 +66,15 @@ export async function readOutcomes(
     }
     if (o?.kind === 'error')
       return { status: 'rejected', reason: new TaskError(id, taskNames[i]!, decodeError(o.value)) }
-    const st = stateOf.get(id)
-    if (st?.status === 'concurrency_controlled_final') {
+    if (state?.status === 'concurrency_controlled_final') {
       return { status: 'rejected', reason: new ConcurrencyControlledError(id, taskNames[i]!) }
     }
     return {
       status: 'rejected',
-      reason: new InvocationNotFoundError(id, 'the state backend (no outcome stored)'),
+      reason: new InvocationNotFoundError(
+        id,
+        state ? `the state backend (no outcome stored for attempt ${state.attempt})` : 'the orchestrator',
+      ),
     }
   })
 }
