@@ -18,6 +18,12 @@ export async function expectValidHistories(
     for (let i = 1; i < history.length; i++) {
       expect(history[i]!.timestamp, `timestamps of ${id}`).toBeGreaterThanOrEqual(history[i - 1]!.timestamp)
     }
+    // Attempts: 0 at registration, one more at each PENDING entry, unchanged otherwise.
+    let attempt = 0
+    history.forEach((h, i) => {
+      if (h.status === 'pending') attempt++
+      expect(h.attempt, `attempt of entry ${i} (${h.status}) of ${id}: ${statuses.join(' → ')}`).toBe(attempt)
+    })
   }
 }
 

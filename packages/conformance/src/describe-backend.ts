@@ -3,18 +3,51 @@ import { describeBlockingControl } from './suites/blocking.suite.js'
 import { describeBroker } from './suites/broker.suite.js'
 import { describeClaims } from './suites/claim.suite.js'
 import { describeEndToEnd } from './suites/end-to-end.suite.js'
+import { describeFencing } from './suites/fencing.suite.js'
 import { describeRecovery } from './suites/recovery.suite.js'
 import { describeStores } from './suites/state.suite.js'
 import { describeStatusMachine } from './suites/status-machine.suite.js'
 
 /**
  * Runs the whole behavioural suite against one backend: component contracts, the status machine
- * under concurrent callers, concurrency and blocking control, retries, large arguments and the
- * end-to-end lifecycle through ThreadRunner. Every test ends by checking that every
- * invocation's history is a valid path through the status machine.
+ * under concurrent callers, attempts and fencing, concurrency and blocking control, retries,
+ * large arguments and the end-to-end lifecycle through ThreadRunner. Every test ends by checking
+ * that every invocation's history is a valid path through the status machine.
+ *
+ * A factory whose backends provide fused steps (`Backend.steps`) is run twice: through them
+ * (`name (fused steps)`) and with them removed (`name (composed)`), so the composed path a
+ * mixed backend takes is run by the backend's own tests too.
  */
 export function describeBackend(name: string, factory: BackendFactory): void {
+  if (!factory.fusedSteps) {
+    describeAll(name, factory)
+    return
+  }
+  describeAll(`${name} (fused steps)`, {
+    ...factory,
+    async create(appId) {
+      const backend = await factory.create(appId)
+      if (!backend.steps) throw new Error(`${name}: the factory says fusedSteps but its backend has no steps`)
+      return backend
+    },
+  })
+  describeAll(`${name} (composed)`, withoutSteps(factory))
+}
+
+/** The same factory with the fused steps removed: core composes the five components. */
+export function withoutSteps(factory: BackendFactory): BackendFactory {
+  return {
+    create: async (appId) => {
+      const { steps: _fused, ...components } = await factory.create(appId)
+      return components
+    },
+    destroy: factory.destroy,
+  }
+}
+
+function describeAll(name: string, factory: BackendFactory): void {
   describeStatusMachine(name, factory)
+  describeFencing(name, factory)
   describeClaims(name, factory)
   describeBroker(name, factory)
   describeBlockingControl(name, factory)

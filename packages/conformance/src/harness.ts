@@ -17,6 +17,11 @@ export interface BackendFactory {
   create(appId: string): Backend | Promise<Backend>
   /** Purges what the components stored and closes them. */
   destroy(backend: Backend): Promise<void>
+  /**
+   * The backends provide fused steps (`Backend.steps`): the suite then runs once through them
+   * and once composed from the five components.
+   */
+  fusedSteps?: boolean
 }
 
 /** Settings that keep tests quick: short safety nets, no long grace periods. */

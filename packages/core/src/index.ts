@@ -105,7 +105,7 @@ export {
   settleUnclaimed,
   warnStale,
 } from './orchestration/claim.js'
-export { composedSteps, stepsOf } from './orchestration/composed-steps.js'
+export { composedSteps, stepsOf, withRecords } from './orchestration/composed-steps.js'
 export { decodeError, describeError, encodeError } from './orchestration/errors-codec.js'
 export type { ExecutionControl, StartedInvocation } from './orchestration/executor.js'
 export { InvocationExecutor, KILLED, LazyAbortController } from './orchestration/executor.js'

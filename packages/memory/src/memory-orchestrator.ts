@@ -66,13 +66,21 @@ export class MemoryOrchestrator extends MemoryComponent implements Orchestrator 
         if (existing?.size) return { id: r.id, reused: true, existingId: existing.values().next().value! }
       }
       const entry: Entry = {
-        state: { id: r.id, taskId: r.taskId, status: 'registered', owner: null, timestamp: now, retries: 0 },
+        state: {
+          id: r.id,
+          taskId: r.taskId,
+          status: 'registered',
+          owner: null,
+          timestamp: now,
+          retries: 0,
+          attempt: 0,
+        },
         callId: r.callId,
         registrationKey: r.registrationKey,
         runningKey: r.runningKey,
         reroute: r.rerouteOnConcurrencyControl,
         createdAt: now,
-        history: [{ status: 'registered', owner: null, actor: r.actor, timestamp: now }],
+        history: [{ status: 'registered', owner: null, actor: r.actor, timestamp: now, attempt: 0 }],
       }
       this.entries.set(r.id, entry)
       if (r.registrationKey !== null) addTo(this.registeredByKey, r.registrationKey, r.id)
@@ -81,15 +89,26 @@ export class MemoryOrchestrator extends MemoryComponent implements Orchestrator 
   }
 
   /** Validates with core's table and writes, keeping every index in step. */
-  private apply(id: string, to: InvocationStatus, actor: string | null, finals: string[]): TransitionOutcome {
+  private apply(
+    id: string,
+    to: InvocationStatus,
+    actor: string | null,
+    finals: string[],
+    attempt?: number,
+  ): TransitionOutcome {
     const e = this.entries.get(id)
     if (!e) return { ok: false, reason: 'not_found' }
-    const check = checkTransition(e.state, to, actor, Date.now())
+    const check = checkTransition(e.state, to, actor, Date.now(), attempt)
     if (!check.ok) {
       const current = { ...e.state }
-      return check.reason === 'invalid_transition'
-        ? { ok: false, reason: 'invalid_transition', current, allowed: check.allowed }
-        : { ok: false, reason: 'ownership', current, detail: check.detail }
+      switch (check.reason) {
+        case 'invalid_transition':
+          return { ok: false, reason: 'invalid_transition', current, allowed: check.allowed }
+        case 'ownership':
+          return { ok: false, reason: 'ownership', current, detail: check.detail }
+        case 'stale':
+          return { ok: false, reason: 'stale', current, attempt: check.attempt }
+      }
     }
     const from = e.state.status
     const prev = e.state
@@ -101,8 +120,15 @@ export class MemoryOrchestrator extends MemoryComponent implements Orchestrator 
       owner: check.next.owner,
       timestamp: check.next.timestamp,
       retries: prev.retries + (to === 'retry' ? 1 : 0),
+      attempt: check.next.attempt,
     }
-    e.history.push({ status: to, owner: check.next.owner, actor, timestamp: check.next.timestamp })
+    e.history.push({
+      status: to,
+      owner: check.next.owner,
+      actor,
+      timestamp: check.next.timestamp,
+      attempt: check.next.attempt,
+    })
     if (from === 'registered' && e.registrationKey !== null)
       removeFrom(this.registeredByKey, e.registrationKey, id)
     if (e.runningKey !== null) {
@@ -126,7 +152,7 @@ export class MemoryOrchestrator extends MemoryComponent implements Orchestrator 
 
   async transition(requests: readonly TransitionRequest[]): Promise<TransitionOutcome[]> {
     const finals: string[] = []
-    const out = requests.map((r) => this.apply(r.id, r.to, r.actor, finals))
+    const out = requests.map((r) => this.apply(r.id, r.to, r.actor, finals, r.attempt))
     if (finals.length) this.finals.emit(finals)
     return out
   }

@@ -1,4 +1,4 @@
-import type { InvocationRecord, Outcome, RunnerContextRecord, StateBackend } from '@nenc/core'
+import type { InvocationRecord, Outcome, OutcomeRef, RunnerContextRecord, StateBackend } from '@nenc/core'
 import { MemoryComponent } from './component-base.js'
 
 /** Invocation records, outcomes, workflow data and runner contexts in maps. */
@@ -28,12 +28,16 @@ export class MemoryStateBackend extends MemoryComponent implements StateBackend 
     return [...(this.children.get(parentId) ?? [])]
   }
 
-  async setOutcomes(items: readonly { id: string; outcome: Outcome }[]): Promise<void> {
-    for (const it of items) this.outcomes.set(it.id, it.outcome)
+  /** Write-once per (id, attempt): a late write of an attempt that already has one is dropped. */
+  async setOutcomes(items: readonly (OutcomeRef & { outcome: Outcome })[]): Promise<void> {
+    for (const it of items) {
+      const key = outcomeKey(it)
+      if (!this.outcomes.has(key)) this.outcomes.set(key, it.outcome)
+    }
   }
 
-  async getOutcomes(ids: readonly string[]): Promise<(Outcome | null)[]> {
-    return ids.map((id) => this.outcomes.get(id) ?? null)
+  async getOutcomes(refs: readonly OutcomeRef[]): Promise<(Outcome | null)[]> {
+    return refs.map((r) => this.outcomes.get(outcomeKey(r)) ?? null)
   }
 
   async getWorkflowData(workflowId: string, key: string): Promise<string | null> {
@@ -60,3 +64,6 @@ export class MemoryStateBackend extends MemoryComponent implements StateBackend 
     this.runners.clear()
   }
 }
+
+/** One map key per attempt's outcome (NUL cannot occur in an id). */
+const outcomeKey = (r: OutcomeRef): string => `${r.id}\u0000${r.attempt}`

@@ -16,6 +16,7 @@ import {
   type Nenc,
   rerouteUnstarted,
   type WaitHooks,
+  withRecords,
 } from '@nenc/core'
 import { loadApp } from './app-module.js'
 import { CHILD_SPEC_ENV, type ChildMessage, type ChildSpec, type ParentMessage } from './child-protocol.js'
@@ -96,10 +97,11 @@ async function runOneShot(app: Nenc): Promise<void> {
   const executor = new InvocationExecutor(app, spec!.runnerId, hooks, () => stopFlag)
   let started: Awaited<ReturnType<InvocationExecutor['start']>>
   try {
-    started = await executor.start([invocation])
+    // The parent claimed it; the record is read here, where it runs.
+    started = await executor.start(await withRecords(app.backend, [invocation]))
   } catch (err) {
     app.logger.error({ err }, 'could not start the claimed invocation; rerouting it')
-    await rerouteUnstarted(app, [invocation.id], spec!.runnerId)
+    await rerouteUnstarted(app, [invocation.id], spec!.runnerId, () => invocation.attempt)
     report({ type: 'ended', ids: [invocation.id] })
     return
   }
@@ -125,7 +127,7 @@ async function runOneShot(app: Nenc): Promise<void> {
   }
   if (outcome === 'stopped') {
     // Still the owner: KILLED → REROUTED before anything else, then stop waiting for the task.
-    await killAndReroute(app, [invocation.id], spec!.runnerId)
+    await killAndReroute(app, [invocation.id], spec!.runnerId, () => inv.state.attempt)
     abort.abort(KILLED)
     await Promise.race([done, delay(KILL_JOIN_MS, 'stopped' as const)])
   }

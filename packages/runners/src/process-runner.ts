@@ -81,10 +81,10 @@ export class ProcessRunner extends ProcessSupervisor {
     if (!first.round.claimed.length) return first.round.sawQueued
     const rest = await Promise.all(ids.slice(1).map((id) => this.claimFor(id)))
     for (const { childId, round } of [first, ...rest]) {
-      const claimed = round.claimed[0]
+      const claimed = round.claimed[0]?.state
       if (!claimed) continue
       if (!this.isRunning) {
-        await rerouteUnstarted(this.app, [claimed.id], childId)
+        await rerouteUnstarted(this.app, [claimed.id], childId, () => claimed.attempt)
         continue
       }
       const child = this.children.get(childId) ?? this.spawnChild('one-shot', WORKER_CLASS, 1, childId)

@@ -227,11 +227,16 @@ export abstract class ProcessSupervisor extends BaseRunner {
       if (st.retries < maxRetries) {
         const { retryBackoffMs = 0, retryBackoffMaxMs = 60_000 } = task?.options ?? {}
         const delayMs = retryBackoffMs > 0 ? Math.min(retryBackoffMs * 2 ** st.retries, retryBackoffMaxMs) : 0
-        ends.push(finisher.finish({ id: o.id, to: 'retry', delayMs }))
+        ends.push(finisher.finish({ id: o.id, attempt: st.attempt, to: 'retry', delayMs }))
       } else {
         const err = new TaskTimeoutError(o.taskName ?? '(unknown task)', timeoutMs)
         ends.push(
-          finisher.finish({ id: o.id, to: 'failed', outcome: { kind: 'error', value: encodeError(err) } }),
+          finisher.finish({
+            id: o.id,
+            attempt: st.attempt,
+            to: 'failed',
+            outcome: { kind: 'error', value: encodeError(err) },
+          }),
         )
       }
     })

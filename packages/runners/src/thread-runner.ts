@@ -1,13 +1,7 @@
 import { availableParallelism } from 'node:os'
-import {
-  BaseRunner,
-  getInvocationsToRun,
-  InvocationExecutor,
-  RunnerError,
-  rerouteUnstarted,
-} from '@nenc/core'
+import { BaseRunner, RunnerError } from '@nenc/core'
 import { appModuleOf, resolveAppModulePath } from './app-module.js'
-import { SlotTable } from './slot-table.js'
+import { ClaimLoop } from './claim-loop.js'
 import { WorkerThreadPool } from './worker-thread-pool.js'
 import { workerThreadRuntime } from './worker-thread-runtime.js'
 
@@ -55,10 +49,7 @@ export interface ThreadRunnerOptions {
 export class ThreadRunner extends BaseRunner {
   static override readonly memCompatible = true
   private readonly options: ThreadRunnerOptions
-  private readonly slots = new SlotTable()
-  private executorInstance: InvocationExecutor | null = null
-  /** Claimed ids whose start and give-back both failed (backend down); retried each iteration. */
-  private unstarted: string[] = []
+  private loopInstance: ClaimLoop | null = null
   private pool: WorkerThreadPool | null = null
 
   constructor(options: ThreadRunnerOptions = {}) {
@@ -66,17 +57,20 @@ export class ThreadRunner extends BaseRunner {
     this.options = options
   }
 
-  private get executor(): InvocationExecutor {
-    if (!this.executorInstance) {
-      this.executorInstance = new InvocationExecutor(
-        this.executorRuntime(),
-        this.runnerId,
-        this,
-        () => this.isStopping,
-      )
-      this.executorInstance.finisher.onWritten = () => this.wake()
+  /** The claim loop, built on first use (the app is bound by then). */
+  private get claims(): ClaimLoop {
+    if (!this.loopInstance) {
+      this.loopInstance = new ClaimLoop({
+        app: this.app,
+        executorRuntime: this.executorRuntime(),
+        runnerId: this.runnerId,
+        hooks: this,
+        isStopping: () => this.isStopping,
+        maxSlots: () => this.maxParallelSlots,
+        wake: () => this.wake(),
+      })
     }
-    return this.executorInstance
+    return this.loopInstance
   }
 
   /** The app, or with `workerThreads` the app whose offloaded task functions run in the pool. */
@@ -114,60 +108,30 @@ export class ThreadRunner extends BaseRunner {
 
   /** Slots executing and not waiting for results. */
   get busySlots(): number {
-    return this.slots.busy
+    return this.loopInstance?.slots.busy ?? 0
   }
 
   /** Ids of the invocations this runner currently runs (waiting ones included). */
   get runningIds(): string[] {
-    return this.slots.ids
+    return this.loopInstance?.slots.ids ?? []
   }
 
   override waitingStart(invocationId: string): void {
-    if (this.slots.markWaiting(invocationId)) this.wake()
+    if (this.claims.slots.markWaiting(invocationId)) this.wake()
   }
 
   override waitingEnd(invocationId: string): void {
-    this.slots.markResumed(invocationId)
+    this.claims.slots.markResumed(invocationId)
   }
 
-  protected async iteration(): Promise<boolean> {
-    const free = this.slots.free(this.maxParallelSlots, this.executor.finisher.pending)
-    if (free <= 0) return false
-    if (this.unstarted.length) {
-      // Claimed earlier but never started (the backend failed mid-start): give them back first.
-      await rerouteUnstarted(this.app, this.unstarted, this.runnerId)
-      this.unstarted = []
-    }
-    const round = await getInvocationsToRun(this.app, free, this.runnerId)
-    if (round.claimed.length === 0) return round.sawQueued
-    let started: Awaited<ReturnType<InvocationExecutor['start']>>
-    try {
-      started = await this.executor.start(round.claimed)
-    } catch (err) {
-      // A slot that fails to start is rerouted (the seed's behaviour): it is still ours, PENDING.
-      this.app.logger.error({ err }, 'could not start claimed invocations; rerouting them')
-      const ids = round.claimed.map((c) => c.id)
-      await rerouteUnstarted(this.app, ids, this.runnerId).catch(() => {
-        this.unstarted.push(...ids) // still ours: retried by the next iteration
-      })
-      return false
-    }
-    for (const inv of started) this.launch(inv)
-    return true
-  }
-
-  private launch(inv: Parameters<InvocationExecutor['execute']>[0]): void {
-    this.slots.launch(
-      inv.state.id,
-      (abort) => this.executor.execute(inv, abort),
-      () => this.wake(),
-    )
+  protected iteration(): Promise<boolean> {
+    return this.claims.iteration()
   }
 
   /** With `workerThreads`, the pool's threads load the app before the first claim. */
   protected override async onStart(): Promise<void> {
     if (!this.options.workerThreads) return
-    void this.executor
+    void this.claims
     await this.pool?.warm()
   }
 
@@ -178,28 +142,10 @@ export class ThreadRunner extends BaseRunner {
    * still owns it, then aborted and awaited briefly (see {@link SlotTable.stopGracefully}).
    */
   protected override async onStop(): Promise<void> {
-    await this.executor.finisher.drain()
-    if (this.unstarted.length) {
-      await rerouteUnstarted(this.app, this.unstarted, this.runnerId).catch((err) => {
-        this.app.logger.error(
-          { err },
-          'could not give back unstarted invocations; recovery will reroute them',
-        )
-      })
-      this.unstarted = []
-    }
-    await this.slots.stopGracefully(this.app.config.value<number>('runner.stopGraceMs'), async (ids) => {
-      await this.killAndReroute(ids).catch((err) => {
-        this.app.logger.error(
-          { err },
-          'kill-and-reroute on stop failed; recovery will reroute these invocations',
-        )
-      })
-    })
-    await this.executor.finisher.drain()
+    await this.claims.stop(this.app.config.value<number>('runner.stopGraceMs'))
     await this.pool?.close()
     // A restarted runner builds a fresh pool.
     this.pool = null
-    if (this.options.workerThreads) this.executorInstance = null
+    if (this.options.workerThreads) this.loopInstance = null
   }
 }

@@ -1,15 +1,6 @@
-import {
-  getInvocationsToRun,
-  InvocationExecutor,
-  killAndReroute,
-  type NencRuntime,
-  rerouteUnstarted,
-  type StartedInvocation,
-  type Unsubscribe,
-  type WaitHooks,
-} from '@nenc/core'
+import type { NencRuntime, StartedInvocation, Unsubscribe, WaitHooks } from '@nenc/core'
 import type { ChildMessage, StartedItem } from './child-protocol.js'
-import { SlotTable } from './slot-table.js'
+import { ClaimLoop } from './claim-loop.js'
 
 export interface WorkerLoopOptions {
   app: NencRuntime
@@ -29,9 +20,7 @@ export interface WorkerLoopOptions {
  */
 export class WorkerLoop implements WaitHooks {
   private readonly app: NencRuntime
-  private readonly slotsMax: number
-  private readonly slots = new SlotTable()
-  private readonly executor: InvocationExecutor
+  private readonly claims: ClaimLoop
   private running = false
   private stopping = false
   private wakePending = false
@@ -42,13 +31,29 @@ export class WorkerLoop implements WaitHooks {
 
   constructor(private readonly options: WorkerLoopOptions) {
     this.app = options.app
-    this.slotsMax = Math.max(1, options.slots)
-    this.executor = new InvocationExecutor(this.app, options.runnerId, this, () => this.stopping)
-    this.executor.finisher.onWritten = () => this.wake()
+    const slotsMax = Math.max(1, options.slots)
+    this.claims = new ClaimLoop({
+      app: this.app,
+      executorRuntime: this.app,
+      runnerId: options.runnerId,
+      hooks: this,
+      isStopping: () => this.stopping,
+      maxSlots: () => slotsMax,
+      wake: () => this.wake(),
+      onClaimed: (ids) => options.report({ type: 'claimed', ids }),
+      onStarted: (started) => {
+        options.report({ type: 'started', items: started.map((s) => startedItem(this.app, s)) })
+        this.reportLoad()
+      },
+      onEnded: (ids) => {
+        options.report({ type: 'ended', ids })
+        this.reportLoad()
+      },
+    })
   }
 
   get busySlots(): number {
-    return this.slots.busy
+    return this.claims.slots.busy
   }
 
   async start(): Promise<void> {
@@ -65,14 +70,14 @@ export class WorkerLoop implements WaitHooks {
   }
 
   waitingStart(invocationId: string): void {
-    if (!this.slots.markWaiting(invocationId)) return
+    if (!this.claims.slots.markWaiting(invocationId)) return
     this.options.report({ type: 'waiting', id: invocationId })
     this.reportLoad()
     this.wake()
   }
 
   waitingEnd(invocationId: string): void {
-    if (!this.slots.markResumed(invocationId)) return
+    if (!this.claims.slots.markResumed(invocationId)) return
     this.options.report({ type: 'resumed', id: invocationId })
     this.reportLoad()
   }
@@ -84,7 +89,7 @@ export class WorkerLoop implements WaitHooks {
       this.wakePending = false
       let again = false
       try {
-        again = await this.iteration()
+        again = await this.claims.iteration()
         errorDelay = 50
       } catch (err) {
         this.app.logger.error({ err, runnerId: this.options.runnerId }, 'worker iteration failed; retrying')
@@ -95,52 +100,6 @@ export class WorkerLoop implements WaitHooks {
       if (!this.running) break
       if (!again) await this.waitForWake(idleWakeMs)
     }
-  }
-
-  private async iteration(): Promise<boolean> {
-    const free = this.slots.free(this.slotsMax, this.executor.finisher.pending)
-    if (free <= 0) return false
-    const { runnerId } = this.options
-    const round = await getInvocationsToRun(this.app, free, runnerId)
-    if (round.claimed.length === 0) return round.sawQueued
-    const ids = round.claimed.map((c) => c.id)
-    this.options.report({ type: 'claimed', ids })
-    if (!this.running) {
-      await rerouteUnstarted(this.app, ids, runnerId)
-      this.options.report({ type: 'ended', ids })
-      return false
-    }
-    let started: StartedInvocation[]
-    try {
-      started = await this.executor.start(round.claimed)
-    } catch (err) {
-      this.app.logger.error({ err }, 'could not start claimed invocations; rerouting them')
-      await rerouteUnstarted(this.app, ids, runnerId).catch(() => {})
-      this.options.report({ type: 'ended', ids })
-      return false
-    }
-    const startedIds = new Set(started.map((s) => s.state.id))
-    const dropped = ids.filter((id) => !startedIds.has(id))
-    if (dropped.length) this.options.report({ type: 'ended', ids: dropped })
-    if (started.length)
-      this.options.report({ type: 'started', items: started.map((s) => startedItem(this.app, s)) })
-    for (const inv of started) this.launch(inv)
-    this.reportLoad()
-    return true
-  }
-
-  private launch(inv: StartedInvocation): void {
-    const id = inv.state.id
-    this.slots.launch(
-      id,
-      (abort) => this.executor.execute(inv, abort),
-      (killed) => {
-        // A killed slot was rerouted by stop(), which reports it.
-        if (!killed) this.options.report({ type: 'ended', ids: [id] })
-        this.reportLoad()
-        this.wake()
-      },
-    )
   }
 
   private reportLoad(): void {
@@ -177,17 +136,7 @@ export class WorkerLoop implements WaitHooks {
     this.wake()
     await this.loopDone
     await this.unsubscribe?.()
-    await this.executor.finisher.drain()
-    await this.slots.stopGracefully(graceMs, async (ids) => {
-      try {
-        await killAndReroute(this.app, ids, this.options.runnerId)
-        this.options.report({ type: 'ended', ids })
-      } catch (err) {
-        // Left owned in the parent's view: it reroutes them after this process exits.
-        this.app.logger.error({ err }, 'kill-and-reroute on stop failed; the supervisor will retry it')
-      }
-    })
-    await this.executor.finisher.drain()
+    await this.claims.stop(graceMs)
   }
 }
 

@@ -37,15 +37,30 @@ export function describeStores(name: string, factory: BackendFactory): void {
       )
     })
 
-    it('stores outcomes (last write wins) and workflow data', async () => {
+    it('stores outcomes write-once per attempt, and workflow data', async () => {
       const { backend } = await components()
       const r = record()
       await backend.stateBackend.setOutcomes([
-        { id: r.id, outcome: { kind: 'error', value: '{"name":"E","message":"m"}' } },
+        { id: r.id, attempt: 1, outcome: { kind: 'error', value: '{"name":"E","message":"m"}' } },
       ])
-      await backend.stateBackend.setOutcomes([{ id: r.id, outcome: { kind: 'result', value: '42' } }])
-      expect(await backend.stateBackend.getOutcomes([r.id, 'none'])).toEqual([
+      // A late write for the same attempt (a runner presumed dead) keeps the first one.
+      await backend.stateBackend.setOutcomes([
+        { id: r.id, attempt: 1, outcome: { kind: 'result', value: '41' } },
+      ])
+      await backend.stateBackend.setOutcomes([
+        { id: r.id, attempt: 2, outcome: { kind: 'result', value: '42' } },
+      ])
+      expect(
+        await backend.stateBackend.getOutcomes([
+          { id: r.id, attempt: 2 },
+          { id: r.id, attempt: 1 },
+          { id: r.id, attempt: 3 },
+          { id: 'none', attempt: 1 },
+        ]),
+      ).toEqual([
         { kind: 'result', value: '42' },
+        { kind: 'error', value: '{"name":"E","message":"m"}' },
+        null,
         null,
       ])
       await backend.stateBackend.setWorkflowData('wf1', 'k', '"v1"')

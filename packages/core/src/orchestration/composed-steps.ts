@@ -8,9 +8,45 @@ import type {
   FinishResult,
   FusedSteps,
 } from '../interfaces/fused-steps.js'
-import type { RegisterRequest, RegisterResult } from '../interfaces/orchestrator.js'
+import type { InvocationState, RegisterRequest, RegisterResult } from '../interfaces/orchestrator.js'
 import type { InvocationRecord } from '../interfaces/state-backend.js'
 import { isFinal } from '../invocation/status.js'
+
+/**
+ * Claimed states with their records, in one read. A record the backend cannot read must fail
+ * its own invocation, not the batch: rerouting the batch would claim the same corrupt record
+ * again, for ever. So when the batch read reports corrupt data, each record is read alone (one
+ * extra round trip per id, only in that case) and the unreadable ones carry their error.
+ */
+export async function withRecords(
+  backend: Pick<Backend, 'stateBackend'>,
+  states: readonly InvocationState[],
+): Promise<ClaimedInvocation[]> {
+  if (states.length === 0) return []
+  const { stateBackend } = backend
+  let records: (InvocationRecord | CorruptDataError | null)[]
+  try {
+    records = await stateBackend.getInvocations(states.map((s) => s.id))
+  } catch (err) {
+    if (!(err instanceof CorruptDataError)) throw err
+    records = await Promise.all(
+      states.map(async (s) => {
+        try {
+          return (await stateBackend.getInvocations([s.id]))[0] ?? null
+        } catch (e) {
+          if (e instanceof CorruptDataError) return e
+          throw e
+        }
+      }),
+    )
+  }
+  return states.map((state, i) => {
+    const r = records[i]
+    return r instanceof CorruptDataError
+      ? { state, record: null, recordError: r }
+      : { state, record: r ?? null }
+  })
+}
 
 const EMPTY: ClaimBatch = { claimed: [], unclaimed: [], sawQueued: false }
 
@@ -21,33 +57,6 @@ const EMPTY: ClaimBatch = { claimed: [], unclaimed: [], sawQueued: false }
  */
 export function composedSteps(backend: Backend): FusedSteps {
   const { broker, orchestrator, stateBackend } = backend
-
-  /**
-   * The records of a batch in one read. A record the backend cannot read must fail its own
-   * invocation, not the batch: rerouting the batch would claim the same corrupt record again,
-   * for ever. So when the batch read reports corrupt data, each record is read alone (one extra
-   * round trip per id, only in that case).
-   */
-  const readRecords = async (
-    ids: readonly string[],
-  ): Promise<(InvocationRecord | CorruptDataError | null)[]> => {
-    try {
-      return await stateBackend.getInvocations(ids)
-    } catch (err) {
-      if (!(err instanceof CorruptDataError)) throw err
-      if (ids.length === 1) return [err]
-    }
-    return Promise.all(
-      ids.map(async (id) => {
-        try {
-          return (await stateBackend.getInvocations([id]))[0] ?? null
-        } catch (err) {
-          if (err instanceof CorruptDataError) return err
-          throw err
-        }
-      }),
-    )
-  }
 
   const claimIds = async (
     runnerId: string,
@@ -62,14 +71,21 @@ export function composedSteps(backend: Backend): FusedSteps {
       if (o.outcome === 'claimed') states.push(o.state)
       else batch.unclaimed.push(o)
     }
-    if (states.length === 0) return batch
-    const records = await readRecords(states.map((s) => s.id))
-    states.forEach((state, i) => {
-      const r = records[i]
-      const claimed: ClaimedInvocation =
-        r instanceof CorruptDataError ? { state, record: null, recordError: r } : { state, record: r ?? null }
-      batch.claimed.push(claimed)
-    })
+    try {
+      batch.claimed = await withRecords(backend, states)
+    } catch (err) {
+      // All or nothing, as a fused step is: claims whose records could not be read are given
+      // back (PENDING → REROUTED, queued again) before the error reaches the runner. If even
+      // that fails, PENDING recovery reroutes them.
+      const out = await orchestrator
+        .transition(
+          states.map((st) => ({ id: st.id, to: 'rerouted' as const, actor: runnerId, attempt: st.attempt })),
+        )
+        .catch(() => [])
+      const back = states.filter((_, i) => out[i]?.ok).map((st) => st.id)
+      if (back.length) await broker.route(back).catch(() => {})
+      throw err
+    }
     return batch
   }
 

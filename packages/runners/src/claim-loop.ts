@@ -1,0 +1,207 @@
+import {
+  type ClaimBatch,
+  type ClaimedInvocation,
+  getInvocationsToRun,
+  InvocationExecutor,
+  killAndReroute,
+  type NencRuntime,
+  rerouteUnstarted,
+  type StartedInvocation,
+  settleUnclaimed,
+  type WaitHooks,
+} from '@nenc/core'
+import { SlotTable } from './slot-table.js'
+
+export interface ClaimLoopOptions {
+  /** The app the executor runs on (ThreadRunner's worker-threads view of it, if any). */
+  executorRuntime: NencRuntime
+  /** The app claims and reroutes go through. */
+  app: NencRuntime
+  runnerId: string
+  hooks: WaitHooks
+  isStopping: () => boolean
+  /** Slots that may execute at once (waiting ones not counted). */
+  maxSlots: () => number
+  /** Something changed that may let the loop claim again (a slot freed, a batch written). */
+  wake: () => void
+  /** Supervised children tell their parent what they own; ThreadRunner leaves these out. */
+  onClaimed?: (ids: string[]) => void
+  onStarted?: (started: StartedInvocation[]) => void
+  /** The runner no longer owns these (ended, dropped at start, or rerouted). */
+  onEnded?: (ids: string[]) => void
+}
+
+/**
+ * The one claim loop of every runner that executes invocations in its own event loop
+ * (ThreadRunner and the supervised children's WorkerLoop). Each iteration claims as many
+ * invocations as slots are free — blocking control first, then the queue — starts them
+ * (PENDING → RUNNING, fenced by attempt) and launches each in a slot. When a batch of ends is
+ * written, the same finish step claims the runner's next invocations ({@link FusedSteps.finish});
+ * those are started at once, held in `reserved` so the loop does not claim their slots twice.
+ * Claimed invocations are never parked on the backend side: what cannot be started is given
+ * back (REROUTED and queued again) by this runner.
+ */
+export class ClaimLoop {
+  readonly slots = new SlotTable()
+  readonly executor: InvocationExecutor
+  /** Claimed by a finish step and being started: their slots are taken. */
+  private reserved = 0
+  /** Claimed ids whose start and give-back both failed (backend down): retried each iteration. */
+  private unstarted: ClaimedInvocation[] = []
+  /** Starts of claims handed over by finish steps, awaited on stop. */
+  private readonly handovers = new Set<Promise<void>>()
+
+  constructor(private readonly o: ClaimLoopOptions) {
+    this.executor = new InvocationExecutor(o.executorRuntime, o.runnerId, o.hooks, o.isStopping)
+    this.executor.finisher.claimRoom = () => this.room(0)
+    this.executor.finisher.onWritten = (next) => {
+      this.handOver(next)
+      o.wake()
+    }
+  }
+
+  /** Slots free for new claims; `pendingWrites` counts ends not yet written as still busy. */
+  private room(pendingWrites: number): number {
+    return this.slots.free(this.o.maxSlots(), pendingWrites) - this.reserved - this.unstarted.length
+  }
+
+  /** One claim round. True when it may be worth another round at once. */
+  async iteration(): Promise<boolean> {
+    if (this.unstarted.length) {
+      // Claimed earlier but never started (the backend failed mid-start): give them back first.
+      const ids = this.unstarted.map((c) => c.state.id)
+      await rerouteUnstarted(this.o.app, ids, this.o.runnerId, this.attemptIn(this.unstarted))
+      this.unstarted = []
+      this.o.onEnded?.(ids)
+    }
+    const free = this.room(this.executor.finisher.pending)
+    if (free <= 0) return false
+    const round = await getInvocationsToRun(this.o.app, free, this.o.runnerId)
+    if (round.claimed.length === 0) return round.sawQueued
+    await this.startClaimed(round.claimed)
+    return true
+  }
+
+  /** Claims made by a finish step: settle what was not claimed, start the rest. */
+  private handOver(next: ClaimBatch): void {
+    if (next.claimed.length === 0 && next.unclaimed.length === 0) return
+    const n = next.claimed.length
+    this.reserved += n
+    const p = (async () => {
+      try {
+        await settleUnclaimed(this.o.app, this.o.runnerId, next.unclaimed)
+      } catch (err) {
+        // Recovery requeues what is left CONCURRENCY_CONTROLLED (its stranded step).
+        this.o.app.logger.error({ err }, 'could not reroute concurrency-blocked invocations')
+      }
+      try {
+        if (n) await this.startClaimed(next.claimed)
+      } finally {
+        this.reserved -= n
+      }
+    })()
+    this.handovers.add(p)
+    void p.finally(() => {
+      this.handovers.delete(p)
+      this.o.wake()
+    })
+  }
+
+  /** Starts claimed invocations and launches each in a slot; gives back what cannot start. */
+  private async startClaimed(claimed: ClaimedInvocation[]): Promise<void> {
+    const { app } = this.o
+    const ids = claimed.map((c) => c.state.id)
+    this.o.onClaimed?.(ids)
+    if (this.o.isStopping()) {
+      await this.giveBack(claimed)
+      return
+    }
+    let started: StartedInvocation[]
+    try {
+      started = await this.executor.start(claimed)
+    } catch (err) {
+      app.logger.error({ err }, 'could not start claimed invocations; rerouting them')
+      await this.giveBack(claimed)
+      return
+    }
+    const startedIds = new Set(started.map((s) => s.state.id))
+    const dropped = ids.filter((id) => !startedIds.has(id))
+    if (dropped.length) this.o.onEnded?.(dropped)
+    if (started.length) this.o.onStarted?.(started)
+    for (const inv of started) this.launch(inv)
+  }
+
+  /** PENDING → REROUTED (or KILLED → REROUTED when the start did land) for claims not started. */
+  private async giveBack(claimed: ClaimedInvocation[]): Promise<void> {
+    const ids = claimed.map((c) => c.state.id)
+    try {
+      await rerouteUnstarted(this.o.app, ids, this.o.runnerId, this.attemptIn(claimed))
+      this.o.onEnded?.(ids)
+    } catch {
+      this.unstarted.push(...claimed) // still ours: retried by the next iteration
+    }
+  }
+
+  private launch(inv: StartedInvocation): void {
+    const id = inv.state.id
+    this.attempts.set(id, inv.state.attempt)
+    this.slots.launch(
+      id,
+      (abort) => this.executor.execute(inv, abort),
+      (killed) => {
+        this.attempts.delete(id)
+        // A killed slot was rerouted by stop(), which reports it.
+        if (!killed) this.o.onEnded?.([id])
+        this.o.wake()
+      },
+    )
+  }
+
+  /** Attempt of each id launched here, for fencing the reroute on stop. */
+  private readonly attempts = new Map<string, number>()
+
+  private attemptIn(claimed: readonly ClaimedInvocation[]): (id: string) => number | undefined {
+    const m = new Map(claimed.map((c) => [c.state.id, c.state.attempt]))
+    return (id) => m.get(id)
+  }
+
+  /**
+   * Claiming has stopped. Starts handed over by finish steps complete (or are given back), then
+   * what runs stops the graceful way ({@link SlotTable.stopGracefully}): waiting slots are
+   * rerouted at once, the others get `graceMs` to finish here, and what still runs then is moved
+   * RUNNING → KILLED → REROUTED, fenced by its attempt, while this runner still owns it.
+   * Outcomes written during the grace are flushed before it resolves.
+   */
+  async stop(graceMs: number): Promise<void> {
+    await this.executor.finisher.drain()
+    await Promise.all([...this.handovers])
+    if (this.unstarted.length) {
+      const left = this.unstarted
+      this.unstarted = []
+      await rerouteUnstarted(
+        this.o.app,
+        left.map((c) => c.state.id),
+        this.o.runnerId,
+        this.attemptIn(left),
+      ).catch((err) => {
+        this.o.app.logger.error(
+          { err },
+          'could not give back unstarted invocations; recovery will reroute them',
+        )
+      })
+    }
+    await this.slots.stopGracefully(graceMs, async (ids) => {
+      try {
+        await killAndReroute(this.o.app, ids, this.o.runnerId, (id) => this.attempts.get(id))
+        this.o.onEnded?.(ids)
+      } catch (err) {
+        this.o.app.logger.error(
+          { err },
+          'kill-and-reroute on stop failed; recovery will reroute these invocations',
+        )
+      }
+    })
+    await this.executor.finisher.drain()
+    await Promise.all([...this.handovers])
+  }
+}
