@@ -13,6 +13,8 @@ export interface HistoryDoc {
   owner: string | null
   actor: string | null
   ts: number
+  /** The invocation's attempt after the change. */
+  attempt: number
   op?: string
 }
 
@@ -26,6 +28,8 @@ export interface InvocationDoc {
   /** When the current status was entered (ms epoch, the writer's clock). */
   ts: number
   retries: number
+  /** Run attempt: 0 at registration, one more on every entry into PENDING (see `StatusRecord.attempt`). */
+  attempt: number
   createdAt: number
   registrationKey: string | null
   runningKey: string | null
@@ -42,6 +46,7 @@ export interface InvocationDoc {
 const isStr = (v: unknown): v is string => typeof v === 'string'
 const isStrOrNull = (v: unknown): v is string | null => v === null || typeof v === 'string'
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v)
+const isCount = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0
 
 function corrupt(location: string, reason: string): CorruptDataError {
   return new CorruptDataError(BACKEND, location, reason)
@@ -56,9 +61,10 @@ function checkHistory(entries: unknown, location: string): HistoryDoc[] {
       !isStatus(h.status) ||
       !isStrOrNull(h.owner) ||
       !isStrOrNull(h.actor) ||
-      !isNum(h.ts)
+      !isNum(h.ts) ||
+      !isCount(h.attempt)
     ) {
-      throw corrupt(location, `history entry ${i} is not {status, owner, actor, ts}`)
+      throw corrupt(location, `history entry ${i} is not {status, owner, actor, ts, attempt}`)
     }
   })
   return entries as HistoryDoc[]
@@ -76,8 +82,8 @@ export function decodeInvocation(doc: unknown, location: string, withHistory = t
   if (!isStatus(d.status)) throw corrupt(location, `unknown status ${JSON.stringify(d.status)}`)
   if (!isStrOrNull(d.owner)) throw corrupt(location, 'owner is neither a string nor null')
   if (!isNum(d.ts) || !isNum(d.createdAt)) throw corrupt(location, 'ts/createdAt are not numbers')
-  if (!Number.isInteger(d.retries) || (d.retries as number) < 0)
-    throw corrupt(location, 'retries is not a count')
+  if (!isCount(d.retries)) throw corrupt(location, 'retries is not a count')
+  if (!isCount(d.attempt)) throw corrupt(location, 'attempt is not a count')
   if (!isStrOrNull(d.registrationKey) || !isStrOrNull(d.runningKey)) {
     throw corrupt(location, 'registrationKey/runningKey are neither strings nor null')
   }
@@ -95,6 +101,7 @@ export function stateOf(doc: InvocationDoc): InvocationState {
     owner: doc.owner,
     timestamp: doc.ts,
     retries: doc.retries,
+    attempt: doc.attempt,
   }
 }
 
@@ -106,6 +113,7 @@ export function historyOf(doc: unknown, location: string): HistoryEntry[] {
     owner: h.owner,
     actor: h.actor,
     timestamp: h.ts,
+    attempt: h.attempt,
   }))
 }
 
@@ -115,4 +123,4 @@ export function hasOp(doc: unknown, op: string): boolean {
   return Array.isArray(history) && history.some((h) => (h as HistoryDoc | null)?.op === op)
 }
 
-export { corrupt, isNum, isStr, isStrOrNull }
+export { corrupt, isCount, isNum, isStr, isStrOrNull }

@@ -55,13 +55,18 @@ export function brokerIndexes(names: CollectionNames): IndexPlan {
   return { [names.queue]: [{ name: 'nenc_due', key: { availableAt: 1, _id: 1 } }] }
 }
 
-/** State backend: children by parent; records with an outcome expire with their invocation. */
+/**
+ * State backend: children by parent; records with an outcome, and outcomes, expire with their
+ * invocation. Outcomes are read by `_id` (id, attempt) only.
+ */
 export function stateBackendIndexes(names: CollectionNames, retentionSeconds: number | null): IndexPlan {
+  const ttl = ttlSeconds(retentionSeconds)
   return {
     [names.records]: [
       { name: 'nenc_parent', key: { parentId: 1, createdAt: 1, _id: 1 } },
-      { name: 'nenc_finished_ttl', key: { finishedAt: 1 }, expireAfterSeconds: ttlSeconds(retentionSeconds) },
+      { name: 'nenc_finished_ttl', key: { finishedAt: 1 }, expireAfterSeconds: ttl },
     ],
+    [names.outcomes]: [{ name: 'nenc_finished_ttl', key: { finishedAt: 1 }, expireAfterSeconds: ttl }],
   }
 }
 

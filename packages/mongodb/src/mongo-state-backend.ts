@@ -1,5 +1,5 @@
-import type { InvocationRecord, Outcome, RunnerContextRecord, StateBackend } from '@nenc/core'
-import type { Collection } from 'mongodb'
+import type { InvocationRecord, Outcome, OutcomeRef, RunnerContextRecord, StateBackend } from '@nenc/core'
+import { type Collection, MongoBulkWriteError } from 'mongodb'
 import { MongoComponent } from './component-base.js'
 import { corrupt, isStr } from './documents.js'
 import { type IndexPlan, stateBackendIndexes } from './indexes.js'
@@ -8,20 +8,26 @@ import {
   decodeOutcome,
   decodeRecord,
   decodeRunnerContext,
+  firstPerAttempt,
+  type OutcomeDoc,
+  outcomeId,
+  outcomeKey,
+  outcomeRefOf,
   outcomeUpserts,
   type RecordDoc,
   type RunnerContextDoc,
+  recordFinishedStamps,
   recordUpserts,
   runnerContextDoc,
   type WorkflowDataDoc,
   workflowDataId,
 } from './queries/state.js'
-import { guard } from './translate-error.js'
+import { DUPLICATE_KEY, guard, writeErrorsOf } from './translate-error.js'
 
 /**
- * Invocation records and outcomes (one document per invocation, retired by the TTL index once
- * an outcome is stored), workflow data and runner contexts. Batches are one `bulkWrite` or one
- * `find`.
+ * Invocation records (one document per invocation, retired by the TTL index once an outcome is
+ * stored), outcomes (one document per (invocation, attempt), written once), workflow data and
+ * runner contexts. Batches are one `bulkWrite` (per collection) or one `find`.
  */
 export class MongoStateBackend extends MongoComponent implements StateBackend {
   protected indexPlan(names: CollectionNames): IndexPlan {
@@ -29,7 +35,7 @@ export class MongoStateBackend extends MongoComponent implements StateBackend {
   }
 
   protected ownCollections(names: CollectionNames): string[] {
-    return [names.records, names.workflowData, names.runnerContexts]
+    return [names.records, names.outcomes, names.workflowData, names.runnerContexts]
   }
 
   private get records(): Collection<RecordDoc> {
@@ -74,22 +80,41 @@ export class MongoStateBackend extends MongoComponent implements StateBackend {
     })
   }
 
-  async setOutcomes(items: readonly { id: string; outcome: Outcome }[]): Promise<void> {
+  private get outcomes(): Collection<OutcomeDoc> {
+    return this.collection<OutcomeDoc>(this.names.outcomes)
+  }
+
+  /**
+   * Write-once per (id, attempt): each item is an upsert that sets the outcome only on insert.
+   * Two writers inserting the same attempt at once collide on `_id`; the loser's duplicate-key
+   * error means the attempt already has its outcome, which is what write-once keeps.
+   */
+  async setOutcomes(items: readonly (OutcomeRef & { outcome: Outcome })[]): Promise<void> {
     if (items.length === 0) return
-    // Last write wins inside one batch too: an unordered bulk does not promise an order.
-    const last = new Map(items.map((it) => [it.id, it]))
+    const first = firstPerAttempt(items)
     await guard('storing invocation outcomes', () =>
-      this.records.bulkWrite(outcomeUpserts([...last.values()]), { ordered: false }),
+      Promise.all([
+        this.outcomes.bulkWrite(outcomeUpserts(first), { ordered: false }).catch((err: unknown) => {
+          const errors = err instanceof MongoBulkWriteError ? writeErrorsOf(err) : []
+          if (errors.length === 0 || errors.some((e) => e.code !== DUPLICATE_KEY)) throw err
+        }),
+        this.records.bulkWrite(recordFinishedStamps(first.map((it) => it.id)), { ordered: false }),
+      ]),
     )
   }
 
-  async getOutcomes(ids: readonly string[]): Promise<(Outcome | null)[]> {
-    if (ids.length === 0) return []
+  async getOutcomes(refs: readonly OutcomeRef[]): Promise<(Outcome | null)[]> {
+    if (refs.length === 0) return []
     return guard('reading invocation outcomes', async () => {
-      const found = await this.byId(ids)
-      return ids.map((id) => {
-        const d = found.get(id)
-        return d ? decodeOutcome(d, this.where(id)) : null
+      const docs = await this.outcomes.find({ _id: { $in: firstPerAttempt(refs).map(outcomeId) } }).toArray()
+      const found = new Map<string, OutcomeDoc>()
+      for (const d of docs) {
+        const ref = outcomeRefOf(d)
+        if (ref) found.set(outcomeKey(ref), d)
+      }
+      return refs.map((r) => {
+        const d = found.get(outcomeKey(r))
+        return d ? decodeOutcome(d, `${this.names.outcomes}/${r.id}/${r.attempt}`) : null
       })
     })
   }
@@ -140,6 +165,7 @@ export class MongoStateBackend extends MongoComponent implements StateBackend {
     await guard('purging the state backend', () =>
       Promise.all([
         this.records.deleteMany({}),
+        this.outcomes.deleteMany({}),
         this.workflowData.deleteMany({}),
         this.runnerContexts.deleteMany({}),
       ]),

@@ -11,8 +11,10 @@ export interface CollectionNames {
   runners: string
   /** Broker: queued invocation ids. */
   queue: string
-  /** State backend: invocation records and their outcomes. */
+  /** State backend: invocation records. */
   records: string
+  /** State backend: outcomes, one document per (invocation, attempt), written once. */
+  outcomes: string
   /** State backend: workflow key/value data. */
   workflowData: string
   /** State backend: runner contexts. */
@@ -35,6 +37,7 @@ const SUFFIXES: Readonly<CollectionNames> = {
   runners: 'runners',
   queue: 'queue',
   records: 'records',
+  outcomes: 'outcomes',
   workflowData: 'workflow_data',
   runnerContexts: 'runner_contexts',
   clientData: 'client_data',

@@ -10,7 +10,9 @@ export interface Aftermath {
 
 /**
  * One `transition()` request as a job: validate with `checkTransition` against the current
- * document, then compare-and-set. A PENDING whose running-concurrency slot is held by another
+ * document (fenced by the request's attempt), then compare-and-set. The compare includes the
+ * attempt, so a claim between the read and the write makes the write lose; the re-validation
+ * against the fresh document then answers `stale` and writes nothing. A PENDING whose running-concurrency slot is held by another
  * invocation is still applied, without taking the slot: concurrency is decided by `claim()`,
  * and the memory backend's `transition()` does not check it either.
  */
@@ -20,7 +22,7 @@ export function transitionJob(req: TransitionRequest, after: Aftermath): Job<Tra
     id: req.id,
     step(doc, op) {
       if (!doc) return { done: { ok: false, reason: 'not_found' } }
-      const plan = planTransition(doc, req.to, req.actor, Date.now(), op, takeSlot)
+      const plan = planTransition(doc, req.to, req.actor, Date.now(), op, takeSlot, req.attempt)
       if (!plan.ok) return { done: plan }
       return {
         write: plan.write,

@@ -43,8 +43,11 @@ describe('invocation documents', () => {
       owner: null,
       timestamp: 10,
       retries: 0,
+      attempt: 0,
     })
-    expect(historyOf(d, 'c/i1')).toEqual([{ status: 'registered', owner: null, actor: 'c', timestamp: 10 }])
+    expect(historyOf(d, 'c/i1')).toEqual([
+      { status: 'registered', owner: null, actor: 'c', timestamp: 10, attempt: 0 },
+    ])
     expect(hasOp(d, 'op0')).toBe(true)
     expect(hasOp(d, 'other')).toBe(false)
     expect(hasOp(null, 'op0')).toBe(false)
@@ -62,6 +65,11 @@ describe('invocation documents', () => {
       { ...good(), owner: 5 },
       { ...good(), retries: -1 },
       { ...good(), retries: 1.5 },
+      { ...good(), attempt: undefined },
+      { ...good(), attempt: -1 },
+      { ...good(), attempt: '1' },
+      { ...good(), history: [{ status: 'registered', owner: null, actor: null, ts: 1 }] },
+      { ...good(), history: [{ status: 'registered', owner: null, actor: null, ts: 1, attempt: 0.5 }] },
       { ...good(), ts: 'yesterday' },
       { ...good(), reroute: 'yes' },
       { ...good(), runningKey: {} },
@@ -75,18 +83,19 @@ describe('invocation documents', () => {
 })
 
 describe('other documents', () => {
-  it('records: outcome-only documents read as no record; damaged ones are corrupt', () => {
-    expect(decodeRecord({ _id: 'i', outcome: { kind: 'result', value: '1' } }, 'r/i')).toBeNull()
+  it('records: retention-only documents read as no record; damaged ones are corrupt', () => {
+    expect(decodeRecord({ _id: 'i', finishedAt: new Date(0) }, 'r/i')).toBeNull()
     corruptAt(() => decodeRecord({ _id: 'i', taskId: 'app.t' }, 'r/i'), 'r/i')
-    expect(decodeOutcome({ _id: 'i' }, 'r/i')).toBeNull()
-    expect(decodeOutcome({ _id: 'i', outcome: { kind: 'error', value: '{}' } }, 'r/i')).toEqual({
+  })
+
+  it('outcomes: {kind, value} or nothing; anything else is corrupt', () => {
+    expect(decodeOutcome({}, 'o/i/1')).toBeNull()
+    expect(decodeOutcome({ outcome: { kind: 'error', value: '{}' } }, 'o/i/1')).toEqual({
       kind: 'error',
       value: '{}',
     })
-    corruptAt(
-      () => decodeOutcome({ _id: 'i', outcome: { kind: 'maybe', value: '1' } as never }, 'r/i'),
-      'r/i',
-    )
+    corruptAt(() => decodeOutcome({ outcome: { kind: 'maybe', value: '1' } }, 'o/i/1'), 'o/i/1')
+    corruptAt(() => decodeOutcome({ outcome: { kind: 'result', value: 1 } }, 'o/i/1'), 'o/i/1')
   })
 
   it('runners, runner contexts, triggers and valid conditions', () => {

@@ -71,6 +71,7 @@ describe('index specifications', () => {
         { name: 'nenc_parent', key: { parentId: 1, createdAt: 1, _id: 1 } },
         { name: 'nenc_finished_ttl', key: { finishedAt: 1 }, expireAfterSeconds: 60 },
       ],
+      nenc_app_outcomes: [{ name: 'nenc_finished_ttl', key: { finishedAt: 1 }, expireAfterSeconds: 60 }],
     })
     expect(triggerStoreIndexes(names)).toEqual({
       nenc_app_triggers: [{ name: 'nenc_condition', key: { 'triggers.conditionIds': 1 } }],

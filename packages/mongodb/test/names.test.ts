@@ -18,6 +18,7 @@ describe('collection names', () => {
       runners: 'nenc_shop_runners',
       queue: 'nenc_shop_queue',
       records: 'nenc_shop_records',
+      outcomes: 'nenc_shop_outcomes',
       workflowData: 'nenc_shop_workflow_data',
       runnerContexts: 'nenc_shop_runner_contexts',
       clientData: 'nenc_shop_client_data',

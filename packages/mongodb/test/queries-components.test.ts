@@ -10,7 +10,17 @@ import {
   queueDocs,
 } from '../src/queries/broker.js'
 import { activeRunnersQuery, heartbeatUpserts } from '../src/queries/runners.js'
-import { outcomeUpserts, recordUpserts, runnerContextDoc, workflowDataId } from '../src/queries/state.js'
+import {
+  firstPerAttempt,
+  outcomeId,
+  outcomeKey,
+  outcomeRefOf,
+  outcomeUpserts,
+  recordFinishedStamps,
+  recordUpserts,
+  runnerContextDoc,
+  workflowDataId,
+} from '../src/queries/state.js'
 import {
   cronCasFilter,
   setTaskTriggersUpdate,
@@ -142,15 +152,68 @@ describe('state backend queries', () => {
     })
   })
 
-  it('an outcome starts the retention clock in server time', () => {
-    expect(outcomeUpserts([{ id: 'i', outcome: { kind: 'result', value: '1' } }])).toEqual([
+  it('outcomes are keyed by (id, attempt), written once, and start the retention clock in server time', () => {
+    expect(
+      outcomeUpserts([
+        { id: 'i', attempt: 1, outcome: { kind: 'result', value: '1' } },
+        { id: 'i', attempt: 2, outcome: { kind: 'error', value: '{}' } },
+      ]),
+    ).toEqual([
       {
         updateOne: {
-          filter: { _id: 'i' },
-          update: { $set: { outcome: { kind: 'result', value: '1' } }, $currentDate: { finishedAt: true } },
+          filter: { _id: { i: 'i', a: 1 } },
+          update: {
+            $setOnInsert: { outcome: { kind: 'result', value: '1' } },
+            $currentDate: { finishedAt: true },
+          },
           upsert: true,
         },
       },
+      {
+        updateOne: {
+          filter: { _id: { i: 'i', a: 2 } },
+          update: {
+            $setOnInsert: { outcome: { kind: 'error', value: '{}' } },
+            $currentDate: { finishedAt: true },
+          },
+          upsert: true,
+        },
+      },
+    ])
+    // The outcome is never in a $set: a repeat of the same attempt cannot overwrite it.
+    for (const op of outcomeUpserts([{ id: 'i', attempt: 0, outcome: { kind: 'result', value: 'x' } }])) {
+      expect((op as { updateOne: { update: object } }).updateOne.update).not.toHaveProperty('$set')
+    }
+    expect(recordFinishedStamps(['i', 'j', 'i'])).toEqual([
+      { updateOne: { filter: { _id: 'i' }, update: { $currentDate: { finishedAt: true } }, upsert: true } },
+      { updateOne: { filter: { _id: 'j' }, update: { $currentDate: { finishedAt: true } }, upsert: true } },
+    ])
+  })
+
+  it('outcome ids per attempt: distinct attempts never share a document; separators cannot collide', () => {
+    expect(outcomeId({ id: 'a', attempt: 3 })).toEqual({ i: 'a', a: 3 })
+    expect(outcomeId({ id: 'a', attempt: 1 })).not.toEqual(outcomeId({ id: 'a', attempt: 2 }))
+    expect(Object.keys(outcomeId({ id: 'a', attempt: 1 }))).toEqual(['i', 'a'])
+    expect(outcomeKey({ id: '1:a', attempt: 2 })).not.toBe(outcomeKey({ id: 'a', attempt: 21 }))
+    expect(outcomeKey({ id: 'a:1', attempt: 2 })).not.toBe(outcomeKey({ id: 'a', attempt: 12 }))
+    expect(outcomeRefOf({ _id: { i: 'a', a: 2 } })).toEqual({ id: 'a', attempt: 2 })
+    expect(outcomeRefOf({ _id: 'a' })).toBeNull()
+    expect(outcomeRefOf({ _id: { i: 'a', a: -1 } })).toBeNull()
+  })
+
+  it('within one batch the first outcome of an attempt wins (write-once); other attempts are kept', () => {
+    const r = (value: string) => ({ kind: 'result' as const, value })
+    expect(
+      firstPerAttempt([
+        { id: 'i', attempt: 1, outcome: r('first') },
+        { id: 'i', attempt: 1, outcome: r('second') },
+        { id: 'i', attempt: 2, outcome: r('other attempt') },
+        { id: 'j', attempt: 1, outcome: r('other id') },
+      ]),
+    ).toEqual([
+      { id: 'i', attempt: 1, outcome: r('first') },
+      { id: 'i', attempt: 2, outcome: r('other attempt') },
+      { id: 'j', attempt: 1, outcome: r('other id') },
     ])
   })
 

@@ -40,11 +40,12 @@ describe('register', () => {
       owner: null,
       ts: 1234,
       retries: 0,
+      attempt: 0,
       createdAt: 1234,
       registrationKey: 'rk',
       runningKey: 'k',
       reroute: false,
-      history: [{ status: 'registered', owner: null, actor: 'client-1', ts: 1234, op: 'op-a' }],
+      history: [{ status: 'registered', owner: null, actor: 'client-1', ts: 1234, attempt: 0, op: 'op-a' }],
     })
   })
 
@@ -57,16 +58,23 @@ describe('register', () => {
 })
 
 describe('planTransition: the guarded update of one status change', () => {
-  it('REGISTERED → PENDING: compares status, owner, retries and status time; sets owner, status, time; pushes history', () => {
+  it('REGISTERED → PENDING: compares status, owner, attempt, retries and status time; sets owner, status, time, next attempt; pushes history', () => {
     const plan = planTransition(doc(), 'pending', 'runner-1', 2000, 'op-1')
     expect(plan).toEqual({
       ok: true,
       write: {
-        filter: { _id: 'inv-1', status: 'registered', owner: null, retries: 0, ts: 1000 },
+        filter: { _id: 'inv-1', status: 'registered', owner: null, attempt: 0, retries: 0, ts: 1000 },
         update: {
-          $set: { status: 'pending', owner: 'runner-1', ts: 2000 },
+          $set: { status: 'pending', owner: 'runner-1', ts: 2000, attempt: 1 },
           $push: {
-            history: { status: 'pending', owner: 'runner-1', actor: 'runner-1', ts: 2000, op: 'op-1' },
+            history: {
+              status: 'pending',
+              owner: 'runner-1',
+              actor: 'runner-1',
+              ts: 2000,
+              attempt: 1,
+              op: 'op-1',
+            },
           },
         },
       },
@@ -77,6 +85,7 @@ describe('planTransition: the guarded update of one status change', () => {
         owner: 'runner-1',
         timestamp: 2000,
         retries: 0,
+        attempt: 1,
       },
       final: false,
       releasesEdges: false,
@@ -90,6 +99,7 @@ describe('planTransition: the guarded update of one status change', () => {
       status: 'pending',
       owner: 'r',
       ts: 2000,
+      attempt: 1,
       activeKey: 'k',
     })
     const noTake = planTransition(d, 'pending', 'r', 2000, 'op', false)
@@ -119,8 +129,16 @@ describe('planTransition: the guarded update of one status change', () => {
     expect(plan.ok).toBe(true)
     if (!plan.ok) return
     expect(plan.write.update.$inc).toEqual({ retries: 1 })
-    expect(plan.write.filter).toEqual({ _id: 'inv-1', status: 'running', owner: 'r', retries: 2, ts: 1000 })
-    expect(plan.next).toMatchObject({ status: 'retry', owner: null, retries: 3 })
+    expect(plan.write.filter).toEqual({
+      _id: 'inv-1',
+      status: 'running',
+      owner: 'r',
+      attempt: 0,
+      retries: 2,
+      ts: 1000,
+    })
+    expect(plan.next).toMatchObject({ status: 'retry', owner: null, retries: 3, attempt: 0 })
+    expect(plan.write.update.$set).not.toHaveProperty('attempt')
   })
 
   it('final statuses stamp finishedAt with server time and compare the blocking mark', () => {
@@ -130,7 +148,15 @@ describe('planTransition: the guarded update of one status change', () => {
       final: true,
       releasesEdges: false,
       write: {
-        filter: { _id: 'inv-1', status: 'running', owner: 'r', retries: 0, ts: 1000, blk: { $ne: true } },
+        filter: {
+          _id: 'inv-1',
+          status: 'running',
+          owner: 'r',
+          attempt: 0,
+          retries: 0,
+          ts: 1000,
+          blk: { $ne: true },
+        },
         update: { $currentDate: { finishedAt: true } },
       },
     })
@@ -146,9 +172,53 @@ describe('planTransition: the guarded update of one status change', () => {
       _id: 'inv-1',
       status: 'pending',
       owner: 'r',
+      attempt: 0,
       retries: 0,
       ts: 1000,
     })
+  })
+
+  it('every entry into PENDING starts the next attempt; every other transition keeps it', () => {
+    for (const from of STATUSES) {
+      for (const to of STATUSES) {
+        if (!STATUS_TABLE[from].allowedTargets.includes(to)) continue
+        const d = doc({ status: from, owner: STATUS_TABLE[from].requiresOwnership ? 'r' : null, attempt: 4 })
+        const plan = planTransition(d, to, 'r', 2000, 'op')
+        if (!plan.ok) throw new Error(`${from} → ${to} rejected`)
+        const expected = to === 'pending' ? 5 : 4
+        expect(plan.next.attempt, `${from} → ${to}`).toBe(expected)
+        expect(plan.write.update.$push.history.attempt, `${from} → ${to}`).toBe(expected)
+        expect(plan.write.filter.attempt, `${from} → ${to}`).toBe(4)
+        if (to === 'pending') expect(plan.write.update.$set.attempt).toBe(5)
+        else expect(plan.write.update.$set).not.toHaveProperty('attempt')
+      }
+    }
+  })
+
+  it('a fenced transition naming another attempt is stale before any other check, and writes nothing', () => {
+    const running = doc({ status: 'running', owner: 'r', attempt: 2 })
+    expect(planTransition(running, 'success', 'r', 9, 'op', true, 1)).toEqual({
+      ok: false,
+      reason: 'stale',
+      current: expect.objectContaining({ id: 'inv-1', status: 'running', owner: 'r', attempt: 2 }),
+      attempt: 1,
+    })
+    // Stale comes first: an invalid target or a foreign actor still reports stale.
+    expect(planTransition(running, 'pending', 'r', 9, 'op', true, 3)).toMatchObject({
+      ok: false,
+      reason: 'stale',
+      attempt: 3,
+    })
+    expect(planTransition(running, 'success', 'intruder', 9, 'op', true, 1)).toMatchObject({
+      ok: false,
+      reason: 'stale',
+    })
+    // The current attempt, or no attempt at all, is not fenced.
+    const current = planTransition(running, 'success', 'r', 9, 'op', true, 2)
+    expect(current).toMatchObject({ ok: true, next: { status: 'success', attempt: 2 } })
+    expect(current.ok && current.write.filter.attempt).toBe(2)
+    expect(planTransition(running, 'success', 'r', 9, 'op', true, null)).toMatchObject({ ok: true })
+    expect(planTransition(running, 'success', 'r', 9, 'op')).toMatchObject({ ok: true })
   })
 
   it('uses core’s rules: every disallowed target is rejected with the allowed list and writes nothing', () => {
@@ -247,10 +317,11 @@ describe('reads', () => {
   })
 
   it('guardFilter compares the fields the transition was validated on', () => {
-    expect(guardFilter(doc({ status: 'paused', owner: 'r', retries: 1 }), false)).toEqual({
+    expect(guardFilter(doc({ status: 'paused', owner: 'r', retries: 1, attempt: 3 }), false)).toEqual({
       _id: 'inv-1',
       status: 'paused',
       owner: 'r',
+      attempt: 3,
       retries: 1,
       ts: 1000,
     })

@@ -51,6 +51,31 @@ describe('transition jobs', () => {
     expect(a).toEqual({ finals: ['x'], releaseEdges: ['x'] })
   })
 
+  it('a fenced transition: its guarded write matches on the attempt it names', () => {
+    const job = transitionJob({ id: 'x', to: 'running', actor: 'r', attempt: 1 }, aftermath())
+    const step = asWrite(job.step(doc('x', { status: 'pending', owner: 'r', attempt: 1 }), 'op'))
+    expect(step.write.filter).toMatchObject({ _id: 'x', status: 'pending', owner: 'r', attempt: 1 })
+    expect(step.applied()).toMatchObject({ ok: true, state: { status: 'running', attempt: 1 } })
+  })
+
+  it('a fenced transition that lost its race to a new claim is stale on the re-read document, nothing written', () => {
+    const a = aftermath()
+    const job = transitionJob({ id: 'x', to: 'success', actor: 'r1', attempt: 1 }, a)
+    const first = asWrite(job.step(doc('x', { status: 'running', owner: 'r1', attempt: 1 }), 'op1'))
+    first.lost?.()
+    // Meanwhile: recovered, rerouted and claimed again by r1 (attempt 2), even in the same ms.
+    const reclaimed = doc('x', { status: 'pending', owner: 'r1', attempt: 2 })
+    expect(job.step(reclaimed, 'op2')).toEqual({
+      done: {
+        ok: false,
+        reason: 'stale',
+        current: expect.objectContaining({ status: 'pending', owner: 'r1', attempt: 2 }),
+        attempt: 1,
+      },
+    })
+    expect(a).toEqual({ finals: [], releaseEdges: [] })
+  })
+
   it('a PENDING whose slot is taken elsewhere is retried without taking the slot', () => {
     const job = transitionJob({ id: 'x', to: 'pending', actor: 'r' }, aftermath())
     const d = doc('x', {}, { runningKey: 'k' })
@@ -64,12 +89,29 @@ describe('transition jobs', () => {
 describe('claim jobs', () => {
   it('claims a free invocation: PENDING owned by the runner', () => {
     const step = asWrite(claimJob('x', 'r1', aftermath()).step(doc('x'), 'op'))
-    expect(step.write.filter).toEqual({ _id: 'x', status: 'registered', owner: null, retries: 0, ts: 1 })
+    expect(step.write.filter).toEqual({
+      _id: 'x',
+      status: 'registered',
+      owner: null,
+      attempt: 0,
+      retries: 0,
+      ts: 1,
+    })
     expect(step.applied()).toMatchObject({
       id: 'x',
       outcome: 'claimed',
-      state: { status: 'pending', owner: 'r1' },
+      state: { status: 'pending', owner: 'r1', attempt: 1 },
     })
+  })
+
+  it('claiming a RETRY starts the next attempt, compared against the one read', () => {
+    const step = asWrite(
+      claimJob('x', 'r2', aftermath()).step(doc('x', { status: 'retry', attempt: 1 }), 'op'),
+    )
+    expect(step.write.filter).toMatchObject({ status: 'retry', attempt: 1 })
+    expect(step.write.update.$set).toMatchObject({ status: 'pending', owner: 'r2', attempt: 2 })
+    expect(step.write.update.$push.history).toMatchObject({ status: 'pending', attempt: 2 })
+    expect(step.applied()).toMatchObject({ outcome: 'claimed', state: { attempt: 2 } })
   })
 
   it('skips unknown and unavailable ids without writing', () => {

@@ -20,9 +20,9 @@ export interface GuardedUpdate {
   update: Document
 }
 
-/** The document `register()` inserts for a new invocation: REGISTERED, no owner, retries 0. */
+/** The document `register()` inserts for a new invocation: REGISTERED, no owner, retries 0, attempt 0. */
 export function newInvocationDoc(req: RegisterRequest, now: number, op: string): InvocationDoc {
-  const first: HistoryDoc = { status: 'registered', owner: null, actor: req.actor, ts: now, op }
+  const first: HistoryDoc = { status: 'registered', owner: null, actor: req.actor, ts: now, attempt: 0, op }
   return {
     _id: req.id,
     taskId: req.taskId,
@@ -31,6 +31,7 @@ export function newInvocationDoc(req: RegisterRequest, now: number, op: string):
     owner: null,
     ts: now,
     retries: 0,
+    attempt: 0,
     createdAt: now,
     registrationKey: req.registrationKey,
     runningKey: req.runningKey,
@@ -40,17 +41,21 @@ export function newInvocationDoc(req: RegisterRequest, now: number, op: string):
 }
 
 /**
- * The compare part of a transition's compare-and-set: the status and owner the transition was
- * validated against, plus the retry count and status time, which make it a version check (a
- * document that left this status and came back, A→B→A, no longer matches, so the returned state
- * is exact). When the transition is final, the blocking-control mark is compared too, so an edge
- * added after the read makes the write lose and be re-validated with the mark seen.
+ * The compare part of a transition's compare-and-set: the status, owner and attempt the
+ * transition was validated against, plus the retry count and status time, which make it a
+ * version check (a document that left this status and came back, A→B→A, no longer matches, so
+ * the returned state is exact). The attempt is what fences a runner's write: a claim that lands
+ * between the read and the write starts a new attempt, the write loses, and re-validation
+ * against the re-read document reports it `stale`. When the transition is final, the
+ * blocking-control mark is compared too, so an edge added after the read makes the write lose
+ * and be re-validated with the mark seen.
  */
 export function guardFilter(doc: InvocationDoc, toFinal: boolean): Document {
   const filter: Document = {
     _id: doc._id,
     status: doc.status,
     owner: doc.owner,
+    attempt: doc.attempt,
     retries: doc.retries,
     ts: doc.ts,
   }
@@ -60,11 +65,13 @@ export function guardFilter(doc: InvocationDoc, toFinal: boolean): Document {
 
 export type TransitionPlan =
   | { ok: true; write: GuardedUpdate; next: InvocationState; final: boolean; releasesEdges: boolean }
-  | Extract<TransitionOutcome, { ok: false; reason: 'invalid_transition' | 'ownership' }>
+  | Extract<TransitionOutcome, { ok: false; reason: 'invalid_transition' | 'ownership' | 'stale' }>
 
 /**
- * Validates `doc → to` with core's `checkTransition` and builds the one update that applies it:
- * new status, owner and timestamp, the history entry, the retry increment, the running-
+ * Validates `doc → to` with core's `checkTransition` (fenced by `attempt` when given: another
+ * stored attempt makes it `stale`, checked first) and builds the one update that applies it:
+ * new status, owner, timestamp and attempt (one more on entering PENDING), the history entry
+ * carrying the attempt, the retry increment, the running-
  * concurrency slot (taken on entering PENDING when `takeRunningKey`, released on leaving the
  * active statuses) and the TTL timestamp of final statuses.
  */
@@ -75,20 +82,33 @@ export function planTransition(
   now: number,
   op: string,
   takeRunningKey = true,
+  attempt?: number | null,
 ): TransitionPlan {
   // Never before the current status's time: writers' clocks differ, histories stay ordered.
   const at = Math.max(now, doc.ts)
-  const check = checkTransition({ status: doc.status, owner: doc.owner, timestamp: doc.ts }, to, actor, at)
+  const check = checkTransition(
+    { status: doc.status, owner: doc.owner, timestamp: doc.ts, attempt: doc.attempt },
+    to,
+    actor,
+    at,
+    attempt,
+  )
   if (!check.ok) {
     const current = stateOf(doc)
-    return check.reason === 'invalid_transition'
-      ? { ok: false, reason: 'invalid_transition', current, allowed: check.allowed }
-      : { ok: false, reason: 'ownership', current, detail: check.detail }
+    switch (check.reason) {
+      case 'invalid_transition':
+        return { ok: false, reason: 'invalid_transition', current, allowed: check.allowed }
+      case 'ownership':
+        return { ok: false, reason: 'ownership', current, detail: check.detail }
+      case 'stale':
+        return { ok: false, reason: 'stale', current, attempt: check.attempt }
+    }
   }
-  const { owner } = check.next
+  const { owner, attempt: nextAttempt } = check.next
   const final = isFinal(to)
-  const entry: HistoryDoc = { status: to, owner, actor, ts: at, op }
+  const entry: HistoryDoc = { status: to, owner, actor, ts: at, attempt: nextAttempt, op }
   const set: Document = { status: to, owner, ts: at }
+  if (nextAttempt !== doc.attempt) set.attempt = nextAttempt
   const update: Document = { $set: set, $push: { history: entry } }
   if (to === 'retry') update.$inc = { retries: 1 }
   if (isActive(to) && !isActive(doc.status) && takeRunningKey && doc.runningKey !== null) {
@@ -103,6 +123,7 @@ export function planTransition(
     owner,
     timestamp: at,
     retries: doc.retries + (to === 'retry' ? 1 : 0),
+    attempt: nextAttempt,
   }
   return {
     ok: true,

@@ -1,11 +1,11 @@
-import type { InvocationRecord, Outcome, RunnerContextRecord } from '@nenc/core'
+import type { InvocationRecord, Outcome, OutcomeRef, RunnerContextRecord } from '@nenc/core'
 import type { AnyBulkWriteOperation } from 'mongodb'
-import { corrupt, isNum, isStr, isStrOrNull } from '../documents.js'
+import { corrupt, isCount, isNum, isStr, isStrOrNull } from '../documents.js'
 
 /**
- * One invocation's record and outcome (`<prefix>records`). The outcome is written into the same
- * document, so the TTL index on `finishedAt` retires both together. A document may hold only an
- * outcome (stored for an id whose record was never written): it reads as "no record".
+ * One invocation's record (`<prefix>records`). Storing an outcome stamps `finishedAt` here too,
+ * so the TTL index retires the record with its outcomes. A document may hold only that stamp
+ * (an outcome stored for an id whose record was never written): it reads as "no record".
  */
 export interface RecordDoc {
   _id: string
@@ -16,7 +16,6 @@ export interface RecordDoc {
   parentId?: string | null
   workflow?: { id: string; type: string; parentWorkflowId: string | null }
   createdAt?: number
-  outcome?: Outcome
   finishedAt?: Date
 }
 
@@ -45,19 +44,60 @@ export function recordUpserts(records: readonly InvocationRecord[]): AnyBulkWrit
   }))
 }
 
-/** Sets each outcome (last write wins) and starts its retention clock in server time. */
+/**
+ * The `_id` of one attempt's outcome: a sub-document (field order fixed here), so no separator
+ * can make two (id, attempt) pairs collide.
+ */
+export const outcomeId = (ref: OutcomeRef): { i: string; a: number } => ({ i: ref.id, a: ref.attempt })
+
+/** One attempt's outcome (`<prefix>outcomes`), written once. */
+export interface OutcomeDoc {
+  _id: { i: string; a: number }
+  outcome: Outcome
+  /** Server time of the first write; the TTL index expires the document from it. */
+  finishedAt: Date
+}
+
+/** Map key of one (id, attempt) pair, for matching documents read back to refs. */
+export const outcomeKey = (ref: OutcomeRef): string => `${ref.attempt}:${ref.id}`
+
+/**
+ * The first item of each (id, attempt) in a batch: write-once means the first wins, and an
+ * unordered bulk does not promise which of two upserts of one key lands first.
+ */
+export function firstPerAttempt<T extends OutcomeRef>(items: readonly T[]): T[] {
+  const first = new Map<string, T>()
+  for (const it of items) {
+    const key = outcomeKey(it)
+    if (!first.has(key)) first.set(key, it)
+  }
+  return [...first.values()]
+}
+
+/**
+ * Write-once outcomes: an upsert by (id, attempt) whose outcome is set only on insert, so a
+ * repeat (a late or duplicated write of the same attempt) keeps the stored one. The retention
+ * clock starts in server time.
+ */
 export function outcomeUpserts(
-  items: readonly { id: string; outcome: Outcome }[],
-): AnyBulkWriteOperation<RecordDoc>[] {
+  items: readonly (OutcomeRef & { outcome: Outcome })[],
+): AnyBulkWriteOperation<OutcomeDoc>[] {
   return items.map((it) => ({
     updateOne: {
-      filter: { _id: it.id },
+      filter: { _id: outcomeId(it) },
       update: {
-        $set: { outcome: { kind: it.outcome.kind, value: it.outcome.value } },
+        $setOnInsert: { outcome: { kind: it.outcome.kind, value: it.outcome.value } },
         $currentDate: { finishedAt: true },
       },
       upsert: true,
     },
+  }))
+}
+
+/** Starts the retention clock of the records whose invocations got an outcome (server time). */
+export function recordFinishedStamps(ids: readonly string[]): AnyBulkWriteOperation<RecordDoc>[] {
+  return [...new Set(ids)].map((id) => ({
+    updateOne: { filter: { _id: id }, update: { $currentDate: { finishedAt: true } }, upsert: true },
   }))
 }
 
@@ -95,8 +135,15 @@ export function decodeRecord(doc: RecordDoc, location: string): InvocationRecord
   }
 }
 
-export function decodeOutcome(doc: RecordDoc, location: string): Outcome | null {
-  const o = doc.outcome as unknown
+/** The (id, attempt) a stored outcome document names; null when its `_id` is not one. */
+export function outcomeRefOf(doc: { _id?: unknown }): OutcomeRef | null {
+  const id = doc._id as { i?: unknown; a?: unknown } | null | undefined
+  if (typeof id !== 'object' || id === null || !isStr(id.i) || !isCount(id.a)) return null
+  return { id: id.i, attempt: id.a }
+}
+
+export function decodeOutcome(doc: { outcome?: unknown }, location: string): Outcome | null {
+  const o = doc.outcome
   if (o === undefined || o === null) return null
   const { kind, value } = o as { kind?: unknown; value?: unknown }
   if ((kind !== 'result' && kind !== 'error') || !isStr(value)) {
