@@ -83,7 +83,7 @@ describe('nenc runner start', () => {
     expect(shown.stdout).toMatch(/^ {2}status {4}success$/m)
     expect(shown.stdout).toMatch(/^ {2}result {4}"PersistentProcessWorker-/m)
     expect(shown.stdout).toMatch(new RegExp(`killed\\s+by ${firstId}$`, 'm'))
-    expect(shown.stdout).toMatch(/^\s+\+\d+ms\s+\S+\s+success\s+by PersistentProcessWorker-/m)
+    expect(shown.stdout).toMatch(/^\s+\+\d+ms\s+\S+\s+#\d+\s+success\s+by PersistentProcessWorker-/m)
     const json = JSON.parse((await nenc(['invocation', 'show', inv!.id, '--app', app, '--json'], env)).stdout)
     expect(json.history.map((h: { status: string }) => h.status)).toEqual(statuses)
 

@@ -10,6 +10,8 @@ export interface InvocationReport {
   status: string
   owner: string | null
   retries: number
+  /** Run attempt (one more per claim); the outcome shown is this attempt's. */
+  attempt: number
   parentId: string | null
   workflowId: string | null
   args: unknown
@@ -29,19 +31,21 @@ function safe<T>(f: () => T, fallback: T): T {
 export async function readInvocation(app: Nenc, id: string): Promise<InvocationReport> {
   await app.ready()
   const { orchestrator, stateBackend } = app.backend
-  const [[state], [record], [outcome], history] = await Promise.all([
+  const [[state], [record], history] = await Promise.all([
     orchestrator.getStates([id]),
     stateBackend.getInvocations([id]),
-    stateBackend.getOutcomes([id]),
     orchestrator.getHistory(id),
   ])
   if (!state) throw new CliError(`Invocation ${id} does not exist in app "${app.appId}".`)
+  // The outcome of the current attempt: the final one's once the invocation is final.
+  const [outcome] = await stateBackend.getOutcomes([{ id, attempt: state.attempt }])
   const report: InvocationReport = {
     id,
     task: record?.taskName ?? null,
     status: state.status,
     owner: state.owner,
     retries: state.retries,
+    attempt: state.attempt,
     parentId: record?.parentId ?? null,
     workflowId: record?.workflow.id ?? null,
     // Read as the runner reads them (large values fetched); unreadable ones stay as stored text.
@@ -74,6 +78,7 @@ export function formatInvocation(r: InvocationReport): string {
     `  task      ${r.task ?? '(record missing)'}`,
     `  status    ${r.status}${r.owner ? ` (owner ${r.owner})` : ''}`,
     `  retries   ${r.retries}`,
+    `  attempt   ${r.attempt}`,
     `  parent    ${r.parentId ?? '-'}`,
     `  workflow  ${r.workflowId ?? '-'}`,
     `  args      ${show(r.args)}`,
@@ -87,7 +92,7 @@ export function formatInvocation(r: InvocationReport): string {
     const offset = `+${h.timestamp - t0}ms`.padStart(9)
     const at = new Date(h.timestamp).toISOString()
     const owner = h.owner && h.owner !== h.actor ? `  owner ${h.owner}` : ''
-    lines.push(`  ${offset}  ${at}  ${h.status.padEnd(width)}  by ${h.actor ?? '-'}${owner}`)
+    lines.push(`  ${offset}  ${at}  #${h.attempt}  ${h.status.padEnd(width)}  by ${h.actor ?? '-'}${owner}`)
   }
   return `${lines.join('\n')}\n`
 }
