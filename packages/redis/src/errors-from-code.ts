@@ -16,7 +16,7 @@ import {
  * error — into core's outcomes and typed errors. The scripts receive these numbers from the
  * prelude generator, so Lua and TypeScript cannot drift apart.
  */
-export const TRANSITION_CODE = { ok: 0, notFound: 1, invalid: 2, ownership: 3 } as const
+export const TRANSITION_CODE = { ok: 0, notFound: 1, invalid: 2, ownership: 3, stale: 4 } as const
 
 export const CLAIM_CODE = {
   claimed: 0,
@@ -31,15 +31,20 @@ export const CORRUPT_REPLY = 'NENC_CORRUPT'
 
 const BACKEND = 'redis'
 
-/** Maps a transition script code to core's outcome; `current` is the stored state the script returned. */
+/**
+ * Maps a transition script code to core's outcome; `current` is the stored state the script
+ * returned, `attempt` the attempt the request named (for `stale`).
+ */
 export function transitionOutcomeFromCode(
   code: number,
   current: InvocationState | null,
   to: InvocationStatus,
   actor: string | null,
+  attempt?: number | null,
 ): TransitionOutcome {
   if (code === TRANSITION_CODE.ok) return { ok: true, state: current! }
   if (code === TRANSITION_CODE.notFound || current === null) return { ok: false, reason: 'not_found' }
+  if (code === TRANSITION_CODE.stale) return { ok: false, reason: 'stale', current, attempt: attempt ?? -1 }
   if (code === TRANSITION_CODE.invalid)
     return {
       ok: false,

@@ -1,16 +1,19 @@
 import { type ClaimOutcome, type HistoryEntry, type InvocationState, isStatus } from '@nenc/core'
 import { claimOutcomeFromCode, corrupt } from './errors-from-code.js'
 
-/** Separator of the compact history entries (`status US owner US actor US time`). */
+/** Separator of the compact history entries (`status US owner US actor US time US attempt`). */
 export const HISTORY_SEPARATOR = '\u001f'
 
 type Value = string | number | null
 /** A flat script reply. */
 export type Reply = Value[]
 
+/** Fields per state in a script reply (see {@link stateAt}). */
+export const STATE_FIELDS = 6
+
 /**
- * Reads the state fields `status, owner, time, retries, task id` the scripts return at `at`.
- * The scripts validated the status already; null when the id is unknown.
+ * Reads the state fields `status, owner, time, retries, task id, attempt` the scripts return at
+ * `at`. The scripts validated the status already; null when the id is unknown.
  */
 export function stateAt(reply: readonly Value[], at: number, id: string): InvocationState | null {
   const status = reply[at]
@@ -24,6 +27,7 @@ export function stateAt(reply: readonly Value[], at: number, id: string): Invoca
     owner: owner === null || owner === '' ? null : String(owner),
     timestamp: Number(reply[at + 2]),
     retries: Number(reply[at + 3]),
+    attempt: Number(reply[at + 5] ?? 0),
   }
 }
 
@@ -32,13 +36,21 @@ export function parseHistory(entries: readonly string[], location: string): Hist
   return entries.map((raw, i) => {
     const parts = raw.split(HISTORY_SEPARATOR)
     const timestamp = Number(parts[3])
-    if (parts.length !== 4 || !isStatus(parts[0]) || !Number.isFinite(timestamp))
+    // Entries written before attempts existed have four fields: attempt 0.
+    const attempt = parts.length === 4 ? 0 : Number(parts[4])
+    if (
+      (parts.length !== 4 && parts.length !== 5) ||
+      !isStatus(parts[0]) ||
+      !Number.isFinite(timestamp) ||
+      !Number.isInteger(attempt)
+    )
       throw corrupt(location, `history entry ${i} is not a nenc history entry`)
     return {
       status: parts[0],
       owner: parts[1] || null,
       actor: parts[2] || null,
       timestamp,
+      attempt,
     }
   })
 }
@@ -49,7 +61,10 @@ export interface ClaimRead {
   record: string | null
 }
 
-/** One claim of a script reply at `at`: code, retries, task id, record. */
+/** Fields per claim in a script reply (see {@link claimAt}). */
+export const CLAIM_FIELDS = 5
+
+/** One claim of a script reply at `at`: code, retries, task id, attempt, record. */
 export function claimAt(reply: Reply, at: number, id: string, now: number, runnerId: string): ClaimRead {
   const taskId = reply[at + 2]
   const state: InvocationState | null =
@@ -62,19 +77,28 @@ export function claimAt(reply: Reply, at: number, id: string, now: number, runne
           owner: runnerId,
           timestamp: now,
           retries: Number(reply[at + 1]),
+          attempt: Number(reply[at + 3]),
         }
-  const record = reply[at + 3]
+  const record = reply[at + 4]
   return {
     outcome: claimOutcomeFromCode(id, Number(reply[at]), state),
     record: typeof record === 'string' ? record : null,
   }
 }
 
-/** The claims a transition reply carries after its transitions: a count, then id + claim fields each. */
-export function aheadClaimsAt(reply: Reply, at: number, now: number, runnerId: string): ClaimRead[] {
-  const count = Number(reply[at] ?? 0)
+/** What the transition script's claim part returns after its transitions (at `at`). */
+export interface QueuedClaims {
+  sawQueued: boolean
+  /** Ms until the next delayed id is due, -1 = none. */
+  nextDue: number
+  claims: ClaimRead[]
+}
+
+/** The claim tail of a transition reply: saw queued, next due, a count, then id + claim fields each. */
+export function queuedClaimsAt(reply: Reply, at: number, now: number, runnerId: string): QueuedClaims {
+  const count = Number(reply[at + 2] ?? 0)
   const claims: ClaimRead[] = []
-  for (let i = 0, p = at + 1; i < count; i++, p += 5)
+  for (let i = 0, p = at + 3; i < count; i++, p += 1 + CLAIM_FIELDS)
     claims.push(claimAt(reply, p + 1, String(reply[p]), now, runnerId))
-  return claims
+  return { sawQueued: reply[at] === '1', nextDue: Number(reply[at + 1] ?? -1), claims }
 }

@@ -19,8 +19,6 @@ export class RedisBroker extends RedisComponent implements Broker {
   private timer: NodeJS.Timeout | null = null
   private timerAt = 0
   private notifyScheduled = false
-  /** Counted as a listener of the app on the shared connection (see ComponentLink). */
-  private listening = false
 
   private get queueKeys(): string[] {
     return [this.keys.fixed('queue'), this.keys.fixed('delayed'), this.keys.fixed('delayedSeq')]
@@ -33,12 +31,17 @@ export class RedisBroker extends RedisComponent implements Broker {
     await this.run(routeInvocations, this.queueKeys, args)
   }
 
-  /** Ids claimed ahead for this process's runner (see ComponentLink) come first, without a round trip. */
   async retrieve(max: number): Promise<string[]> {
     if (max <= 0) return []
-    const ahead = this.conn.link.takeAheadIds(this.keys.prefix, Math.floor(max))
-    if (ahead.length) return ahead
     return this.take(Math.floor(max))
+  }
+
+  /**
+   * @internal A fused step moved due ids and popped the queue itself: `nextDue` (ms, -1 = none)
+   * sets the wake-up timer as {@link retrieve} does.
+   */
+  noteNextDue(nextDue: number): void {
+    if (nextDue >= 0) this.wakeIn(nextDue)
   }
 
   /** One retrieve round trip; `max` 0 only moves due ids and learns when the next one is due. */
@@ -63,10 +66,6 @@ export class RedisBroker extends RedisComponent implements Broker {
    */
   async subscribe(listener: () => void): Promise<Unsubscribe> {
     this.listeners.add(listener)
-    if (!this.listening) {
-      this.listening = true
-      await this.conn.link.listen(this.keys.prefix, 1)
-    }
     try {
       if (!this.stopChannel) {
         this.stopChannel = await this.conn.subscribe(this.keys.fixed('routedChannel'), (message) => {
@@ -90,10 +89,6 @@ export class RedisBroker extends RedisComponent implements Broker {
   }
 
   private async stopListening(): Promise<void> {
-    if (this.listening) {
-      this.listening = false
-      await this.conn.link.listen(this.keys.prefix, -1)
-    }
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
     this.stopReconnect?.()

@@ -1,6 +1,5 @@
 import { BackendUnavailableError } from '@nenc/core'
 import { Redis } from 'ioredis'
-import { ComponentLink } from './component-link.js'
 import { translateError } from './errors-from-code.js'
 import { type RedisBackendOptions, type ResolvedRedisOptions, resolveOptions } from './options.js'
 import { ScriptRunner } from './script-runner.js'
@@ -163,9 +162,6 @@ export class RedisConnection {
 
   /** @internal Runs the Lua scripts on the command connection (EVALSHA, pipelines, chunks). */
   readonly scripts = new ScriptRunner(this)
-
-  /** @internal What the components sharing this connection hand each other (see {@link ComponentLink}). */
-  readonly link = new ComponentLink(this)
 
   /**
    * Calls `handler` with every message on `channel`; resolves once the subscription is active.

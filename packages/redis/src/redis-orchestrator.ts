@@ -2,10 +2,9 @@ import { randomUUID } from 'node:crypto'
 import {
   BackendUnavailableError,
   type ClaimOutcome,
-  type ComponentContext,
   type HistoryEntry,
+  type InvocationRecord,
   type InvocationState,
-  isActive,
   isFinal,
   type ListInvocationsQuery,
   type Orchestrator,
@@ -16,8 +15,8 @@ import {
   type TransitionRequest,
   type Unsubscribe,
 } from '@nenc/core'
-import type { AheadClaim } from './component-link.js'
 import { transitionOutcomeFromCode } from './errors-from-code.js'
+import type { RedisKeys } from './keys.js'
 import { addWaiting } from './lua/add-waiting.js'
 import { claimInvocations } from './lua/claim-invocations.js'
 import { getActiveRunners } from './lua/get-active-runners.js'
@@ -28,11 +27,33 @@ import { listInvocations } from './lua/list-invocations.js'
 import { recoverPending } from './lua/recover-pending.js'
 import { recoverRunning } from './lua/recover-running.js'
 import { registerInvocations } from './lua/register-invocations.js'
-import { routeInvocations } from './lua/route-invocations.js'
 import { transitionInvocations } from './lua/transition-invocations.js'
-import { aheadClaimsAt, claimAt, parseHistory, type Reply, stateAt } from './orchestrator-codec.js'
+import {
+  CLAIM_FIELDS,
+  type ClaimRead,
+  claimAt,
+  parseHistory,
+  type QueuedClaims,
+  queuedClaimsAt,
+  type Reply,
+  STATE_FIELDS,
+  stateAt,
+} from './orchestrator-codec.js'
 import { RedisComponent } from './redis-component.js'
 import { WaitsTracker } from './waits-tracker.js'
+
+/** Requests per transition script call in large batches. */
+const TRANSITION_CHUNK = 200
+/** Reply fields per transition request: code, then the state. */
+const TRANSITION_FIELDS = 1 + STATE_FIELDS
+
+/** @internal One request of the transition script (see {@link RedisOrchestrator.transitionWith}). */
+export interface TransitionItem extends TransitionRequest {
+  /** Encoded outcome written under (id, attempt after the change) when accepted. */
+  outcome?: string
+  /** Queued again after this delay when accepted (RETRY). */
+  delayMs?: number
+}
 
 /** Waited-zset entries one `getBlockingInvocations` call looks at, at most. */
 const BLOCKING_SCAN_LIMIT = 2000
@@ -48,7 +69,6 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
   protected readonly component = 'orchestrator' as const
   private readonly subscriptions = new Set<Unsubscribe>()
   private readonly waits = new WaitsTracker(this.conn)
-  private attachedPrefix: string | null = null
   /** Tokens of transition calls: unique per call, so a lost answer can be replayed safely. */
   private readonly tokenBase = randomUUID()
   private tokenSeq = 0
@@ -59,36 +79,48 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
     return [k.fixed('active'), k.fixed('waited'), k.fixed('live')]
   }
 
-  /** Records staged by the state backend on this connection are written first (see {@link ComponentLink}). */
-  async register(requests: readonly RegisterRequest[]): Promise<RegisterResult[]> {
+  /** @internal The app's key names (the fused steps build their script calls from them). */
+  get appKeys(): RedisKeys {
+    return this.keys
+  }
+
+  register(requests: readonly RegisterRequest[]): Promise<RegisterResult[]> {
+    return this.registerWith([], requests, false)
+  }
+
+  /**
+   * @internal The register script: with `records` written first and, when `route`, every id not
+   * reused queued in the same step (FusedSteps.route). Records go with the first chunk.
+   */
+  async registerWith(
+    records: readonly InvocationRecord[],
+    requests: readonly RegisterRequest[],
+    route: boolean,
+  ): Promise<RegisterResult[]> {
     if (requests.length === 0) return []
     const prefix = this.keys.prefix
-    const link = this.conn.link
-    const records = link.linked(prefix) ? link.records.take(prefix) : []
     const keys = [this.keys.fixed('all'), this.keys.fixed('live')]
+    if (route) keys.push(this.keys.fixed('queue'))
+    const routed = route ? this.keys.fixed('routedChannel') : ''
+    const recordArgs: string[] = []
+    for (const r of records) recordArgs.push(r.id, JSON.stringify(r), r.parentId ?? '')
     let first = true
-    let replies: unknown[][]
-    try {
-      replies = await this.conn.scripts.evalChunked(registerInvocations, keys, requests, (chunk) => {
-        const args: string[] = [prefix, first ? String(records.length) : '0']
-        if (first) args.push(...records)
-        first = false
-        for (const r of chunk)
-          args.push(
-            r.id,
-            r.taskId,
-            r.callId,
-            r.actor,
-            r.registrationKey ?? '',
-            r.runningKey ?? '',
-            r.rerouteOnConcurrencyControl ? '1' : '0',
-          )
-        return args
-      })
-    } catch (err) {
-      link.records.restore(prefix, records)
-      throw err
-    }
+    const replies = await this.conn.scripts.evalChunked(registerInvocations, keys, requests, (chunk) => {
+      const args: string[] = [prefix, routed, first ? String(recordArgs.length) : '0']
+      if (first) args.push(...recordArgs)
+      first = false
+      for (const r of chunk)
+        args.push(
+          r.id,
+          r.taskId,
+          r.callId,
+          r.actor,
+          r.registrationKey ?? '',
+          r.runningKey ?? '',
+          r.rerouteOnConcurrencyControl ? '1' : '0',
+        )
+      return args
+    })
     const reused = replies.flat() as string[]
     return requests.map((r, i): RegisterResult => {
       const existing = reused[i]
@@ -96,85 +128,99 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
     })
   }
 
-  /**
-   * Outcomes staged by the state backend on this connection are written by the first script
-   * call, before any status; on failure they are staged again. A batch of the process's runner
-   * that frees slots also claims that many queued ids for it (see {@link ComponentLink}).
-   */
   async transition(requests: readonly TransitionRequest[]): Promise<TransitionOutcome[]> {
     if (requests.length === 0) return []
-    const prefix = this.keys.prefix
-    const link = this.conn.link
-    const outcomes = link.linked(prefix) ? link.outcomes.take(prefix) : []
-    const actor = requests[0]!.actor
-    const claimFor =
-      requests.every((r) => r.actor === actor) && requests.some((r) => !isActive(r.to))
-        ? link.claimNextFor(prefix, actor)
-        : ''
-    const keys = [...this.transitionKeys, this.keys.fixed('queue'), this.keys.fixed('delayed')]
-    const sizes: number[] = []
+    return (await this.transitionWith(requests, null)).outcomes
+  }
+
+  /**
+   * @internal The transition script: each item fenced by its attempt (when given), with its
+   * encoded outcome written and its RETRY queued after `delayMs` only when accepted, then — when
+   * `claim` is given — up to `claim.max` queued ids popped and claimed for `claim.runnerId` with
+   * their records, all in one round trip (FusedSteps.finish / claimQueued). Large batches are
+   * split in chunks sent as one pipeline; the claim goes with the last one.
+   */
+  async transitionWith(
+    items: readonly TransitionItem[],
+    claim: { runnerId: string; max: number } | null,
+  ): Promise<{ outcomes: TransitionOutcome[]; next: QueuedClaims | null; now: number }> {
+    const k = this.keys
+    const routes = claim !== null || items.some((i) => i.delayMs !== undefined)
+    const keys = routes
+      ? [...this.transitionKeys, k.fixed('queue'), k.fixed('delayed'), k.fixed('delayedSeq')]
+      : this.transitionKeys
     const calls: { keys: string[]; args: string[] }[] = []
-    const build = (chunk: readonly TransitionRequest[]) => {
-      const args: string[] = [prefix, this.keys.fixed('finalChannel')]
-      if (sizes.length === 0) args.push(String(outcomes.length), ...outcomes)
-      else args.push('0')
-      args.push(claimFor, `${this.tokenBase}:${++this.tokenSeq}`, '0')
+    const sizes: number[] = []
+    for (let i = 0; i === 0 || i < items.length; i += TRANSITION_CHUNK) {
+      const chunk = items.slice(i, i + TRANSITION_CHUNK)
+      const last = i + TRANSITION_CHUNK >= items.length
+      const args: string[] = [
+        k.prefix,
+        k.fixed('finalChannel'),
+        `${this.tokenBase}:${++this.tokenSeq}`,
+        '0',
+        routes ? k.fixed('routedChannel') : '',
+        last && claim ? claim.runnerId : '',
+        last && claim ? String(Math.max(0, Math.floor(claim.max))) : '0',
+      ]
+      for (const r of chunk)
+        args.push(
+          r.id,
+          r.to,
+          r.actor ?? '',
+          r.attempt === undefined || r.attempt === null ? '' : String(r.attempt),
+          r.outcome ?? '',
+          r.delayMs === undefined ? '' : String(Math.max(0, Math.ceil(r.delayMs))),
+        )
       sizes.push(chunk.length)
-      for (const r of chunk) args.push(r.id, r.to, r.actor ?? '')
       calls.push({ keys, args })
-      return args
     }
     let replies: Reply[]
     try {
-      replies = (await this.conn.scripts.evalChunked(transitionInvocations, keys, requests, build)) as Reply[]
+      replies =
+        calls.length === 1
+          ? [(await this.conn.scripts.eval(transitionInvocations, keys, calls[0]!.args)) as Reply]
+          : ((await this.conn.scripts.evalMany(transitionInvocations, calls)) as Reply[])
     } catch (err) {
-      replies = await this.replay(calls, err).catch((final: unknown) => {
-        link.outcomes.restore(prefix, outcomes)
-        throw final
-      })
+      replies = await this.replay(calls, err)
     }
-    const out: TransitionOutcome[] = []
-    const ahead: AheadClaim[] = []
+    const outcomes: TransitionOutcome[] = []
+    let next: QueuedClaims | null = null
+    let now = 0
     replies.forEach((reply, j) => {
-      const end = 1 + sizes[j]! * 6
-      for (let at = 1; at < end; at += 6) {
-        const r = requests[out.length]!
-        out.push(transitionOutcomeFromCode(Number(reply[at]), stateAt(reply, at + 1, r.id), r.to, r.actor))
+      now = Number(reply[0])
+      const end = 1 + sizes[j]! * TRANSITION_FIELDS
+      for (let at = 1; at < end; at += TRANSITION_FIELDS) {
+        const r = items[outcomes.length]!
+        const state = stateAt(reply, at + 1, r.id)
+        outcomes.push(transitionOutcomeFromCode(Number(reply[at]), state, r.to, r.actor, r.attempt))
       }
-      for (const c of aheadClaimsAt(reply, end, Number(reply[0]), claimFor)) {
-        if (c.record) this.conn.link.prefetch(this.keys.of('record', c.outcome.id), c.record)
-        ahead.push({ id: c.outcome.id, outcome: c.outcome })
-      }
+      if (claim && j === replies.length - 1) next = queuedClaimsAt(reply, end, now, claim.runnerId)
     })
-    if (ahead.length) link.addAhead(prefix, claimFor, ahead)
-    return out
+    return { outcomes, next, now }
   }
 
-  /** Claims the transition script made ahead for this runner are answered without a round trip. */
   async claim(ids: readonly string[], runnerId: string): Promise<ClaimOutcome[]> {
+    return (await this.claimWith(ids, runnerId, false)).map((c) => c.outcome)
+  }
+
+  /** @internal The claim script; with `records`, the claimed ids' records come back too (FusedSteps.claimIds). */
+  async claimWith(ids: readonly string[], runnerId: string, records: boolean): Promise<ClaimRead[]> {
     if (ids.length === 0) return []
     const prefix = this.keys.prefix
-    const known = ids.map((id) => this.conn.link.takeAheadOutcome(prefix, runnerId, id))
-    const rest = ids.filter((_, i) => known[i] === undefined)
-    if (rest.length === 0) return known as ClaimOutcome[]
-    const prefetch = this.conn.link.linked(prefix) ? '1' : '0'
     const replies = await this.conn.scripts.evalChunked(
       claimInvocations,
       this.transitionKeys,
-      rest,
-      (chunk) => [prefix, this.keys.fixed('finalChannel'), runnerId, prefetch, ...chunk],
+      ids,
+      (chunk) => [prefix, this.keys.fixed('finalChannel'), runnerId, records ? '1' : '0', ...chunk],
     )
-    const claimed: ClaimOutcome[] = []
+    const claimed: ClaimRead[] = []
     for (const reply of replies as Reply[]) {
       const now = Number(reply[0])
-      for (let at = 1; at < reply.length; at += 4) {
-        const c = claimAt(reply, at, rest[claimed.length]!, now, runnerId)
-        if (c.record) this.conn.link.prefetch(this.keys.of('record', c.outcome.id), c.record)
-        claimed.push(c.outcome)
-      }
+      for (let at = 1; at < reply.length; at += CLAIM_FIELDS)
+        claimed.push(claimAt(reply, at, ids[claimed.length]!, now, runnerId))
     }
-    let next = 0
-    return known.map((k) => k ?? claimed[next++]!)
+    return claimed
   }
 
   /**
@@ -191,19 +237,32 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
     } catch {
       throw err
     }
-    // Layout: prefix, channel, n, n outcome args, claim runner, token, replay flag, requests…
-    for (const c of calls) c.args[5 + Number(c.args[2])] = '1'
+    // Layout: prefix, channel, token, replay flag, …
+    for (const c of calls) c.args[3] = '1'
     return (await this.conn.scripts.evalMany(transitionInvocations, calls)) as Reply[]
   }
 
   async getStates(ids: readonly string[]): Promise<(InvocationState | null)[]> {
     if (ids.length === 0) return []
+    return (await this.readStates(ids, false)).map((r) => r.state)
+  }
+
+  /** @internal The get-states script; with `outcomes`, each final state's attempt's encoded outcome too (FusedSteps.readFinal). */
+  async readStates(
+    ids: readonly string[],
+    outcomes: boolean,
+  ): Promise<{ state: InvocationState | null; outcome: string | null }[]> {
     const replies = await this.conn.scripts.evalChunked(getStates, [], ids, (chunk) => [
       this.keys.prefix,
+      outcomes ? '1' : '0',
       ...chunk,
     ])
     const flat = (replies as Reply[]).flat()
-    return ids.map((id, i) => stateAt(flat, i * 5, id))
+    const width = outcomes ? STATE_FIELDS + 1 : STATE_FIELDS
+    return ids.map((id, i) => {
+      const o = outcomes ? flat[i * width + STATE_FIELDS] : null
+      return { state: stateAt(flat, i * width, id), outcome: typeof o === 'string' ? o : null }
+    })
   }
 
   async getHistory(id: string): Promise<HistoryEntry[]> {
@@ -258,7 +317,6 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
 
   async heartbeat(runnerIds: readonly string[], canRunAtomicService: boolean): Promise<void> {
     if (runnerIds.length === 0) return
-    this.conn.link.noteRunners(this.keys.prefix, runnerIds)
     const args = [this.keys.prefix, canRunAtomicService ? '1' : '0', ...runnerIds]
     await this.run(heartbeatRunners, this.runnerKeys, args)
   }
@@ -316,47 +374,7 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
     return unsubscribe
   }
 
-  override async init(ctx: ComponentContext): Promise<void> {
-    await super.init(ctx)
-    if (this.attachedPrefix === null) {
-      this.attachedPrefix = this.keys.prefix
-      this.conn.link.attach('orchestrator', this.attachedPrefix, true)
-      this.conn.link.setReleaser(this.attachedPrefix, (runner, claims) => this.giveBack(runner, claims))
-    }
-  }
-
-  /**
-   * Claims made ahead that the runner never took: PENDING (or CONCURRENCY_CONTROLLED) →
-   * REROUTED as that runner, then queued again with the deferred ones. Best effort: what fails
-   * here is recovered like any PENDING invocation of a stopped runner.
-   */
-  private async giveBack(runner: string, claims: readonly AheadClaim[]): Promise<void> {
-    const toReroute = claims.filter(
-      (c) => c.outcome.outcome === 'claimed' || c.outcome.outcome === 'controlled',
-    )
-    try {
-      const results = await this.transition(
-        toReroute.map((c) => ({ id: c.id, to: 'rerouted' as const, actor: runner })),
-      )
-      const ids = [
-        ...toReroute.filter((_, i) => results[i]!.ok).map((c) => c.id),
-        ...claims.filter((c) => c.outcome.outcome === 'deferred').map((c) => c.id),
-      ]
-      if (ids.length === 0) return
-      const keys = [this.keys.fixed('queue'), this.keys.fixed('delayed'), this.keys.fixed('delayedSeq')]
-      await this.run(routeInvocations, keys, [this.keys.prefix, this.keys.fixed('routedChannel'), 0, ...ids])
-    } catch {
-      // Redis is unreachable: PENDING recovery reroutes them later.
-    }
-  }
-
   protected override async onClose(): Promise<void> {
-    if (this.attachedPrefix !== null) {
-      await this.conn.link.release(this.attachedPrefix)
-      this.conn.link.setReleaser(this.attachedPrefix, null)
-      this.conn.link.attach('orchestrator', this.attachedPrefix, false)
-    }
-    this.attachedPrefix = null
     await Promise.all([...this.subscriptions].map((u) => u()))
     await this.waits.close()
   }

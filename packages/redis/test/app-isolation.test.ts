@@ -34,8 +34,10 @@ describe('two apps on one Redis', () => {
     expect((await b.orchestrator.claim([reqs[1]!.id], 'r'))[0]!.outcome).toBe('claimed')
     await a.orchestrator.transition([{ id: reqs[0]!.id, to: 'killed', actor: 'r' }])
     await a.orchestrator.transition([{ id: reqs[0]!.id, to: 'rerouted', actor: 'r' }])
-    await a.stateBackend.setOutcomes([{ id: reqs[1]!.id, outcome: { kind: 'result', value: '1' } }])
-    expect(await b.stateBackend.getOutcomes([reqs[1]!.id])).toEqual([null])
+    await a.stateBackend.setOutcomes([
+      { id: reqs[1]!.id, attempt: 1, outcome: { kind: 'result', value: '1' } },
+    ])
+    expect(await b.stateBackend.getOutcomes([{ id: reqs[1]!.id, attempt: 1 }])).toEqual([null])
     await new Promise((r) => setTimeout(r, 100))
     expect(bWoke).toBe(0)
     expect(bFinals).toBe(0)

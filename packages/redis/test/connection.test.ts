@@ -2,7 +2,7 @@ import { BackendUnavailableError, ConfigError, NencError } from '@nenc/core'
 import { Redis } from 'ioredis'
 import { afterEach, describe, expect, it } from 'vitest'
 import { RedisBroker, RedisConnection, redisBackend } from '../src/index.js'
-import { destroyBackend, freshAppId, REDIS_URL } from './helpers.js'
+import { componentsOf, destroyBackend, freshAppId, REDIS_URL } from './helpers.js'
 import { freePort } from './redis-server.js'
 
 const clientsOf = async (probe: Redis, name: string) =>
@@ -21,11 +21,11 @@ describe('connections: shared, lazy, ref-counted, closing only what they created
     probes.push(probe)
     expect(await clientsOf(probe, name)).toBe(0) // lazy: nothing before init
     const appId = freshAppId('share')
-    for (const c of Object.values(backend)) await c.init({ appId })
+    for (const c of componentsOf(backend)) await c.init({ appId })
     await backend.broker.subscribe(() => {})
     await backend.orchestrator.subscribeFinal(() => {})
     expect(await clientsOf(probe, name)).toBe(2)
-    const components = Object.values(backend)
+    const components = componentsOf(backend)
     for (const c of components.slice(0, 4)) await c.close()
     await backend.triggerStore.purge() // still usable: one reference left
     expect(await clientsOf(probe, name)).toBe(2)
@@ -40,7 +40,7 @@ describe('connections: shared, lazy, ref-counted, closing only what they created
     probes.push(client)
     const backend = redisBackend({ client })
     const appId = freshAppId('given')
-    for (const c of Object.values(backend)) await c.init({ appId })
+    for (const c of componentsOf(backend)) await c.init({ appId })
     await backend.broker.route(['a'])
     expect(await client.llen(`nenc:{${appId}}:b:queue`)).toBe(1)
     await destroyBackend(backend)

@@ -62,8 +62,18 @@ describe('corrupt data under nenc keys', () => {
     await expect(b.stateBackend.getInvocations([a!.id])).rejects.toBeInstanceOf(CorruptDataError)
     await raw.set(`${p}s:rec:${a!.id}`, '{"id": "someone else"}')
     await expect(b.stateBackend.getInvocations([a!.id])).rejects.toThrow(/not an invocation record/)
+    await raw.hset(`${p}s:out:${a!.id}`, '0', 'x42')
+    await expect(b.stateBackend.getOutcomes([{ id: a!.id, attempt: 0 }])).rejects.toBeInstanceOf(
+      CorruptDataError,
+    )
+    await raw.del(`${p}s:out:${a!.id}`)
     await raw.set(`${p}s:out:${a!.id}`, 'x42')
-    await expect(b.stateBackend.getOutcomes([a!.id])).rejects.toBeInstanceOf(CorruptDataError)
+    await expect(b.stateBackend.getOutcomes([{ id: a!.id, attempt: 0 }])).rejects.toBeInstanceOf(
+      CorruptDataError,
+    )
+    await expect(
+      b.stateBackend.setOutcomes([{ id: a!.id, attempt: 0, outcome: { kind: 'result', value: '1' } }]),
+    ).rejects.toBeInstanceOf(CorruptDataError)
     await raw.set(`${p}s:rc:r1`, '[]')
     await expect(b.stateBackend.getRunnerContext('r1')).rejects.toBeInstanceOf(CorruptDataError)
     await raw.hset(`${p}t:defs`, 'app.t', '{"not":"a list"}')

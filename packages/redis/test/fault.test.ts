@@ -3,7 +3,7 @@ import { BackendUnavailableError, Nenc } from '@nenc/core'
 import { ThreadRunner } from '@nenc/runners'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { type RedisBackend, redisBackend } from '../src/index.js'
-import { freshAppId } from './helpers.js'
+import { componentsOf, freshAppId } from './helpers.js'
 import { freePort, RedisServer } from './redis-server.js'
 
 // The runner logs every failed iteration while Redis is down; that is expected here.
@@ -37,7 +37,7 @@ describe('a Redis server that stops and comes back (real redis-server with AOF)'
   it('calls fail fast with BackendUnavailableError while it is down, work again after, and nothing routed is lost', async () => {
     const appId = freshAppId('fault')
     const backend: RedisBackend = redisBackend({ url: server.url, connectTimeoutMs: 1000 })
-    for (const c of Object.values(backend)) await c.init({ appId })
+    for (const c of componentsOf(backend)) await c.init({ appId })
     let wakes = 0
     await backend.broker.subscribe(() => wakes++)
     const reqs = newRequests(50)
@@ -52,7 +52,7 @@ describe('a Redis server that stops and comes back (real redis-server with AOF)'
       ['route', () => backend.broker.route(['lost?'])],
       ['claim', () => backend.orchestrator.claim([reqs[0]!.id], 'r1')],
       ['getStates', () => backend.orchestrator.getStates([reqs[0]!.id])],
-      ['getOutcomes', () => backend.stateBackend.getOutcomes([reqs[0]!.id])],
+      ['getOutcomes', () => backend.stateBackend.getOutcomes([{ id: reqs[0]!.id, attempt: 0 }])],
       ['store', () => backend.clientDataStore.store([{ key: 'k', value: 'v' }])],
       ['cron', () => backend.triggerStore.getLastCronExecution('c')],
     ]
@@ -81,7 +81,7 @@ describe('a Redis server that stops and comes back (real redis-server with AOF)'
     await whenBack(async () => {
       if (wakes === before) throw new Error('no wake-up yet')
     }, 3000)
-    for (const c of Object.values(backend)) await c.close()
+    for (const c of componentsOf(backend)) await c.close()
   })
 
   it('a ThreadRunner finishes all 200 invocations although Redis stops mid-run', async () => {

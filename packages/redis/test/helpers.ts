@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import type { Backend } from '@nenc/core'
+import { type Backend, COMPONENT_NAMES, type Component } from '@nenc/core'
+
+type PurgeableComponent = Component & { purge(): Promise<void> }
+
 import { Redis } from 'ioredis'
 import { type RedisBackend, redisBackend } from '../src/index.js'
 
@@ -9,22 +12,27 @@ export const REDIS_URL = process.env.NENC_REDIS_URL ?? 'redis://127.0.0.1:6379'
 /** A fresh app id, so each test has its own key prefix. */
 export const freshAppId = (topic: string): string => `test-${topic}-${randomUUID().slice(0, 8)}`
 
+/** The five components of a backend (not its `steps`), each once. */
+export const componentsOf = (backend: Backend): PurgeableComponent[] => [
+  ...new Set<PurgeableComponent>(COMPONENT_NAMES.map((n) => backend[n])),
+]
+
 /** Initialised components for a fresh app id. */
 export async function initBackend(
   appId: string,
   options: Parameters<typeof redisBackend>[0] = { url: REDIS_URL },
 ): Promise<RedisBackend> {
   const backend = redisBackend(options)
-  for (const c of Object.values(backend)) await c.init({ appId })
+  for (const c of componentsOf(backend)) await c.init({ appId })
   return backend
 }
 
 /** Purges every component's keys and closes them. */
 export async function destroyBackend(backend: Backend): Promise<void> {
   try {
-    await Promise.all(Object.values(backend).map((c) => c.purge()))
+    await Promise.all(componentsOf(backend).map((c) => c.purge()))
   } finally {
-    for (const c of Object.values(backend)) await c.close()
+    for (const c of componentsOf(backend)) await c.close()
   }
 }
 

@@ -17,15 +17,16 @@ describe('transition-invocations.lua replay of a call whose answer was lost', ()
     await b.orchestrator.claim([a!.id, c!.id], 'r1')
     const conn = (b.orchestrator as unknown as { conn: RedisConnection }).conn
     const p = `nenc:{${appId}}:`
-    const keys = [`${p}o:active`, `${p}o:waited`, `${p}o:live`, `${p}b:queue`, `${p}b:delayed`]
+    const keys = [`${p}o:active`, `${p}o:waited`, `${p}o:live`]
     const args = (replay: '0' | '1', ids: string[]) => [
       p,
       `${p}o:final`,
-      '0',
-      '',
       'token-1',
       replay,
-      ...ids.flatMap((id) => [id, 'running', 'r1']),
+      '',
+      '',
+      '0',
+      ...ids.flatMap((id) => [id, 'running', 'r1', '1', '', '']),
     ]
     await conn.scripts.evalMany(transitionInvocations, [{ keys, args: args('0', [a!.id]) }]) // "answer lost"
     const [reply] = (await conn.scripts.evalMany(transitionInvocations, [
@@ -33,7 +34,7 @@ describe('transition-invocations.lua replay of a call whose answer was lost', ()
     ])) as unknown[][]
     expect(reply![1]).toBe(0) // a: already applied by the lost call → ok
     expect(reply![2]).toBe('running')
-    expect(reply![7]).toBe(0) // c: applied now
+    expect(reply![8]).toBe(0) // c: applied now
     expect((await b.orchestrator.getHistory(a!.id)).map((h) => h.status)).toEqual([
       'registered',
       'pending',

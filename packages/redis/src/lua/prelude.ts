@@ -65,10 +65,11 @@ local function bad_type(key, t)
   if ty ~= 'none' and ty ~= t then return '${CORRUPT_REPLY} ' .. key end
   return nil
 end
--- bad_type over the script's KEYS: types[i] is the expected type of KEYS[i].
+-- bad_type over the script's KEYS: types[i] is the expected type of KEYS[i] (types beyond
+-- #KEYS are for optional keys the call left out).
 local function bad_keys(types)
-  for i, t in ipairs(types) do
-    local bad = bad_type(KEYS[i], t)
+  for i = 1, math.min(#types, #KEYS) do
+    local bad = bad_type(KEYS[i], types[i])
     if bad then return bad end
   end
   return nil
@@ -88,7 +89,7 @@ export function orchestratorPrelude(): string {
   return `${BASE_PRELUDE}
 ${luaStatusTable()}
 local ACTIVE = ${luaSet(ACTIVE_STATUSES)}
-local TR_OK, TR_NOT_FOUND, TR_INVALID, TR_OWNERSHIP = ${TRANSITION_CODE.ok}, ${TRANSITION_CODE.notFound}, ${TRANSITION_CODE.invalid}, ${TRANSITION_CODE.ownership}
+local TR_OK, TR_NOT_FOUND, TR_INVALID, TR_OWNERSHIP, TR_STALE = ${TRANSITION_CODE.ok}, ${TRANSITION_CODE.notFound}, ${TRANSITION_CODE.invalid}, ${TRANSITION_CODE.ownership}, ${TRANSITION_CODE.stale}
 local CL_CLAIMED, CL_CONTROLLED, CL_CONTROLLED_FINAL, CL_DEFERRED, CL_SKIPPED = ${CLAIM_CODE.claimed}, ${CLAIM_CODE.controlled}, ${CLAIM_CODE.controlledFinal}, ${CLAIM_CODE.deferred}, ${CLAIM_CODE.skipped}
 local S = {}
 local FINALS = {}
@@ -101,16 +102,16 @@ local function load(id)
   local e = S[id]
   if e ~= nil then return e end
   local key = K_invocation(id)
-  local r = redis.pcall('HMGET', key, 's', 'o', 't', 'r', 'k', 'rk', 'nk', 'rr', 'w', 'ca', 'q')
+  local r = redis.pcall('HMGET', key, 's', 'o', 't', 'r', 'k', 'rk', 'nk', 'rr', 'w', 'ca', 'q', 'a')
   if r.err then return nil, '${CORRUPT_REPLY} ' .. key end
   if not r[1] then
     S[id] = false
     return false
   end
-  local retries = tonumber(r[4])
-  if not STATUS[r[1]] or not retries then return nil, '${CORRUPT_REPLY} ' .. key end
+  local retries, attempt = tonumber(r[4]), tonumber(r[12] or '0')
+  if not STATUS[r[1]] or not retries or not attempt then return nil, '${CORRUPT_REPLY} ' .. key end
   e = { key = key, s = r[1], o = r[2] or '', t = r[3] or '0', r = retries, k = r[5] or '',
-        rk = r[6] or '', nk = r[7] or '', rr = r[8], w = r[9], ca = r[10], q = r[11] }
+        rk = r[6] or '', nk = r[7] or '', rr = r[8], w = r[9], ca = r[10], q = r[11], a = attempt }
   S[id] = e
   return e
 end
@@ -170,10 +171,13 @@ local function release(id, e)
 end
 
 -- Validates (core's table) and applies one status change of a loaded entry: status, owner,
--- time, retries, history entry, registration / running-key / recovery indexes, edges and the
--- final notification. Returns a TR_* code; nothing is written unless it is TR_OK.
-local function apply(id, e, to, actor, now)
+-- time, retries, attempt (+1 entering PENDING), history entry, registration / running-key /
+-- recovery indexes, edges and the final notification. \`attempt\` ('' or nil = not fenced) is
+-- the attempt the actor claimed: any other stored attempt is TR_STALE, checked first. Returns a
+-- TR_* code; nothing is written unless it is TR_OK.
+local function apply(id, e, to, actor, now, attempt)
   local from = e.s
+  if attempt and attempt ~= '' and tonumber(attempt) ~= e.a then return TR_STALE end
   if not TO[from .. '>' .. to] then return TR_INVALID end
   if not OV[to] then
     if RO[from] and e.o ~= '' and actor ~= e.o then return TR_OWNERSHIP end
@@ -187,11 +191,14 @@ local function apply(id, e, to, actor, now)
   if to == 'retry' then
     e.r = e.r + 1
     redis.call('HSET', key, 's', to, 'o', owner, 't', now, 'r', e.r, 'q', TOKEN)
+  elseif to == 'pending' then
+    e.a = e.a + 1
+    redis.call('HSET', key, 's', to, 'o', owner, 't', now, 'a', e.a, 'q', TOKEN)
   else
     redis.call('HSET', key, 's', to, 'o', owner, 't', now, 'q', TOKEN)
   end
   e.q = TOKEN
-  redis.call('RPUSH', K_history(id), to .. US .. owner .. US .. actor .. US .. now)
+  redis.call('RPUSH', K_history(id), to .. US .. owner .. US .. actor .. US .. now .. US .. e.a)
   local prev = from
   e.s, e.o, e.t = to, owner, now
   if prev == 'registered' and e.rk ~= '' then redis.call('SREM', K_registered(e.rk), id) end
@@ -233,6 +240,22 @@ local function claim_one(id, e, runner, now)
   end
   if apply(id, e, 'pending', runner, now) == TR_OK then return CL_CLAIMED end
   return CL_SKIPPED
+end
+
+-- Appends one claim to a reply: code, retries, task id, attempt, record (false unless claimed;
+-- the record slot is noted in slots / ids for fill_records when slots is given).
+local function push_claim(out, id, e, code, slots, ids)
+  local n = #out
+  out[n + 1] = code
+  if code == CL_CLAIMED then
+    out[n + 2], out[n + 3], out[n + 4], out[n + 5] = e.r, e.k, e.a, false
+    if slots then
+      slots[#slots + 1] = n + 5
+      ids[#ids + 1] = id
+    end
+  else
+    out[n + 2], out[n + 3], out[n + 4], out[n + 5] = false, false, false, false
+  end
 end
 
 -- Fills the state backend's records of claimed ids into out[slots[i]] with one MGET (a

@@ -1,92 +1,117 @@
 import { LuaScript } from '../lua-script.js'
 import { orchestratorPrelude, QUEUE_LUA } from './prelude.js'
 
-/** Applies a batch of status transitions atomically (Orchestrator.transition). */
+/**
+ * Applies a batch of status transitions atomically (Orchestrator.transition); with its optional
+ * parts it is also the fused finish and claim-queued steps (FusedSteps.finish / claimQueued).
+ */
 export const transitionInvocations = new LuaScript(
   'transition-invocations',
-  `-- transition-invocations: validate and apply status changes, in request order; optionally
--- write staged outcomes first and claim the next queued ids for the runner whose slots the
--- batch frees (the runner's next retrieve + claim then cost no round trip).
--- KEYS[1] active zset, KEYS[2] waited zset, KEYS[3] live ids zset, KEYS[4] queue list,
---   KEYS[5] delayed zset
--- ARGV[1] app prefix, ARGV[2] final-status channel, ARGV[3] n = number of outcome arguments,
---   ARGV[4 .. 3+n] outcome key/value pairs to write first (outcomes staged by the state backend
---   on this connection: a final status and its outcome are written in one step),
---   ARGV[4+n] runner to claim next ids for ('' = none), ARGV[5+n] token of this call,
---   ARGV[6+n] '1' when replaying a call whose answer was lost: a request whose invocation
+  `-- transition-invocations: validate and apply status changes, in request order. A request
+-- naming an attempt is applied only while the stored attempt is that one (else TR_STALE,
+-- nothing written). The fused finish step adds, per accepted request: its outcome (HSETNX under
+-- the attempt, write-once) and, for RETRY, its queueing after a delay; and after all requests:
+-- pop up to claim max queued ids and claim them for the runner, with their records. With no
+-- requests it is the fused claim-queued step.
+-- KEYS[1] active zset, KEYS[2] waited zset, KEYS[3] live ids zset; only when routing or
+--   claiming: KEYS[4] queue list, KEYS[5] delayed zset, KEYS[6] delayed sequence counter
+-- ARGV[1] app prefix, ARGV[2] final-status channel, ARGV[3] token of this call,
+--   ARGV[4] '1' when replaying a call whose answer was lost: a request whose invocation
 --   already carries this token was applied by it and is answered from the stored state,
---   then per request: id, to, actor
--- Returns: { now, then per request: code, status, owner, time, retries, task id,
---   then c = number of ids claimed next, then per claimed id: id, code, retries, task id, record }
---   code TR_OK (state after), TR_NOT_FOUND (rest false), TR_INVALID / TR_OWNERSHIP (stored state);
---   claim codes and fields as in claim-invocations. Up to one id is claimed per request that
---   moved an invocation out of the active statuses (a freed slot).
+--   ARGV[5] routed channel (for RETRY delays; '' = none), ARGV[6] runner to claim for,
+--   ARGV[7] claim max (0 = claim nothing),
+--   then per request: id, to, actor, attempt ('' = not fenced), outcome ('' = none),
+--   RETRY delay ms ('' = not queued)
+-- Returns: { now, then per request: code, status, owner, time, retries, task id, attempt,
+--   then saw queued ('1'/'0'), ms until the next delayed id is due (-1 = none / not asked),
+--   c = number of ids claimed, then per popped id: id, code, retries, task id, attempt, record }
+--   code TR_OK (state after), TR_NOT_FOUND (rest false), TR_INVALID / TR_OWNERSHIP / TR_STALE
+--   (stored state); claim codes and fields as in claim-invocations. A popped id whose key holds
+--   foreign data is skipped.
 --   error reply NENC_CORRUPT <key> when a key it would write holds foreign data (nothing written).
-local outcome_end = 3 + tonumber(ARGV[3])
-local claim_runner = ARGV[outcome_end + 1]
-TOKEN = ARGV[outcome_end + 2]
-local replay = ARGV[outcome_end + 3] == '1'
-local first = outcome_end + 4
-local bad_key = bad_keys({ 'zset', 'zset', 'zset', 'list', 'zset' })
-if bad_key then return redis.error_reply(bad_key) end
-for i = 4, outcome_end, 2 do
-  local bad = bad_type(ARGV[i], 'string')
+local W = 6
+TOKEN = ARGV[3]
+local replay = ARGV[4] == '1'
+local routed = ARGV[5]
+local claim_runner = ARGV[6]
+local claim_max = tonumber(ARGV[7])
+local first = 8
+local bad = bad_keys({ 'zset', 'zset', 'zset', 'list', 'zset', 'string' })
+if bad then return redis.error_reply(bad) end
+for i = first, #ARGV, W do
+  local e
+  e, bad = load_writable(ARGV[i])
+  if not bad and e and ARGV[i + 4] ~= '' then bad = bad_type(K_outcome(ARGV[i]), 'hash') end
   if bad then return redis.error_reply(bad) end
-end
-for i = first, #ARGV, 3 do
-  local e, bad = load_writable(ARGV[i])
-  if bad then return redis.error_reply(bad) end
-end
-for i = 4, outcome_end, 1000 do
-  redis.call('MSET', unpack(ARGV, i, math.min(i + 999, outcome_end)))
 end
 local now = now_ms()
 local out = { now }
-local freed = 0
-for i = first, #ARGV, 3 do
+local queued, delays = {}, {}
+for i = first, #ARGV, W do
   local id = ARGV[i]
   local e = S[id]
   if not e then
     out[#out + 1] = TR_NOT_FOUND
-    for _ = 1, 5 do out[#out + 1] = false end
+    for _ = 1, 6 do out[#out + 1] = false end
   else
-    local before = e.s
     local code = TR_OK
-    if not (replay and e.q == TOKEN) then code = apply(id, e, ARGV[i + 1], ARGV[i + 2], now) end
-    if code == TR_OK and ACTIVE[before] and not ACTIVE[e.s] then freed = freed + 1 end
+    if not (replay and e.q == TOKEN) then
+      code = apply(id, e, ARGV[i + 1], ARGV[i + 2], now, ARGV[i + 3])
+      if code == TR_OK then
+        if ARGV[i + 4] ~= '' then redis.call('HSETNX', K_outcome(id), e.a, ARGV[i + 4]) end
+        local delay = ARGV[i + 5]
+        if delay ~= '' then
+          if not queued[delay] then
+            queued[delay] = {}
+            delays[#delays + 1] = delay
+          end
+          local q = queued[delay]
+          q[#q + 1] = id
+        end
+      end
+    end
     local n = #out
-    out[n + 1] = code
-    out[n + 2] = e.s
-    out[n + 3] = e.o
-    out[n + 4] = e.t
-    out[n + 5] = e.r
-    out[n + 6] = e.k
+    out[n + 1], out[n + 2], out[n + 3], out[n + 4] = code, e.s, e.o, e.t
+    out[n + 5], out[n + 6], out[n + 7] = e.r, e.k, e.a
   end
 end
-local claimed = {}
-if claim_runner ~= '' and freed > 0 then
-  move_due(KEYS[4], KEYS[5], tonumber(now))
-  claimed = redis.call('LPOP', KEYS[4], freed) or {}
-end
-out[#out + 1] = #claimed
-local slots, with_record = {}, {}
-for _, id in ipairs(claimed) do
-  -- An unreadable popped id is skipped (a plain claim would have reported it and dropped it too).
-  local e = load_writable(id)
-  local code = claim_one(id, e, claim_runner, now)
-  local n = #out
-  out[n + 1] = id
-  out[n + 2] = code
-  if code == CL_CLAIMED then
-    out[n + 3] = e.r
-    out[n + 4] = e.k
-    out[n + 5] = false
-    slots[#slots + 1] = n + 5
-    with_record[#with_record + 1] = id
+-- Accepted RETRYs queued again, as route-invocations does.
+for _, delay in ipairs(delays) do
+  local ids, d = queued[delay], tonumber(delay)
+  if d <= 0 then
+    redis.call('RPUSH', KEYS[4], unpack(ids))
   else
-    out[n + 3] = false
-    out[n + 4] = false
-    out[n + 5] = false
+    local due = tonumber(now) + d
+    local seq = redis.call('INCRBY', KEYS[6], #ids) - #ids
+    local args = {}
+    for _, id in ipairs(ids) do
+      seq = seq + 1
+      args[#args + 1] = due
+      args[#args + 1] = seq .. ':' .. id
+    end
+    redis.call('ZADD', KEYS[5], unpack(args))
+  end
+  redis.call('PUBLISH', routed, d > 0 and d or 0)
+end
+-- Claim next: the broker's retrieve (move due ids, pop) then claim-invocations with records.
+local popped, next_due = {}, -1
+if claim_max > 0 then
+  next_due = move_due(KEYS[4], KEYS[5], tonumber(now))
+  popped = redis.call('LPOP', KEYS[4], claim_max) or {}
+end
+out[#out + 1] = #popped > 0 and '1' or '0'
+out[#out + 1] = next_due
+local count_at = #out + 1
+out[count_at] = 0
+local slots, with_record, seen = {}, {}, {}
+for _, id in ipairs(popped) do
+  if not seen[id] then
+    seen[id] = true
+    -- An unreadable popped id is skipped: left in the queue it would be popped again for ever.
+    local e = load_writable(id)
+    out[count_at] = out[count_at] + 1
+    out[#out + 1] = id
+    push_claim(out, id, e, claim_one(id, e, claim_runner, now), slots, with_record)
   end
 end
 fill_records(out, slots, with_record)
