@@ -1,90 +1,247 @@
-import type { ClaimOutcome, TransitionOutcome, TransitionRequest } from '@nenc/core'
-import type { AheadClaim } from './claim-ahead.js'
-import { type RecordColumns, recordOf, type StateRow, stateOf } from './orchestrator-rows.js'
-import { claimNextSql, claimSql } from './orchestrator-sql.js'
+import {
+  BackendError,
+  type ClaimBatch,
+  type ClaimedInvocation,
+  type ClaimOutcome,
+  CorruptDataError,
+  type Outcome,
+  type TransitionOutcome,
+  type TransitionRequest,
+} from '@nenc/core'
+import { type RecordColumns, recordOf, rounds, type StateRow, stateOf } from './orchestrator-rows.js'
+import { claimNextSql, claimSql, finishSql, transitionSql } from './orchestrator-sql.js'
+import { BACKEND } from './pg-errors.js'
 import type { PostgresConnection } from './postgres-connection.js'
-import { RULES, STATUS_SETS } from './status-rules.js'
+import { RULES, rejection, STATUS_SETS } from './status-rules.js'
 
-/** Targets that end a run on the runner: what its finish batches write. */
-const ENDS_A_RUN = new Set<string>([...STATUS_SETS.final, 'retry'])
+/** A row of the claim function (records null unless asked for, or when none is stored). */
+export type ClaimRow = StateRow & RecordColumns & { ord: string | number; outcome: ClaimOutcome['outcome'] }
 
-/** What the claim statements need from their orchestrator. */
-export interface ClaimsContext {
+/** A row of the transition function. */
+export type TransitionRow = StateRow & { ok: boolean; found: boolean }
+
+/** A transition with what the fused finish writes beside it. */
+export interface TransitionItem extends TransitionRequest {
+  /** Stored under (id, attempt) only when the transition is accepted. */
+  outcome?: Outcome
+  /** An accepted RETRY is queued again after this delay (ms). */
+  delayMs?: number
+}
+
+/** What the claim and transition statements need from their orchestrator. */
+export interface StatementContext {
   appId(): string
   connection: PostgresConnection
-  finalChannel(): string
+  channel(kind: 'final' | 'queue'): string
   query<R>(sql: string, values: readonly unknown[], what: string): Promise<R[]>
-  transition(requests: readonly TransitionRequest[]): Promise<TransitionOutcome[]>
-  waitsMayExist(): boolean
+}
+
+/** Claim outcomes in row order (the component's `claim()`). */
+export function claimOutcomes(rows: readonly ClaimRow[]): ClaimOutcome[] {
+  return rows.map((row): ClaimOutcome => {
+    if (row.outcome !== 'claimed') return { id: row.id, outcome: row.outcome }
+    return { id: row.id, outcome: 'claimed', state: stateOf(row, `invocation ${row.id}`) }
+  })
 }
 
 /**
- * The orchestrator's claim statements: the claim function for given ids, `claim_next` for the
- * next queued ids of the process's runner (claim-ahead.ts), and the release of claims made ahead
- * that nobody took.
+ * A claim batch with records (the fused claim steps). A record that cannot be decoded fails its
+ * own invocation (`recordError`), not the batch. `dropRepeats`: an id popped twice from the queue
+ * counts once, as the composed step dedupes what `retrieve()` returned before claiming.
  */
-export class OrchestratorClaims {
-  constructor(private readonly ctx: ClaimsContext) {}
-
-  /** Claims `ids` for `runnerId` in one round trip. */
-  claim(ids: readonly string[], runnerId: string): Promise<AheadClaim[]> {
-    return this.rows(claimSql(this.ctx.connection.s), ids, runnerId)
+export function claimBatch(rows: readonly ClaimRow[], sawQueued: boolean, dropRepeats: boolean): ClaimBatch {
+  const batch: ClaimBatch = { claimed: [], unclaimed: [], sawQueued }
+  const seen = new Set<string>()
+  for (const row of rows) {
+    if (dropRepeats) {
+      if (seen.has(row.id)) continue
+      seen.add(row.id)
+    }
+    if (row.outcome !== 'claimed') {
+      batch.unclaimed.push({ id: row.id, outcome: row.outcome })
+      continue
+    }
+    const state = stateOf(row, `invocation ${row.id}`)
+    let claimed: ClaimedInvocation
+    if (row.task_name === null) claimed = { state, record: null }
+    else {
+      try {
+        claimed = { state, record: recordOf(row) }
+      } catch (err) {
+        if (!(err instanceof CorruptDataError)) throw err
+        claimed = { state, record: null, recordError: err }
+      }
+    }
+    batch.claimed.push(claimed)
   }
+  return batch
+}
 
-  /** Runs the claim function (`ids`) or claim_next (a count); records are read ahead when linked. */
-  private async rows(sql: string, ids: readonly string[] | number, runnerId: string): Promise<AheadClaim[]> {
-    const link = this.ctx.connection.link
-    const readAhead = link.linked(this.ctx.appId())
-    const rows = await this.ctx.query<StateRow & RecordColumns & { outcome: ClaimOutcome['outcome'] }>(
-      sql,
-      [
-        this.ctx.appId(),
-        ids,
-        runnerId,
-        STATUS_SETS.available,
-        STATUS_SETS.active,
-        STATUS_SETS.final,
-        RULES.keys,
-        RULES.modes,
-        this.ctx.finalChannel(),
-        `${this.ctx.connection.schema}/${this.ctx.appId()}/`,
-        this.ctx.connection.intermediateCommit,
-        readAhead,
-      ],
-      typeof ids === 'number' ? 'claim next' : 'claim',
-    )
-    return rows.map((row): AheadClaim => {
-      if (row.outcome !== 'claimed') return { id: row.id, outcome: { id: row.id, outcome: row.outcome } }
-      if (readAhead && row.task_name !== null) link.prefetch(this.ctx.appId(), recordOf(row))
-      const state = stateOf(row, `invocation ${row.id}`)
-      return { id: row.id, outcome: { id: row.id, outcome: 'claimed', state } }
-    })
-  }
+/** The commit mode of a transition batch (exported for finish): final statuses are acknowledged to waiters. */
+export function commitFor(ctx: StatementContext, items: readonly TransitionRequest[]): 'off' | null {
+  return items.some((t) => (STATUS_SETS.final as readonly string[]).includes(t.to))
+    ? null
+    : ctx.connection.intermediateCommit
+}
 
-  /**
-   * The runner to claim next ids for along with these transitions: all by the process's one
-   * runner (claim-ahead.ts), all ending a run (a final status or RETRY: the runner's finish
-   * batch, whose slots free up — not a stop's KILLED/REROUTED), and no blocking-control edge that
-   * should go first.
-   */
-  claimAheadFor(requests: readonly TransitionRequest[]): string | null {
-    const actor = requests[0]?.actor ?? null
-    if (!this.ctx.connection.link.ahead.mayClaimFor(this.ctx.appId(), actor)) return null
-    const ending = requests.every((r) => r.actor === actor && ENDS_A_RUN.has(r.to))
-    return ending && !this.ctx.waitsMayExist() ? actor : null
-  }
+/** The claim function's arguments after the ids (or count). */
+function claimArgs(ctx: StatementContext, runnerId: string, records: boolean): unknown[] {
+  return [
+    runnerId,
+    STATUS_SETS.available,
+    STATUS_SETS.active,
+    STATUS_SETS.final,
+    RULES.keys,
+    RULES.modes,
+    ctx.channel('final'),
+    `${ctx.connection.schema}/${ctx.appId()}/`,
+    ctx.connection.intermediateCommit,
+    records,
+  ]
+}
 
-  claimNext(runnerId: string, max: number): Promise<AheadClaim[]> {
-    return this.rows(claimNextSql(this.ctx.connection.s), max, runnerId)
-  }
+/** Claims `ids` for `runnerId` in one round trip (with their records when `records`). */
+export function claimRows(
+  ctx: StatementContext,
+  ids: readonly string[],
+  runnerId: string,
+  records: boolean,
+): Promise<ClaimRow[]> {
+  return ctx.query(
+    claimSql(ctx.connection.s),
+    [ctx.appId(), ids, ...claimArgs(ctx, runnerId, records)],
+    'claim',
+  )
+}
 
-  /** Claims made ahead that the runner never took: back to REROUTED; returns the ids to queue again. */
-  async release(runnerId: string, claims: AheadClaim[]): Promise<string[]> {
-    const back = claims.filter((c) => c.outcome.outcome === 'claimed' || c.outcome.outcome === 'controlled')
-    const deferred = claims.filter((c) => c.outcome.outcome === 'deferred').map((c) => c.id)
-    const out = back.length
-      ? await this.ctx.transition(back.map((c) => ({ id: c.id, to: 'rerouted' as const, actor: runnerId })))
-      : []
-    return [...back.filter((_, i) => out[i]!.ok).map((c) => c.id), ...deferred]
+/** Pops up to `max` due ids and claims them for `runnerId`, with records, in one round trip. */
+export function claimNextRows(ctx: StatementContext, runnerId: string, max: number): Promise<ClaimRow[]> {
+  return ctx.query(
+    claimNextSql(ctx.connection.s),
+    [ctx.appId(), Math.floor(max), ...claimArgs(ctx, runnerId, true)],
+    'claim next',
+  )
+}
+
+/**
+ * The parameters of the transition function after the app id, and of the finish function's
+ * transition part: ids, targets, (actors,) attempts, outcome kinds and values, RETRY delays.
+ */
+export function transitionArrays(items: readonly TransitionItem[]) {
+  return {
+    ids: items.map((t) => t.id),
+    to: items.map((t) => t.to),
+    actors: items.map((t) => t.actor),
+    attempts: items.map((t) => t.attempt ?? null),
+    kinds: items.map((t) => t.outcome?.kind ?? null),
+    values: items.map((t) => t.outcome?.value ?? null),
+    delays: items.map((t) =>
+      t.to === 'retry' && t.delayMs !== undefined ? Math.max(0, Math.ceil(t.delayMs)) : null,
+    ),
   }
+}
+
+/** A row of the finish function: a transition (`t`, ord = request position) or a claim (`c`). */
+export type FinishRow = ClaimRow & { step: 't' | 'c'; ok: boolean | null; found: boolean | null }
+
+/**
+ * Runs the finish function: `items` (distinct ids, actor `runnerId`) as the transition function
+ * does, then claim_next for `runnerId` up to `max` (0: none), one round trip.
+ */
+export function finishRows(
+  ctx: StatementContext,
+  runnerId: string,
+  items: readonly TransitionItem[],
+  max: number,
+): Promise<FinishRow[]> {
+  const a = transitionArrays(items)
+  return ctx.query(
+    finishSql(ctx.connection.s),
+    [
+      ctx.appId(),
+      runnerId,
+      a.ids,
+      a.to,
+      a.attempts,
+      a.kinds,
+      a.values,
+      a.delays,
+      STATUS_SETS.available,
+      STATUS_SETS.active,
+      STATUS_SETS.final,
+      RULES.keys,
+      RULES.modes,
+      ctx.channel('final'),
+      ctx.channel('queue'),
+      `${ctx.connection.schema}/${ctx.appId()}/`,
+      commitFor(ctx, items),
+      max,
+    ],
+    'finish',
+  )
+}
+
+/** Runs the transition function on one batch of distinct ids. */
+export function transitionRows(
+  ctx: StatementContext,
+  items: readonly TransitionItem[],
+): Promise<TransitionRow[]> {
+  const a = transitionArrays(items)
+  return ctx.query(
+    transitionSql(ctx.connection.s),
+    [
+      ctx.appId(),
+      a.ids,
+      a.to,
+      a.actors,
+      a.attempts,
+      a.kinds,
+      a.values,
+      a.delays,
+      RULES.keys,
+      RULES.modes,
+      STATUS_SETS.final,
+      ctx.channel('final'),
+      ctx.channel('queue'),
+      commitFor(ctx, items),
+    ],
+    'transition',
+  )
+}
+
+/**
+ * Applies transitions in rounds of distinct ids (a repeated id waits for the next round), each
+ * round one statement run by `run` (rows in request order). A refusal core would accept means
+ * the record changed under the statement: those are applied again.
+ */
+export async function applyTransitions(
+  items: readonly TransitionItem[],
+  run: (batch: readonly TransitionItem[]) => Promise<TransitionRow[]>,
+): Promise<TransitionOutcome[]> {
+  const out: TransitionOutcome[] = new Array(items.length)
+  for (const round of rounds(items)) {
+    let todo = round
+    for (let attempt = 0; todo.length > 0; attempt++) {
+      if (attempt === 5) throw new BackendError(BACKEND, 'transition() kept losing races')
+      const rows = await run(todo.map((t) => t.item))
+      const again: typeof todo = []
+      rows.forEach((row, i) => {
+        const { item, index } = todo[i]!
+        if (!row.found) {
+          out[index] = { ok: false, reason: 'not_found' }
+          return
+        }
+        const current = stateOf({ ...row, id: item.id }, `invocation ${item.id}`)
+        if (row.ok) {
+          out[index] = { ok: true, state: current }
+          return
+        }
+        const refused = rejection(current, item.to, item.actor, item.attempt)
+        if (refused) out[index] = refused
+        else again.push(todo[i]!)
+      })
+      todo = again
+    }
+  }
+  return out
 }

@@ -9,9 +9,10 @@ export interface StateRow {
   owner: string | null
   ts: string | number
   retries: number
+  attempt: number
 }
 
-/** The record columns the claim function returns with a claim (null when not read ahead). */
+/** The record columns the claim function returns with a claim (null when not asked for or absent). */
 export interface RecordColumns {
   task_name: string | null
   call_id: string
@@ -23,7 +24,7 @@ export interface RecordColumns {
   created_at: string
 }
 
-/** The state backend's record carried by a claim row (read ahead). */
+/** The state backend's record carried by a claim row. */
 export function recordOf(row: StateRow & RecordColumns): InvocationRecord {
   return {
     id: row.id,
@@ -58,5 +59,6 @@ export function stateOf(row: StateRow, where: string): InvocationState {
     owner: row.owner,
     timestamp: storedNumber(row.ts, where),
     retries: storedNumber(row.retries, where),
+    attempt: storedNumber(row.attempt, where),
   }
 }

@@ -10,145 +10,127 @@ const literal = (value: string): string => `'${value.replace(/'/g, "''")}'`
  * arrays computed from core's table (see status-rules.ts).
  */
 
-/** Releases blocking edges of the ids in CTE `fin` and NOTIFYs them in ≤ 8000-byte chunks. */
-const releaseAndNotify = (s: string, app: string, channel: string) => `
-  rel AS (
-    DELETE FROM ${s}.waits w
-    WHERE w.app_id = ${app}
-      AND (w.waited_id = ANY(ARRAY(SELECT f.id FROM fin f)) OR w.waiter_id = ANY(ARRAY(SELECT f.id FROM fin f)))
-  ),
-  ntf AS (
-    SELECT count(pg_notify(${channel}, g.payload)) AS n FROM (
-      SELECT json_agg(x.id)::text AS payload FROM (
-        SELECT f.id, (sum(length(f.id) + 3) OVER (ORDER BY f.id)) / 6000 AS grp FROM fin f
-      ) x GROUP BY x.grp
-    ) g
-  )`
-
 /**
  * register: $1 app, $2..$8 parallel arrays (id, task, call, actor, registration key, running
- * key, reroute), $9 initial status, $10 intermediate commit mode. The initial status is also a
- * literal in the holder lookup, so any plan can use the unique partial index on it. Inserts in request order with
- * ON CONFLICT DO NOTHING: the primary key refuses a known id, the unique partial index a
+ * key, reroute), $9 initial status, $10 commit mode. The initial status is also a literal in the
+ * holder lookup, so any plan can use the unique partial index on it. Inserts in request order
+ * with ON CONFLICT DO NOTHING: the primary key refuses a known id, the unique partial index a
  * registration key already held by a REGISTERED invocation (stored, or earlier in the batch).
  * Per request it reports whether it was created, whether its id exists, and the key's holder;
  * the rare request resolved by none (a concurrent insert not yet visible to this snapshot) is
- * asked again by the caller.
+ * asked again by the caller. A new invocation starts at attempt 0.
+ *
+ * `fused` (the fused `route` step) also upserts the records ($11..$20: id, task, task name, call,
+ * args, parent, workflow id/type/parent, created at) and queues every request not reused (created
+ * or already known, in request order), NOTIFYing channel $21 — one statement, so a registered id
+ * is never left unqueued.
  */
-export const registerSql = (s: string) => `
+export const registerSql = (s: string, fused = false) => `
 WITH req AS (
   SELECT r.* FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::boolean[])
     WITH ORDINALITY AS r(id, task_id, call_id, actor, reg_key, run_key, reroute, ord)
 ),
 firsts AS (SELECT DISTINCT ON (q.id) q.id, q.ord, q.actor FROM req q ORDER BY q.id, q.ord),
-now AS (SELECT ${s}.now_ms() AS ms, ${asyncCommit('$10')} AS sc),
+now AS (SELECT ${s}.now_ms() AS ms, ${asyncCommit('$10')} AS sc),${
+  fused
+    ? `
+recs AS (
+  INSERT INTO ${s}.invocation_records AS t
+    (app_id, id, task_id, task_name, call_id, args, parent_id, workflow_id, workflow_type,
+     parent_workflow_id, created_at)
+  SELECT $1, x.* FROM unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[],
+                            $17::text[], $18::text[], $19::text[], $20::bigint[]) AS x
+  ON CONFLICT (app_id, id) DO UPDATE SET
+    task_id = EXCLUDED.task_id, task_name = EXCLUDED.task_name, call_id = EXCLUDED.call_id,
+    args = EXCLUDED.args, parent_id = EXCLUDED.parent_id, workflow_id = EXCLUDED.workflow_id,
+    workflow_type = EXCLUDED.workflow_type, parent_workflow_id = EXCLUDED.parent_workflow_id,
+    created_at = EXCLUDED.created_at
+),`
+    : ''
+}
 ins AS (
   INSERT INTO ${s}.invocations AS i
-    (app_id, id, task_id, call_id, status, owner, status_ts, retries, registration_key, running_key, reroute, created_at)
-  SELECT $1, r.id, r.task_id, r.call_id, $9, NULL, now.ms, 0, r.reg_key, r.run_key, r.reroute, now.ms
+    (app_id, id, task_id, call_id, status, owner, status_ts, retries, registration_key, running_key, reroute,
+     created_at, attempt)
+  SELECT $1, r.id, r.task_id, r.call_id, $9, NULL, now.ms, 0, r.reg_key, r.run_key, r.reroute, now.ms, 0
   FROM req r CROSS JOIN now ORDER BY r.ord
   ON CONFLICT DO NOTHING
   RETURNING i.id, i.registration_key, i.status_ts
 ),
 hist AS (
-  INSERT INTO ${s}.history (app_id, id, status, owner, actor, ts)
-  SELECT $1, n.id, $9, NULL, f.actor, n.status_ts FROM ins n JOIN firsts f ON f.id = n.id
-)
-SELECT r.ord,
-  (n.id IS NOT NULL AND f.ord = r.ord) AS created,
-  (n.id IS NOT NULL OR x.id IS NOT NULL) AS id_exists,
-  coalesce(nk.id, hk.id) AS holder
-FROM req r
-JOIN firsts f ON f.id = r.id
-LEFT JOIN ins n ON n.id = r.id
-LEFT JOIN LATERAL (SELECT x.id FROM ${s}.invocations x WHERE x.app_id = $1 AND x.id = r.id) x ON true
-LEFT JOIN ins nk ON nk.registration_key = r.reg_key
-LEFT JOIN ${s}.invocations hk ON hk.app_id = $1 AND hk.registration_key = r.reg_key
-  AND hk.registration_key IS NOT NULL AND hk.status = ${literal(INITIAL_STATUS)}
-ORDER BY r.ord`
-
-/** The owner mode (n/a/k) the rules give target row `x` for request `c`, or NULL if refused. */
-const ruleMode = (x: string) =>
-  `($6::text[])[array_position($5::text[],
-     c.to_status || CASE WHEN c.actor IS NULL OR c.actor = '' THEN '|-|' ELSE '|+|' END || ${x}.status || '|' ||
-     CASE WHEN ${x}.owner IS NULL THEN 'n' WHEN ${x}.owner = c.actor THEN 'a' ELSE 'o' END)]`
+  INSERT INTO ${s}.history (app_id, id, status, owner, actor, ts, attempt)
+  SELECT $1, n.id, $9, NULL, f.actor, n.status_ts, 0 FROM ins n JOIN firsts f ON f.id = n.id
+),
+res AS (
+  SELECT r.ord,
+    (n.id IS NOT NULL AND f.ord = r.ord) AS created,
+    (n.id IS NOT NULL OR x.id IS NOT NULL) AS id_exists,
+    coalesce(nk.id, hk.id) AS holder,
+    r.id
+  FROM req r
+  JOIN firsts f ON f.id = r.id
+  LEFT JOIN ins n ON n.id = r.id
+  LEFT JOIN LATERAL (SELECT x.id FROM ${s}.invocations x WHERE x.app_id = $1 AND x.id = r.id) x ON true
+  LEFT JOIN ins nk ON nk.registration_key = r.reg_key
+  LEFT JOIN ${s}.invocations hk ON hk.app_id = $1 AND hk.registration_key = r.reg_key
+    AND hk.registration_key IS NOT NULL AND hk.status = ${literal(INITIAL_STATUS)}
+)${
+  fused
+    ? `,
+queued AS (
+  INSERT INTO ${s}.queue (app_id, available_at, id)
+  SELECT $1, now.ms, x.id FROM res x CROSS JOIN now WHERE x.created OR x.id_exists ORDER BY x.ord
+  RETURNING 1
+),
+qntf AS (SELECT count(pg_notify($21, '')) AS n FROM (SELECT 1 FROM queued LIMIT 1) q)
+SELECT res.ord, res.created, res.id_exists, res.holder FROM res CROSS JOIN qntf ORDER BY res.ord`
+    : `
+SELECT res.ord, res.created, res.id_exists, res.holder FROM res ORDER BY res.ord`
+}`
 
 /**
- * transition: $1 app, $2 ids, $3 targets, $4 actors, $5/$6 rule keys/modes, $7 final statuses,
- * $8 channel, $9 commit mode (null when a target is final: the caller relies on those),
- * $10..$12 outcomes staged by the state backend (ids, kinds, values; written in the same
- * statement, see component-link.ts). Ids must be distinct (the caller splits repeats into rounds).
- *
- * Reads each row through the primary key (LATERAL, in id order: no plan can scan the app's
- * backlog, and concurrent batches lock rows in the same order), then one UPDATE is the
- * compare-and-set: its WHERE applies the rules to the row it writes, so a row changed
- * concurrently is re-checked against its newest version. Each accepted transition gets its
- * history row; RETRY increments retries; final ones release edges and are NOTIFYed. Refused and
- * unknown ids come back with the record as read and write nothing (if that read was older than
- * the refusal, core's check accepts it and the caller asks again).
+ * transition: one call of the transition function (migration 1); $1..$14 as its parameters.
+ * The component's `transition()` passes no outcomes and no delays.
  */
-export const transitionSql = (s: string) => `
-WITH req AS (
-  SELECT r.id, r.to_status, r.actor, r.ord
-  FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS r(id, to_status, actor, ord)
-),
-cur AS (
-  SELECT q.ord, q.id, q.to_status, q.actor, l.*, ${asyncCommit('$9')} AS sc
-  FROM (SELECT * FROM req ORDER BY id) q
-  CROSS JOIN LATERAL (
-    SELECT i.ctid AS tid, i.task_id, i.status, i.owner, i.status_ts, i.retries
-    FROM ${s}.invocations i WHERE i.app_id = $1 AND i.id = q.id) l
-),
-upd AS (
-  UPDATE ${s}.invocations i
-  SET status = c.to_status,
-      owner = CASE ${ruleMode('i')} WHEN 'n' THEN NULL WHEN 'a' THEN c.actor ELSE i.owner END,
-      status_ts = ${s}.now_ms(),
-      retries = i.retries + CASE WHEN c.to_status = 'retry' THEN 1 ELSE 0 END
-  FROM cur c
-  WHERE i.ctid = c.tid AND i.id = c.id AND ${ruleMode('i')} IS NOT NULL
-  RETURNING c.ord, i.id, i.task_id, i.status, i.owner, i.status_ts, i.retries, c.actor
-),
-hist AS (
-  INSERT INTO ${s}.history (app_id, id, status, owner, actor, ts)
-  SELECT $1, u.id, u.status, u.owner, u.actor, u.status_ts FROM upd u
-),
-outs AS (
-  INSERT INTO ${s}.outcomes (app_id, id, kind, value)
-  SELECT $1, o.* FROM unnest($10::text[], $11::text[], $12::text[]) AS o
-  ON CONFLICT (app_id, id) DO UPDATE SET kind = EXCLUDED.kind, value = EXCLUDED.value
-),
-fin AS (SELECT u.id FROM upd u WHERE u.status = ANY($7::text[])),
-${releaseAndNotify(s, '$1', '$8')}
-SELECT r.ord, (u.id IS NOT NULL) AS ok, (c.id IS NOT NULL) AS found,
-  coalesce(u.task_id, c.task_id) AS task_id,
-  coalesce(u.status, c.status) AS status,
-  CASE WHEN u.id IS NOT NULL THEN u.owner ELSE c.owner END AS owner,
-  coalesce(u.status_ts, c.status_ts) AS ts,
-  coalesce(u.retries, c.retries) AS retries
-FROM req r
-LEFT JOIN upd u ON u.ord = r.ord
-LEFT JOIN cur c ON c.ord = r.ord
-CROSS JOIN ntf
-ORDER BY r.ord`
+export const transitionSql = (s: string) =>
+  `SELECT o_ord AS ord, o_ok AS ok, o_found AS found, o_task_id AS task_id, o_status AS status,
+          o_owner AS owner, o_ts AS ts, o_retries AS retries, o_attempt AS attempt
+   FROM ${s}.transition($1, $2::text[], $3::text[], $4::text[], $5::integer[], $6::text[], $7::text[],
+                        $8::integer[], $9::text[], $10::text[], $11::text[], $12, $13, $14)`
 
-/** claim: one call of the claim function (migration 2); $1..$12 as its parameters. */
-export const claimSql = (s: string) =>
-  `SELECT o_ord AS ord, o_id AS id, o_outcome AS outcome, o_task_id AS task_id, o_status AS status,
-          o_owner AS owner, o_ts AS ts, o_retries AS retries,
+const CLAIM_COLUMNS = `o_ord AS ord, o_id AS id, o_outcome AS outcome, o_task_id AS task_id, o_status AS status,
+          o_owner AS owner, o_ts AS ts, o_retries AS retries, o_attempt AS attempt,
           o_task_name AS task_name, o_call_id AS call_id, o_args AS args, o_parent_id AS parent_id,
           o_workflow_id AS workflow_id, o_workflow_type AS workflow_type,
-          o_parent_workflow_id AS parent_workflow_id, o_created_at AS created_at
+          o_parent_workflow_id AS parent_workflow_id, o_created_at AS created_at`
+
+/** claim: one call of the claim function; $1..$12 as its parameters. */
+export const claimSql = (s: string) =>
+  `SELECT ${CLAIM_COLUMNS}
    FROM ${s}.claim($1, $2::text[], $3, $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9, $10, $11, $12)`
 
-/** claim_next (migration 4): pops up to $2 due ids and claims them; $1, $3..$12 as claim's. */
+/** claim_next: pops up to $2 due ids and claims them; $1, $3..$12 as claim's. */
 export const claimNextSql = (s: string) =>
-  `SELECT o_ord AS ord, o_id AS id, o_outcome AS outcome, o_task_id AS task_id, o_status AS status,
-          o_owner AS owner, o_ts AS ts, o_retries AS retries,
-          o_task_name AS task_name, o_call_id AS call_id, o_args AS args, o_parent_id AS parent_id,
-          o_workflow_id AS workflow_id, o_workflow_type AS workflow_type,
-          o_parent_workflow_id AS parent_workflow_id, o_created_at AS created_at
+  `SELECT ${CLAIM_COLUMNS}
    FROM ${s}.claim_next($1, $2, $3, $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9, $10, $11, $12)`
+
+/** finish: one call of the finish function; $1..$18 as its parameters. */
+export const finishSql = (s: string) =>
+  `SELECT o_step AS step, o_ok AS ok, o_found AS found, ${CLAIM_COLUMNS}
+   FROM ${s}.finish($1, $2, $3::text[], $4::text[], $5::integer[], $6::text[], $7::text[], $8::integer[],
+                    $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14, $15, $16, $17, $18)`
+
+/**
+ * readFinal: $1 app, $2 ids, $3 final statuses. Each id's state and, when final, the outcome
+ * stored under its attempt, through the primary keys.
+ */
+export const readFinalSql = (s: string) => `
+SELECT i.id, i.task_id, i.status, i.owner, i.status_ts AS ts, i.retries, i.attempt, o.kind, o.value
+FROM unnest($2::text[]) AS x(id)
+CROSS JOIN LATERAL (SELECT * FROM ${s}.invocations i WHERE i.app_id = $1 AND i.id = x.id) i
+LEFT JOIN LATERAL (
+  SELECT o.kind, o.value FROM ${s}.outcomes o
+  WHERE i.status = ANY($3::text[]) AND o.app_id = $1 AND o.id = i.id AND o.attempt = i.attempt) o ON true`
 
 /**
  * getBlockingInvocations: $1 app, $2 available statuses, $3 final statuses, $4 max. Waited ids
@@ -173,7 +155,7 @@ SELECT ARRAY(SELECT b.id FROM b) AS ids, EXISTS (SELECT 1 FROM ${s}.waits x WHER
 
 /**
  * purgeFinishedBefore: $1 app, $2 final statuses, $3 age in ms, $4 batch size. Deletes finished
- * invocations with their history, edges, state-backend record and outcome, oldest first;
+ * invocations with their history, edges, state-backend record and outcomes (every attempt), oldest first;
  * rows another purger holds are skipped.
  */
 export const purgeFinishedSql = (s: string) => `

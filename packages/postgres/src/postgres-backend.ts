@@ -5,6 +5,7 @@ import { PostgresClientDataStore } from './postgres-client-data-store.js'
 import { PostgresConnection } from './postgres-connection.js'
 import { PostgresOrchestrator } from './postgres-orchestrator.js'
 import { PostgresStateBackend } from './postgres-state-backend.js'
+import { postgresSteps } from './postgres-steps.js'
 import { PostgresTriggerStore } from './postgres-trigger-store.js'
 
 /** The five PostgreSQL components over one shared connection. */
@@ -17,7 +18,9 @@ export interface PostgresBackend extends Backend {
 }
 
 /**
- * All five components on PostgreSQL, sharing one pool, one schema and one LISTEN connection.
+ * All five components on PostgreSQL, sharing one pool, one schema and one LISTEN connection,
+ * with the fused `steps` over this broker, orchestrator and state backend (one round trip each,
+ * see postgres-steps.ts).
  * Nothing connects until the app initialises the components; the pool the backend created is
  * ended when the last of them closes. Validates `options` at once (`ConfigError`).
  *
@@ -27,11 +30,15 @@ export interface PostgresBackend extends Backend {
  */
 export function postgresBackend(options: PostgresBackendOptions): PostgresBackend {
   const connection = new PostgresConnection(options)
+  const broker = new PostgresBroker(connection)
+  const orchestrator = new PostgresOrchestrator(connection)
+  const stateBackend = new PostgresStateBackend(connection)
   return {
-    broker: new PostgresBroker(connection),
-    orchestrator: new PostgresOrchestrator(connection),
-    stateBackend: new PostgresStateBackend(connection),
+    broker,
+    orchestrator,
+    stateBackend,
     clientDataStore: new PostgresClientDataStore(connection),
     triggerStore: new PostgresTriggerStore(connection),
+    steps: postgresSteps({ broker, orchestrator, stateBackend }),
   }
 }

@@ -47,18 +47,21 @@ export class PostgresBroker extends PostgresComponent implements Broker {
       [this.appId, ids, delay, this.channel, delay > 0 ? String(delay) : ''],
       'route',
     )
-    // Local subscribers need not wait for the NOTIFY round trip (spurious calls are allowed).
-    if (delay === 0) this.emit()
-    else this.scheduleDue(delay)
+    this.routed(delay)
   }
 
-  /** Ids the orchestrator claimed ahead for this process's runner come first (claim-ahead.ts). */
+  /**
+   * Ids were queued with this delay by this process (here or by a fused step of the backend):
+   * local subscribers need not wait for the NOTIFY round trip (spurious calls are allowed).
+   * @internal
+   */
+  routed(delayMs: number): void {
+    if (delayMs <= 0) this.emit()
+    else this.scheduleDue(delayMs)
+  }
+
   async retrieve(max: number): Promise<string[]> {
     if (max <= 0) return []
-    const ahead = this.connection.link.ahead
-    await ahead.settled(this.appId)
-    const claimed = ahead.takeIds(this.appId, Math.floor(max))
-    if (claimed.length) return claimed
     const rows = await this.query<{ id: string; available_at: string; seq: string }>(
       `DELETE FROM ${this.s}.queue q
        WHERE q.app_id = $1 AND q.ctid = ANY(ARRAY(
@@ -109,7 +112,6 @@ export class PostgresBroker extends PostgresComponent implements Broker {
   }
 
   async purge(): Promise<void> {
-    this.connection.link.ahead.discard(this.appId)
     await this.query(`DELETE FROM ${this.s}.queue WHERE app_id = $1`, [this.appId], 'purge queue')
   }
 
@@ -120,7 +122,6 @@ export class PostgresBroker extends PostgresComponent implements Broker {
 
   private listen(): Promise<unknown> {
     this.subscription ??= (async () => {
-      this.connection.link.ahead.listen(this.appId, 1)
       const unlisten = await this.connection.listener.listen(
         this.channel,
         (payload) => this.onNotify(payload),
@@ -132,17 +133,15 @@ export class PostgresBroker extends PostgresComponent implements Broker {
       return unlisten
     })().catch((err: unknown) => {
       this.subscription = null
-      this.connection.link.ahead.listen(this.appId, -1)
       throw err
     })
     return this.subscription
   }
 
-  /** The last subscriber left: stop LISTENing, give back the ids claimed ahead for the runner. */
+  /** The last subscriber left: stop LISTENing. */
   private async stopListening(): Promise<void> {
     const subscription = this.subscription
     this.subscription = null
-    if (subscription) await this.releaseAhead()
     if (this.pollTimer) clearInterval(this.pollTimer)
     if (this.dueTimer) clearTimeout(this.dueTimer)
     this.pollTimer = null
@@ -151,17 +150,6 @@ export class PostgresBroker extends PostgresComponent implements Broker {
     const unlisten = await subscription?.catch(() => null)
     await unlisten?.()
     await this.polling
-  }
-
-  private async releaseAhead(): Promise<void> {
-    const ahead = this.connection.link.ahead
-    ahead.listen(this.appId, -1)
-    try {
-      const ids = await ahead.release(this.appId)
-      if (ids.length) await this.route(ids)
-    } catch {
-      // Unreachable server: PENDING recovery reroutes what was claimed ahead.
-    }
   }
 
   private onNotify(payload: string): void {

@@ -45,8 +45,7 @@ export abstract class PostgresComponent {
     if (!acquired || this.closing) return
     this.closing = true
     try {
-      // Still usable while it settles (a broker gives back ids claimed ahead, a state backend
-      // writes staged outcomes).
+      // Still usable while it settles (subscriptions and timers stop).
       await acquired.then(
         () => this.onClose(),
         () => {},

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto'
 import { NencError } from '@nenc/core'
 import pg, { type Pool } from 'pg'
-import { ComponentLink } from './component-link.js'
 import { quoteIdent } from './identifiers.js'
 import { migrate } from './migrate.js'
 import { type PostgresBackendOptions, type ResolvedPostgresOptions, resolveOptions } from './options.js'
@@ -33,8 +32,6 @@ export class PostgresConnection {
   readonly options: ResolvedPostgresOptions
   /** The schema as a quoted SQL identifier. */
   readonly s: string
-  /** Round-trip savings between the components of one app on this connection. */
-  readonly link = new ComponentLink()
   private poolInstance: Pool | null = null
   private listenerInstance: PgListener | null = null
   private ready: Promise<void> | null = null

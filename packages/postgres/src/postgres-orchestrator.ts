@@ -3,6 +3,7 @@ import {
   type ClaimOutcome,
   type HistoryEntry,
   INITIAL_STATUS,
+  type InvocationRecord,
   type InvocationState,
   type ListInvocationsQuery,
   type Orchestrator,
@@ -14,12 +15,18 @@ import {
   type Unsubscribe,
 } from '@nenc/core'
 import { asyncCommit, channelName } from './identifiers.js'
-import { OrchestratorClaims } from './orchestrator-claims.js'
-import { rounds, type StateRow, stateOf } from './orchestrator-rows.js'
-import { blockingSql, purgeFinishedSql, registerSql, transitionSql } from './orchestrator-sql.js'
+import {
+  applyTransitions,
+  claimOutcomes,
+  claimRows,
+  type StatementContext,
+  transitionRows,
+} from './orchestrator-claims.js'
+import { type StateRow, stateOf } from './orchestrator-rows.js'
+import { blockingSql, purgeFinishedSql, registerSql } from './orchestrator-sql.js'
 import { BACKEND } from './pg-errors.js'
 import { PostgresComponent } from './postgres-component.js'
-import { RULES, rejection, STATUS_SETS, storedNumber, storedStatus } from './status-rules.js'
+import { STATUS_SETS, storedNumber, storedStatus } from './status-rules.js'
 import { WaitsTracker } from './waits-tracker.js'
 
 /**
@@ -27,51 +34,82 @@ import { WaitsTracker } from './waits-tracker.js'
  * run the `claim` function (FOR UPDATE SKIP LOCKED plus advisory locks per running key),
  * transitions a compare-and-set UPDATE with their history rows, final statuses release blocking
  * edges and NOTIFY `subscribeFinal` listeners in the same statement. The status rules come from
- * core's table (see status-rules.ts).
+ * core's table (see status-rules.ts). A claim (→ PENDING) starts the next attempt; a transition
+ * that names an attempt is refused as `stale`, writing nothing, once the stored attempt differs.
  */
 export class PostgresOrchestrator extends PostgresComponent implements Orchestrator {
   readonly capabilities = { pushedFinalNotifications: true }
   private retentionTimer: NodeJS.Timeout | null = null
-  private attachedApp: string | null = null
   private readonly waits = new WaitsTracker((onEdge) =>
     this.connection.listener.listen(this.channel('waits'), onEdge, onEdge),
   )
-  private readonly claims = new OrchestratorClaims({
+  /** What the claim, transition and fused statements need (orchestrator-claims.ts, postgres-steps.ts). */
+  readonly statements: StatementContext = {
     appId: () => this.appId,
     connection: this.connection,
-    finalChannel: () => this.channel('final'),
+    channel: (kind) => this.channel(kind),
     query: (sql, values, what) => this.query(sql, values, what),
-    transition: (requests) => this.transition(requests),
-    waitsMayExist: () => this.waits.mayExist(),
-  })
+  }
 
-  private channel(kind: 'final' | 'waits'): string {
+  private channel(kind: 'final' | 'waits' | 'queue'): string {
     return channelName(this.connection.schema, this.appId, kind)
   }
 
-  async register(requests: readonly RegisterRequest[]): Promise<RegisterResult[]> {
+  register(requests: readonly RegisterRequest[]): Promise<RegisterResult[]> {
+    return this.registerWith(requests, null)
+  }
+
+  /**
+   * register(), or with `records` the fused `route` step: the same statement also upserts the
+   * records and queues every request not reused (see `registerSql`).
+   * @internal
+   */
+  async registerWith(
+    requests: readonly RegisterRequest[],
+    records: readonly InvocationRecord[] | null,
+  ): Promise<RegisterResult[]> {
     const results: RegisterResult[] = new Array(requests.length)
     let pending = requests.map((r, index) => ({ r, index }))
+    let recs = records
     // A request none of created/exists/holder resolves met a concurrent insert its snapshot
     // could not see; asking again (new snapshot) settles it.
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt === 5) throw new BackendError(BACKEND, 'register() kept racing concurrent registrations')
       const batch = pending.map((p) => p.r)
+      const values: unknown[] = [
+        this.appId,
+        batch.map((r) => r.id),
+        batch.map((r) => r.taskId),
+        batch.map((r) => r.callId),
+        batch.map((r) => r.actor),
+        batch.map((r) => r.registrationKey),
+        batch.map((r) => r.runningKey),
+        batch.map((r) => r.rerouteOnConcurrencyControl),
+        INITIAL_STATUS,
+        // register(): route() follows and flushes; the fused route is the durable step itself.
+        recs ? null : this.connection.intermediateCommit,
+      ]
+      if (recs) {
+        const rs = recs
+        values.push(
+          rs.map((r) => r.id),
+          rs.map((r) => r.taskId),
+          rs.map((r) => r.taskName),
+          rs.map((r) => r.callId),
+          rs.map((r) => r.args),
+          rs.map((r) => r.parentId),
+          rs.map((r) => r.workflow.id),
+          rs.map((r) => r.workflow.type),
+          rs.map((r) => r.workflow.parentWorkflowId),
+          rs.map((r) => r.createdAt),
+          this.channel('queue'),
+        )
+        recs = [] // written with the first round
+      }
       const rows = await this.query<{ created: boolean; id_exists: boolean; holder: string | null }>(
-        registerSql(this.s),
-        [
-          this.appId,
-          batch.map((r) => r.id),
-          batch.map((r) => r.taskId),
-          batch.map((r) => r.callId),
-          batch.map((r) => r.actor),
-          batch.map((r) => r.registrationKey),
-          batch.map((r) => r.runningKey),
-          batch.map((r) => r.rerouteOnConcurrencyControl),
-          INITIAL_STATUS,
-          this.connection.intermediateCommit, // route() follows and flushes
-        ],
-        'register',
+        registerSql(this.s, records !== null),
+        values,
+        records ? 'route' : 'register',
       )
       const again: typeof pending = []
       rows.forEach((row, i) => {
@@ -85,84 +123,19 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
     return results
   }
 
-  async transition(requests: readonly TransitionRequest[]): Promise<TransitionOutcome[]> {
-    const out: TransitionOutcome[] = new Array(requests.length)
-    const link = this.connection.link
-    // Outcomes the state backend staged go out with the first statement (component-link.ts);
-    // any written on their own meanwhile commit first.
-    const claimFor = this.claims.claimAheadFor(requests)
-    if (claimFor) link.ahead.track(this.appId, claimFor, this.claims.claimNext(claimFor, requests.length))
-    const linked = link.linked(this.appId)
-    if (linked) await link.idle()
-    let staged = linked ? link.take(this.appId) : []
-    for (const round of rounds(requests)) {
-      let todo = round
-      // A refusal core would accept means the record changed under us: apply it again.
-      for (let attempt = 0; todo.length > 0; attempt++) {
-        if (attempt === 5) throw new BackendError(BACKEND, 'transition() kept losing races')
-        let rows: (StateRow & { ok: boolean; found: boolean })[]
-        try {
-          rows = await this.query(
-            transitionSql(this.s),
-            [
-              this.appId,
-              todo.map((t) => t.item.id),
-              todo.map((t) => t.item.to),
-              todo.map((t) => t.item.actor),
-              RULES.keys,
-              RULES.modes,
-              STATUS_SETS.final,
-              this.channel('final'),
-              // Final statuses are acknowledged to waiters; every other step is intermediate.
-              todo.some((t) => (STATUS_SETS.final as readonly string[]).includes(t.item.to))
-                ? null
-                : this.connection.intermediateCommit,
-              staged.map((o) => o.id),
-              staged.map((o) => o.outcome.kind),
-              staged.map((o) => o.outcome.value),
-            ],
-            'transition',
-          )
-        } catch (err) {
-          link.restore(this.appId, staged)
-          throw err
-        }
-        staged = []
-        const again: typeof todo = []
-        rows.forEach((row, i) => {
-          const { item, index } = todo[i]!
-          if (!row.found) {
-            out[index] = { ok: false, reason: 'not_found' }
-            return
-          }
-          const current = stateOf({ ...row, id: item.id }, `invocation ${item.id}`)
-          const refused = row.ok ? null : rejection(current, item.to, item.actor)
-          if (row.ok) out[index] = { ok: true, state: current }
-          else if (refused) out[index] = refused
-          else again.push(todo[i]!)
-        })
-        todo = again
-      }
-    }
-    return out
+  transition(requests: readonly TransitionRequest[]): Promise<TransitionOutcome[]> {
+    return applyTransitions(requests, (batch) => transitionRows(this.statements, batch))
   }
 
-  /** Ids claimed ahead for this runner (claim-ahead.ts) are answered without a round trip. */
   async claim(ids: readonly string[], runnerId: string): Promise<ClaimOutcome[]> {
     if (ids.length === 0) return []
-    const ahead = this.connection.link.ahead
-    const known = ids.map((id) => ahead.takeOutcome(this.appId, runnerId, id))
-    const rest = ids.filter((_, i) => known[i] === undefined)
-    if (rest.length === 0) return known as ClaimOutcome[]
-    const claimed = (await this.claims.claim(rest, runnerId)).map((c) => c.outcome)
-    let next = 0
-    return known.map((k) => k ?? claimed[next++]!)
+    return claimOutcomes(await claimRows(this.statements, ids, runnerId, false))
   }
 
   async getStates(ids: readonly string[]): Promise<(InvocationState | null)[]> {
     if (ids.length === 0) return []
     const rows = await this.query<StateRow>(
-      `SELECT i.id, i.task_id, i.status, i.owner, i.status_ts AS ts, i.retries
+      `SELECT i.id, i.task_id, i.status, i.owner, i.status_ts AS ts, i.retries, i.attempt
        FROM unnest($2::text[]) AS x(id)
        CROSS JOIN LATERAL (SELECT * FROM ${this.s}.invocations i WHERE i.app_id = $1 AND i.id = x.id) i`,
       [this.appId, ids],
@@ -176,8 +149,14 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
   }
 
   async getHistory(id: string): Promise<HistoryEntry[]> {
-    const rows = await this.query<{ status: string; owner: string | null; actor: string | null; ts: string }>(
-      `SELECT status, owner, actor, ts FROM ${this.s}.history WHERE app_id = $1 AND id = $2 ORDER BY seq`,
+    const rows = await this.query<{
+      status: string
+      owner: string | null
+      actor: string | null
+      ts: string
+      attempt: number
+    }>(
+      `SELECT status, owner, actor, ts, attempt FROM ${this.s}.history WHERE app_id = $1 AND id = $2 ORDER BY seq`,
       [this.appId, id],
       'getHistory',
     )
@@ -186,6 +165,7 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
       owner: r.owner,
       actor: r.actor,
       timestamp: storedNumber(r.ts, `history of ${id}`),
+      attempt: storedNumber(r.attempt, `history of ${id}`),
     }))
   }
 
@@ -248,7 +228,6 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
 
   async heartbeat(runnerIds: readonly string[], canRunAtomicService: boolean): Promise<void> {
     if (runnerIds.length === 0) return
-    this.connection.link.ahead.noteRunners(this.appId, runnerIds)
     await this.query(
       `INSERT INTO ${this.s}.runners AS r (app_id, runner_id, created_at, last_heartbeat, can_run_atomic_service)
        SELECT $1, x.id, now.ms, now.ms, $3
@@ -321,11 +300,10 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
   /**
    * Retention: deletes up to `batchSize` finished invocations at a time (SUCCESS, FAILED,
    * CONCURRENCY_CONTROLLED_FINAL) whose final status is older than `olderThanMs`, with their
-   * history, blocking edges, state-backend record and outcome, until none is left. Returns how
+   * history, blocking edges, state-backend record and outcomes, until none is left. Returns how
    * many were deleted. Runs every `retentionIntervalMs` when the `retentionMs` option is set.
    */
   async purgeFinishedBefore(olderThanMs: number, batchSize = 5000): Promise<number> {
-    this.connection.link.discardPrefetched(this.appId)
     let total = 0
     for (;;) {
       const [row] = await this.query<{ n: number }>(
@@ -340,7 +318,6 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
 
   async purge(): Promise<void> {
     const s = this.s
-    this.connection.link.discard(this.appId)
     await this.query(
       `WITH a AS (DELETE FROM ${s}.invocations WHERE app_id = $1),
             b AS (DELETE FROM ${s}.history WHERE app_id = $1),
@@ -352,11 +329,6 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
   }
 
   protected override onInit(): void {
-    this.attachedApp = this.appId
-    this.connection.link.attach('orchestrator', this.attachedApp, true)
-    this.connection.link.ahead.setReleaser(this.attachedApp, (runner, claims) =>
-      this.claims.release(runner, claims),
-    )
     const { retentionMs, retentionIntervalMs } = this.connection.options
     if (retentionMs === null) return
     this.retentionTimer = setInterval(() => {
@@ -369,11 +341,6 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
   protected override async onClose(): Promise<void> {
     if (this.retentionTimer) clearInterval(this.retentionTimer)
     this.retentionTimer = null
-    if (this.attachedApp !== null) {
-      this.connection.link.attach('orchestrator', this.attachedApp, false)
-      this.connection.link.ahead.setReleaser(this.attachedApp, null)
-    }
-    this.attachedApp = null
     await this.waits.close()
   }
 }

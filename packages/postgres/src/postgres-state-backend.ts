@@ -2,6 +2,7 @@ import {
   CorruptDataError,
   type InvocationRecord,
   type Outcome,
+  type OutcomeRef,
   type RunnerContextRecord,
   type StateBackend,
 } from '@nenc/core'
@@ -23,8 +24,16 @@ interface RecordRow {
   created_at: string
 }
 
+/** A stored outcome row, checked: an unknown kind is `CorruptDataError`. */
+export function decodeOutcome(r: { kind: string; value: string }, id: string): Outcome {
+  if (r.kind !== 'result' && r.kind !== 'error') {
+    throw new CorruptDataError(BACKEND, `outcome of ${id}`, `kind "${r.kind}" is neither result nor error`)
+  }
+  return { kind: r.kind, value: r.value }
+}
+
 /** Last write wins within one batch, as a sequence of single writes would leave it. */
-function lastById<T>(items: readonly T[], id: (item: T) => string): T[] {
+export function lastById<T>(items: readonly T[], id: (item: T) => string): T[] {
   const byId = new Map<string, T>()
   for (const item of items) byId.set(id(item), item)
   return [...byId.values()]
@@ -33,29 +42,11 @@ function lastById<T>(items: readonly T[], id: (item: T) => string): T[] {
 /**
  * Invocation records, outcomes, workflow data and runner contexts in tables keyed by
  * (app_id, …). Batch methods are one `INSERT … SELECT FROM unnest(…) ON CONFLICT DO UPDATE` or
- * one lookup per id through the primary key. When the orchestrator of the app shares this
- * component's connection, records come back with claims and outcomes go out with the final
- * transitions (see component-link.ts): the runner's `getInvocations` and `setOutcomes` then cost
- * no round trip of their own.
+ * one lookup per id through the primary key. Outcomes are keyed by (id, attempt) and written
+ * once. (The backend's fused steps read records with claims and write outcomes with the final
+ * transitions; see postgres-steps.ts.)
  */
 export class PostgresStateBackend extends PostgresComponent implements StateBackend {
-  private attachedApp: string | null = null
-
-  protected override onInit(): void {
-    this.attachedApp = this.appId
-    this.connection.link.attach('stateBackend', this.attachedApp, true)
-    this.connection.link.setWriter(this.attachedApp, (items) => this.writeOutcomes(items))
-  }
-
-  protected override async onClose(): Promise<void> {
-    const appId = this.attachedApp
-    if (appId === null) return
-    this.attachedApp = null
-    this.connection.link.attach('stateBackend', appId, false)
-    await this.connection.link.flush()
-    this.connection.link.setWriter(appId, null)
-  }
-
   async upsertInvocations(records: readonly InvocationRecord[]): Promise<void> {
     if (records.length === 0) return
     const rs = lastById(records, (r) => r.id)
@@ -91,15 +82,6 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
 
   async getInvocations(ids: readonly string[]): Promise<(InvocationRecord | null)[]> {
     if (ids.length === 0) return []
-    const link = this.connection.link
-    const ahead = ids.map((id) => link.takePrefetched(this.appId, id))
-    const missing = ids.filter((_, i) => ahead[i] === undefined)
-    if (missing.length === 0) return ahead as InvocationRecord[]
-    const read = await this.readInvocations(missing)
-    return ids.map((id, i) => ahead[i] ?? read.get(id) ?? null)
-  }
-
-  private async readInvocations(ids: readonly string[]): Promise<Map<string, InvocationRecord>> {
     const rows = await this.query<RecordRow>(
       `SELECT r.id, r.task_id, r.task_name, r.call_id, r.args, r.parent_id, r.workflow_id, r.workflow_type,
               r.parent_workflow_id, r.created_at
@@ -108,7 +90,7 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
       [this.appId, ids],
       'getInvocations',
     )
-    return new Map(
+    const read = new Map(
       rows.map((r) => [
         r.id,
         {
@@ -123,6 +105,7 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
         },
       ]),
     )
+    return ids.map((id) => read.get(id) ?? null)
   }
 
   async getChildInvocations(parentId: string): Promise<string[]> {
@@ -135,61 +118,42 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
   }
 
   /**
-   * With the app's orchestrator on this connection the outcomes are staged and written by its
-   * next transition, in the same statement as the final statuses (or on their own if no
-   * transition follows in this event-loop turn); otherwise they are written at once.
+   * Inserts under (id, attempt) with ON CONFLICT DO NOTHING: the first outcome of an attempt is
+   * kept (also within one batch). Commits without waiting for the WAL flush (option
+   * `synchronousCommit: 'acknowledged'`): the final transition that follows flushes it.
    */
-  async setOutcomes(items: readonly { id: string; outcome: Outcome }[]): Promise<void> {
+  async setOutcomes(items: readonly (OutcomeRef & { outcome: Outcome })[]): Promise<void> {
     if (items.length === 0) return
-    if (this.connection.link.linked(this.appId)) {
-      this.connection.link.stage(this.appId, items)
-      return
-    }
-    await this.writeOutcomes(items)
-  }
-
-  private async writeOutcomes(items: readonly { id: string; outcome: Outcome }[]): Promise<void> {
-    const xs = lastById(items, (i) => i.id)
     await this.query(
-      `INSERT INTO ${this.s}.outcomes (app_id, id, kind, value)
-       SELECT $1, x.* FROM unnest($2::text[], $3::text[], $4::text[]) AS x
-       CROSS JOIN (SELECT ${asyncCommit('$5')}) sc
-       ON CONFLICT (app_id, id) DO UPDATE SET kind = EXCLUDED.kind, value = EXCLUDED.value`,
-      // The final transition that follows flushes these rows with it.
+      `INSERT INTO ${this.s}.outcomes (app_id, id, attempt, kind, value)
+       SELECT $1, x.* FROM unnest($2::text[], $3::integer[], $4::text[], $5::text[]) AS x
+       CROSS JOIN (SELECT ${asyncCommit('$6')}) sc
+       ON CONFLICT DO NOTHING`,
       [
         this.appId,
-        xs.map((i) => i.id),
-        xs.map((i) => i.outcome.kind),
-        xs.map((i) => i.outcome.value),
+        items.map((i) => i.id),
+        items.map((i) => i.attempt),
+        items.map((i) => i.outcome.kind),
+        items.map((i) => i.outcome.value),
         this.connection.intermediateCommit,
       ],
       'setOutcomes',
     )
   }
 
-  async getOutcomes(ids: readonly string[]): Promise<(Outcome | null)[]> {
-    if (ids.length === 0) return []
-    // Staged values first. Readers ask once the status is final, that is once the transition
-    // that took the staged values (and wrote them with the status) has committed.
-    const staged = ids.map((id) => this.connection.link.stagedOutcome(this.appId, id))
-    const rows = await this.query<{ id: string; kind: string; value: string }>(
-      `SELECT o.id, o.kind, o.value FROM unnest($2::text[]) AS x(id)
-       CROSS JOIN LATERAL (SELECT * FROM ${this.s}.outcomes o WHERE o.app_id = $1 AND o.id = x.id) o`,
-      [this.appId, ids],
+  async getOutcomes(refs: readonly OutcomeRef[]): Promise<(Outcome | null)[]> {
+    if (refs.length === 0) return []
+    const rows = await this.query<{ ord: string; kind: string; value: string }>(
+      `SELECT x.ord, o.kind, o.value FROM unnest($2::text[], $3::integer[]) WITH ORDINALITY AS x(id, attempt, ord)
+       CROSS JOIN LATERAL (SELECT * FROM ${this.s}.outcomes o
+                           WHERE o.app_id = $1 AND o.id = x.id AND o.attempt = x.attempt) o`,
+      [this.appId, refs.map((r) => r.id), refs.map((r) => r.attempt)],
       'getOutcomes',
     )
-    const byId = new Map(rows.map((r) => [r.id, r]))
-    return ids.map((id, i) => {
-      const r = staged[i] ? { id, ...staged[i] } : byId.get(id)
-      if (!r) return null
-      if (r.kind !== 'result' && r.kind !== 'error') {
-        throw new CorruptDataError(
-          BACKEND,
-          `outcome of ${id}`,
-          `kind "${r.kind}" is neither result nor error`,
-        )
-      }
-      return { kind: r.kind, value: r.value }
+    const byOrd = new Map(rows.map((r) => [Number(r.ord), r]))
+    return refs.map((ref, i) => {
+      const r = byOrd.get(i + 1)
+      return r ? decodeOutcome(r, ref.id) : null
     })
   }
 
@@ -250,7 +214,6 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
 
   async purge(): Promise<void> {
     const s = this.s
-    this.connection.link.discard(this.appId)
     await this.query(
       `WITH a AS (DELETE FROM ${s}.invocation_records WHERE app_id = $1),
             b AS (DELETE FROM ${s}.outcomes WHERE app_id = $1),

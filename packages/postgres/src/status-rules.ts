@@ -38,7 +38,7 @@ function buildRules(): TransitionRules {
         for (const ownerClass of ['n', 'a', 'o'] as const) {
           if (ownerClass === 'a' && !actorPresent) continue // owner = actor = none is class n
           const owner = ownerClass === 'n' ? null : ownerClass === 'a' ? ACTOR : OTHER
-          const check = checkTransition({ status: from, owner, timestamp: 0 }, to, actor, 0)
+          const check = checkTransition({ status: from, owner, timestamp: 0, attempt: 0 }, to, actor, 0)
           if (!check.ok) continue
           const next = check.next.owner
           keys.push(`${to}|${actorPresent ? '+' : '-'}|${from}|${ownerClass}`)
@@ -74,18 +74,25 @@ export function storedNumber(value: unknown, where: string): number {
 }
 
 /**
- * The outcome of a transition SQL refused: core's `checkTransition` on the current record says
- * why (reason, allowed targets, ownership detail). Returns null if core would accept it, which
- * only happens if the record changed between the refusal and this read (a lost race).
+ * The outcome of a transition SQL refused: core's `checkTransition` on the current record (with
+ * the request's attempt) says why — `stale` first, then reason, allowed targets, ownership
+ * detail. Returns null if core would accept it, which only happens if the record changed between
+ * the refusal and this read (a lost race).
  */
 export function rejection(
   current: InvocationState,
   to: InvocationStatus,
   actor: string | null,
+  attempt?: number | null,
 ): TransitionOutcome | null {
-  const check = checkTransition(current, to, actor, Date.now())
+  const check = checkTransition(current, to, actor, Date.now(), attempt)
   if (check.ok) return null
-  return check.reason === 'invalid_transition'
-    ? { ok: false, reason: 'invalid_transition', current, allowed: check.allowed }
-    : { ok: false, reason: 'ownership', current, detail: check.detail }
+  switch (check.reason) {
+    case 'stale':
+      return { ok: false, reason: 'stale', current, attempt: check.attempt }
+    case 'invalid_transition':
+      return { ok: false, reason: 'invalid_transition', current, allowed: check.allowed }
+    default:
+      return { ok: false, reason: 'ownership', current, detail: check.detail }
+  }
 }

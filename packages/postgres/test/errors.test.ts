@@ -64,7 +64,7 @@ describe('errors', () => {
         await sleep(20)
         const q = await admin().query(
           `SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1 AND pid <> pg_backend_pid()`,
-          [`%"${pgt.currentSchema()}".invocations%`],
+          [`%"${pgt.currentSchema()}".%`], // the transition function's call
         )
         waiting = q.rows[0]?.pid
       }
@@ -97,10 +97,11 @@ describe('errors', () => {
     ])
     await admin().query(`UPDATE "${s}".history SET status = 'nope' WHERE id = $1`, [ok!.id])
     await expect(b.orchestrator.getHistory(ok!.id)).rejects.toBeInstanceOf(CorruptDataError)
-    await b.stateBackend.setOutcomes([{ id: ok!.id, outcome: { kind: 'result', value: '1' } }])
-    await b.stateBackend.connection.link.flush() // staged for the next transition otherwise
+    await b.stateBackend.setOutcomes([{ id: ok!.id, attempt: 1, outcome: { kind: 'result', value: '1' } }])
     await admin().query(`UPDATE "${s}".outcomes SET kind = 'weird' WHERE id = $1`, [ok!.id])
-    await expect(b.stateBackend.getOutcomes([ok!.id])).rejects.toBeInstanceOf(CorruptDataError)
+    await expect(b.stateBackend.getOutcomes([{ id: ok!.id, attempt: 1 }])).rejects.toBeInstanceOf(
+      CorruptDataError,
+    )
     await b.triggerStore.setTaskTriggers('t', [
       { id: 'x', taskId: 't', conditionIds: [], logic: 'or', spec: '{}' },
     ])

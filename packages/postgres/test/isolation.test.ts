@@ -17,8 +17,8 @@ describe('apps sharing one schema', () => {
     expect((await a.orchestrator.claim([r!.id], 'w'))[0]!.outcome).toBe('claimed')
     // app b's invocation with the same running key is not blocked by app a's
     expect((await b.orchestrator.claim([r!.id], 'w'))[0]!.outcome).toBe('claimed')
-    await a.stateBackend.setOutcomes([{ id: r!.id, outcome: { kind: 'result', value: '"a"' } }])
-    expect(await b.stateBackend.getOutcomes([r!.id])).toEqual([null])
+    await a.stateBackend.setOutcomes([{ id: r!.id, attempt: 1, outcome: { kind: 'result', value: '"a"' } }])
+    expect(await b.stateBackend.getOutcomes([{ id: r!.id, attempt: 1 }])).toEqual([null])
     await a.stateBackend.setWorkflowData('wf', 'k', '1')
     expect(await b.stateBackend.getWorkflowData('wf', 'k')).toBeNull()
     await a.clientDataStore.store([{ key: 'h', value: 'v' }])

@@ -45,12 +45,14 @@ describe('migrations', () => {
   it('a database at a newer migration is refused with a message saying to upgrade', async () => {
     const schema = pgt.currentSchema()
     await pgt.backend('a')
-    await admin().query(`INSERT INTO "${schema}".migrations (version, name) VALUES (7, 'from the future')`)
+    await admin().query(`INSERT INTO "${schema}".migrations (version, name) VALUES ($1, 'from the future')`, [
+      LATEST_MIGRATION + 1,
+    ])
     const b = postgresBackend({ connectionString: PG_URL, schema })
     const err = await b.orchestrator.init({ appId: 'a' }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(BackendError)
     expect((err as Error).message).toContain(
-      `is at migration 7 but this version of @nenc/postgres expects ≤ ${LATEST_MIGRATION}`,
+      `is at migration ${LATEST_MIGRATION + 1} but this version of @nenc/postgres expects ≤ ${LATEST_MIGRATION}`,
     )
     expect((err as Error).message).toContain('upgrade @nenc/postgres')
     await closeAll(b)

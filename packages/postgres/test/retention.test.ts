@@ -22,7 +22,9 @@ describe('retention of finished invocations', () => {
     await b.orchestrator.register(reqs)
     await b.orchestrator.claim(ids, 'w')
     await b.orchestrator.transition(ids.map((id) => ({ id, to: 'running', actor: 'w' })))
-    await b.stateBackend.setOutcomes(ids.map((id) => ({ id, outcome: { kind: 'result', value: '1' } })))
+    await b.stateBackend.setOutcomes(
+      ids.map((id) => ({ id, attempt: 1, outcome: { kind: 'result', value: '1' } })),
+    )
     await b.orchestrator.transition(ids.map((id) => ({ id, to: 'success', actor: 'w' })))
     return ids
   }
@@ -54,7 +56,9 @@ describe('retention of finished invocations', () => {
     expect(await b.orchestrator.purgeFinishedBefore(60_000, 7)).toBe(30) // several batches of 7
     expect(await b.orchestrator.getStates(old)).toEqual(old.map(() => null))
     expect(await b.stateBackend.getInvocations(old)).toEqual(old.map(() => null))
-    expect(await b.stateBackend.getOutcomes(old)).toEqual(old.map(() => null))
+    expect(await b.stateBackend.getOutcomes(old.map((id) => ({ id, attempt: 1 })))).toEqual(
+      old.map(() => null),
+    )
     expect(await b.orchestrator.getHistory(old[0]!)).toEqual([])
     expect((await b.orchestrator.getStates([...fresh, live!.id])).every((s) => s !== null)).toBe(true)
     expect(await rows('history', 'app')).toBe(4 * 4 + 1)

@@ -1,10 +1,15 @@
 /**
- * Migration 1: every table, index and the claim function. `s` is the quoted schema name.
+ * Migration 1: the whole schema — every table, index and function. `s` is the quoted schema name.
  *
- * Status literals appear only in partial-index predicates, where they are a planner hint, not a
- * rule: the queries pass core's status sets (from `STATUS_TABLE`) as parameters, and
- * `test/migrations.test.ts` checks that these literals still equal core's `ACTIVE_STATUSES`,
- * `FINAL_STATUSES` and `INITIAL_STATUS`.
+ * Status literals appear only in index predicates (the registration index names the initial
+ * status) and where a statement names the one status it is about (`retry` counts retries,
+ * `pending` starts an attempt): the status sets and transition rules arrive as parameters computed
+ * from core's table (status-rules.ts), and `test/migrations.test.ts` checks the index predicate
+ * still equals core's `INITIAL_STATUS`.
+ *
+ * The functions (claim, claim_next, transition, finish) always use generic plans: rows are
+ * reached id by id through the primary key, so no plan depends on the values, and re-planning a
+ * batch statement costs more than running it on a small batch.
  */
 export const version = 1
 export const name = 'init'
@@ -41,15 +46,18 @@ export function up(s: string): string[] {
        running_key text,
        reroute boolean NOT NULL DEFAULT false,
        created_at bigint NOT NULL,
+       attempt integer NOT NULL DEFAULT 0,
        PRIMARY KEY (app_id, id)
-     )`,
+     ) WITH (fillfactor = 70)`,
     // Registration concurrency: at most one REGISTERED invocation per key, enforced by the index
     // so concurrent register() calls cannot both create one (INSERT … ON CONFLICT DO NOTHING).
     `CREATE UNIQUE INDEX invocations_registration_key_idx ON ${s}.invocations (app_id, registration_key)
        WHERE registration_key IS NOT NULL AND status = 'registered'`,
-    // Running concurrency: active holders of a running key (claim's check).
-    `CREATE INDEX invocations_running_key_idx ON ${s}.invocations (app_id, running_key)
-       WHERE running_key IS NOT NULL AND status IN ('pending', 'running', 'paused', 'resumed')`,
+    // Running concurrency: active holders of a running key (claim's check). The status is a
+    // column, not a predicate, so `running_key = k AND status = ANY(active)` is an index
+    // condition in any plan, generic plans included.
+    `CREATE INDEX invocations_running_key_status_idx ON ${s}.invocations (app_id, running_key, status)
+       WHERE running_key IS NOT NULL`,
     // Claim's first step looks up the running keys of a batch; most invocations have none.
     `CREATE INDEX invocations_keyed_idx ON ${s}.invocations (app_id, id) WHERE running_key IS NOT NULL`,
     // listInvocations, newest first, with and without a task.
@@ -66,6 +74,7 @@ export function up(s: string): string[] {
        owner text,
        actor text,
        ts bigint NOT NULL,
+       attempt integer NOT NULL,
        PRIMARY KEY (app_id, id, seq)
      )`,
 
@@ -104,12 +113,14 @@ export function up(s: string): string[] {
      )`,
     `CREATE INDEX invocation_records_parent_idx ON ${s}.invocation_records (app_id, parent_id, seq)
        WHERE parent_id IS NOT NULL`,
+    // One outcome per (invocation, attempt), written once (INSERT … ON CONFLICT DO NOTHING).
     `CREATE TABLE ${s}.outcomes (
        app_id text NOT NULL,
        id text NOT NULL,
+       attempt integer NOT NULL,
        kind text NOT NULL,
        value text NOT NULL,
-       PRIMARY KEY (app_id, id)
+       PRIMARY KEY (app_id, id, attempt)
      )`,
     `CREATE TABLE ${s}.workflow_data (
        app_id text NOT NULL,
@@ -171,12 +182,16 @@ export function up(s: string): string[] {
      )`,
 
     claimFunction(s),
+    claimNextFunction(s),
+    transitionFunction(s),
+    finishFunction(s),
   ]
 }
 
 /**
- * claim(app, ids, runner, available, active, final, rule_keys, rule_modes, channel, lock_ns, commit):
- * one round trip that claims a batch with the same outcomes as the memory orchestrator.
+ * claim(app, ids, runner, available, active, final, rule_keys, rule_modes, channel, lock_ns, commit,
+ * records): one round trip that claims a batch with the same outcomes as the memory orchestrator,
+ * and with `records` also returns the claimed invocations' records (the fused claim steps).
  *
  * 1. Takes a transaction-scoped advisory lock per running key of the batch, in sorted order (no
  *    deadlock between claimers). Running keys never change, so reading them unlocked is safe.
@@ -184,8 +199,9 @@ export function up(s: string): string[] {
  *    committed by a claimer that held one of them): locks the rows still available for run with
  *    FOR UPDATE SKIP LOCKED (a row another claimer holds is `skipped`), decides each outcome —
  *    a key held by an active invocation, or by an earlier id of the same batch, blocks — and
- *    applies it as a compare-and-set with its history row. Entering a final status
- *    (CONCURRENCY_CONTROLLED_FINAL) releases blocking edges and NOTIFYs the final ids.
+ *    applies it as a compare-and-set with its history row. A claim (→ PENDING) starts the next
+ *    attempt. Entering a final status (CONCURRENCY_CONTROLLED_FINAL) releases blocking edges and
+ *    NOTIFYs the final ids.
  *
  * The status rules arrive as arguments computed from core's table: `available`/`active`/`final`
  * status sets, and `rule_keys`/`rule_modes`, every (target|actor|from|owner-class) that
@@ -195,17 +211,19 @@ export function up(s: string): string[] {
  * the statistics. A row changed after the statement's snapshot is not updated (its outcome is
  * `skipped`, a lost race). `p_commit` ('off' or null) sets synchronous_commit for the
  * claim; a claim that made an invocation final restores the session's value (see options.ts).
- * force_custom_plan: the status arrays are planned as constants, so partial indexes apply.
  */
 function claimFunction(s: string): string {
   return `CREATE FUNCTION ${s}.claim(
       p_app text, p_ids text[], p_runner text,
       p_available text[], p_active text[], p_final text[],
-      p_rule_keys text[], p_rule_modes text[], p_channel text, p_lock_ns text, p_commit text)
+      p_rule_keys text[], p_rule_modes text[], p_channel text, p_lock_ns text, p_commit text,
+      p_records boolean)
     RETURNS TABLE (o_ord bigint, o_id text, o_outcome text, o_task_id text, o_status text,
-                   o_owner text, o_ts bigint, o_retries integer)
+                   o_owner text, o_ts bigint, o_retries integer, o_attempt integer,
+                   o_task_name text, o_call_id text, o_args text, o_parent_id text, o_workflow_id text,
+                   o_workflow_type text, o_parent_workflow_id text, o_created_at bigint)
     LANGUAGE plpgsql
-    SET plan_cache_mode = force_custom_plan
+    SET plan_cache_mode = force_generic_plan
     AS $fn$
     DECLARE
       v_keys bigint[];
@@ -286,14 +304,15 @@ function claimFunction(s: string): string {
         UPDATE ${s}.invocations i
         SET status = m.to_status,
             owner = CASE m.mode WHEN 'n' THEN NULL WHEN 'a' THEN p_runner ELSE i.owner END,
-            status_ts = ${s}.now_ms()
+            status_ts = ${s}.now_ms(),
+            attempt = i.attempt + CASE m.outcome WHEN 'claimed' THEN 1 ELSE 0 END
         FROM moves m
         WHERE i.ctid = m.tid AND i.id = m.id
-        RETURNING m.ord, i.id, m.outcome, i.task_id, i.status, i.owner, i.status_ts, i.retries
+        RETURNING m.ord, i.id, m.outcome, i.task_id, i.status, i.owner, i.status_ts, i.retries, i.attempt
       ),
       hist AS (
-        INSERT INTO ${s}.history (app_id, id, status, owner, actor, ts)
-        SELECT p_app, u.id, u.status, u.owner, p_runner, u.status_ts FROM upd u
+        INSERT INTO ${s}.history (app_id, id, status, owner, actor, ts, attempt)
+        SELECT p_app, u.id, u.status, u.owner, p_runner, u.status_ts, u.attempt FROM upd u
       ),
       fin AS (
         SELECT u.id FROM upd u WHERE u.status = ANY(p_final)
@@ -315,12 +334,219 @@ function claimFunction(s: string): string {
       SELECT q.ord, q.id,
         CASE WHEN u.id IS NOT NULL THEN u.outcome
              WHEN d.outcome = 'deferred' THEN 'deferred' ELSE 'skipped' END,
-        u.task_id, u.status, u.owner, u.status_ts, u.retries
+        u.task_id, u.status, u.owner, u.status_ts, u.retries, u.attempt,
+        rec.task_name, rec.call_id, rec.args, rec.parent_id, rec.workflow_id, rec.workflow_type,
+        rec.parent_workflow_id, rec.created_at
       FROM req q
       LEFT JOIN decided d ON d.id = q.id
       LEFT JOIN upd u ON u.id = q.id AND u.ord = q.ord
+      LEFT JOIN LATERAL (
+        SELECT r.* FROM ${s}.invocation_records r
+        WHERE p_records AND u.outcome = 'claimed' AND r.app_id = p_app AND r.id = u.id) rec ON true
       CROSS JOIN ntf
       ORDER BY q.ord;
+    END
+    $fn$`
+}
+
+/**
+ * claim_next(app, max, runner, …claim's arguments): pops up to `max` due ids from the app's
+ * queue (oldest first, `FOR UPDATE SKIP LOCKED`, as `Broker.retrieve`) and claims them for
+ * `runner` with the claim function, in one round trip (the fused `claimQueued` and the claim
+ * part of `finish`). Returns no row when nothing was due.
+ */
+function claimNextFunction(s: string): string {
+  return `CREATE FUNCTION ${s}.claim_next(
+      p_app text, p_max integer, p_runner text,
+      p_available text[], p_active text[], p_final text[],
+      p_rule_keys text[], p_rule_modes text[], p_channel text, p_lock_ns text, p_commit text,
+      p_records boolean)
+    RETURNS TABLE (o_ord bigint, o_id text, o_outcome text, o_task_id text, o_status text,
+                   o_owner text, o_ts bigint, o_retries integer, o_attempt integer,
+                   o_task_name text, o_call_id text, o_args text, o_parent_id text, o_workflow_id text,
+                   o_workflow_type text, o_parent_workflow_id text, o_created_at bigint)
+    LANGUAGE plpgsql
+    SET plan_cache_mode = force_generic_plan
+    AS $fn$
+    DECLARE
+      v_now bigint := ${s}.now_ms();
+      v_ids text[];
+    BEGIN
+      IF p_commit IS NOT NULL THEN
+        PERFORM set_config('synchronous_commit', p_commit, true);
+      END IF;
+      WITH popped AS (
+        DELETE FROM ${s}.queue q
+        WHERE q.app_id = p_app AND q.ctid = ANY(ARRAY(
+          SELECT c.ctid FROM ${s}.queue c
+          WHERE c.app_id = p_app AND c.available_at <= v_now
+          ORDER BY c.available_at, c.seq
+          LIMIT p_max
+          FOR UPDATE SKIP LOCKED))
+        RETURNING q.id, q.available_at, q.seq
+      )
+      SELECT array_agg(p.id ORDER BY p.available_at, p.seq) INTO v_ids FROM popped p;
+      IF v_ids IS NULL THEN
+        RETURN;
+      END IF;
+      RETURN QUERY SELECT * FROM ${s}.claim(p_app, v_ids, p_runner, p_available, p_active, p_final,
+        p_rule_keys, p_rule_modes, p_channel, p_lock_ns, p_commit, p_records);
+    END
+    $fn$`
+}
+
+/** The owner mode (n/a/k) the rules give row `x` for request `c`, or NULL if refused. */
+const ruleMode = (x: string) =>
+  `p_rule_modes[array_position(p_rule_keys,
+     c.to_status || CASE WHEN c.actor IS NULL OR c.actor = '' THEN '|-|' ELSE '|+|' END || ${x}.status || '|' ||
+     CASE WHEN ${x}.owner IS NULL THEN 'n' WHEN ${x}.owner = c.actor THEN 'a' ELSE 'o' END)]`
+
+/**
+ * transition(app, ids, targets, actors, attempts, kinds, values, delays, rule_keys, rule_modes,
+ * final, channel, queue_channel, commit): a batch of transitions in one statement. Ids must be
+ * distinct (the caller splits repeats into rounds). `attempts` (null where a request names none),
+ * `kinds`/`values` (the outcome to store with an accepted transition) and `delays` (queue an
+ * accepted RETRY again after this many ms) may be shorter or empty: missing entries are null.
+ *
+ * Reads each row through the primary key (LATERAL, in id order: no plan can scan the app's
+ * backlog, and concurrent batches lock rows in the same order), then one UPDATE is the
+ * compare-and-set: its WHERE applies the attempt fence and the rules to the row it writes, so a
+ * row changed concurrently is re-checked against its newest version. Each accepted transition
+ * gets its history row (with its attempt); entering PENDING starts the next attempt; RETRY
+ * increments retries; an accepted transition's outcome is inserted under (id, attempt) unless
+ * that attempt has one; final ones release edges and are NOTIFYed. Refused and unknown ids come
+ * back with the record as read and write nothing (if that read was older than the refusal,
+ * core's check accepts it and the caller asks again).
+ */
+function transitionFunction(s: string): string {
+  return `CREATE FUNCTION ${s}.transition(
+      p_app text, p_ids text[], p_to text[], p_actors text[], p_attempts integer[],
+      p_kinds text[], p_values text[], p_delays integer[],
+      p_rule_keys text[], p_rule_modes text[], p_final text[], p_channel text, p_queue_channel text,
+      p_commit text)
+    RETURNS TABLE (o_ord bigint, o_ok boolean, o_found boolean, o_task_id text, o_status text,
+                   o_owner text, o_ts bigint, o_retries integer, o_attempt integer)
+    LANGUAGE plpgsql
+    SET plan_cache_mode = force_generic_plan
+    AS $fn$
+    BEGIN
+      IF p_commit IS NOT NULL THEN
+        PERFORM set_config('synchronous_commit', p_commit, true);
+      END IF;
+      RETURN QUERY
+      WITH req AS (
+        SELECT r.* FROM unnest(p_ids, p_to, p_actors, p_attempts, p_kinds, p_values, p_delays)
+          WITH ORDINALITY AS r(id, to_status, actor, req_attempt, kind, value, delay_ms, ord)
+        WHERE r.id IS NOT NULL
+      ),
+      cur AS (
+        SELECT q.*, l.*
+        FROM (SELECT * FROM req ORDER BY id) q
+        CROSS JOIN LATERAL (
+          SELECT i.ctid AS tid, i.task_id, i.status, i.owner, i.status_ts, i.retries, i.attempt AS cur_attempt
+          FROM ${s}.invocations i WHERE i.app_id = p_app AND i.id = q.id) l
+      ),
+      upd AS (
+        UPDATE ${s}.invocations i
+        SET status = c.to_status,
+            owner = CASE ${ruleMode('i')} WHEN 'n' THEN NULL WHEN 'a' THEN c.actor ELSE i.owner END,
+            status_ts = ${s}.now_ms(),
+            retries = i.retries + CASE WHEN c.to_status = 'retry' THEN 1 ELSE 0 END,
+            attempt = i.attempt + CASE WHEN c.to_status = 'pending' THEN 1 ELSE 0 END
+        FROM cur c
+        WHERE i.ctid = c.tid AND i.id = c.id
+          AND (c.req_attempt IS NULL OR i.attempt = c.req_attempt)
+          AND ${ruleMode('i')} IS NOT NULL
+        RETURNING c.ord, i.id, i.task_id, i.status, i.owner, i.status_ts, i.retries, i.attempt,
+                  c.actor, c.kind, c.value, c.delay_ms
+      ),
+      hist AS (
+        INSERT INTO ${s}.history (app_id, id, status, owner, actor, ts, attempt)
+        SELECT p_app, u.id, u.status, u.owner, u.actor, u.status_ts, u.attempt FROM upd u
+      ),
+      outs AS (
+        INSERT INTO ${s}.outcomes (app_id, id, attempt, kind, value)
+        SELECT p_app, u.id, u.attempt, u.kind, u.value FROM upd u WHERE u.kind IS NOT NULL
+        ON CONFLICT DO NOTHING
+      ),
+      requeued AS (
+        INSERT INTO ${s}.queue (app_id, available_at, id)
+        SELECT p_app, ${s}.now_ms() + u.delay_ms, u.id FROM upd u
+        WHERE u.delay_ms IS NOT NULL AND u.status = 'retry'
+        ORDER BY u.ord
+      ),
+      qntf AS (
+        SELECT count(pg_notify(p_queue_channel, CASE WHEN d.delay_ms > 0 THEN d.delay_ms::text ELSE '' END)) AS n
+        FROM (SELECT DISTINCT u.delay_ms FROM upd u WHERE u.delay_ms IS NOT NULL AND u.status = 'retry') d
+      ),
+      fin AS (SELECT u.id FROM upd u WHERE u.status = ANY(p_final)),
+      rel AS (
+        DELETE FROM ${s}.waits w
+        WHERE w.app_id = p_app
+          AND (w.waited_id = ANY(ARRAY(SELECT f.id FROM fin f)) OR w.waiter_id = ANY(ARRAY(SELECT f.id FROM fin f)))
+      ),
+      ntf AS (
+        SELECT count(pg_notify(p_channel, g.payload)) AS n FROM (
+          SELECT json_agg(x.id)::text AS payload FROM (
+            SELECT f.id, (sum(length(f.id) + 3) OVER (ORDER BY f.id)) / 6000 AS grp FROM fin f
+          ) x GROUP BY x.grp
+        ) g
+      )
+      SELECT r.ord, (u.id IS NOT NULL), (c.id IS NOT NULL),
+        coalesce(u.task_id, c.task_id),
+        coalesce(u.status, c.status),
+        CASE WHEN u.id IS NOT NULL THEN u.owner ELSE c.owner END,
+        coalesce(u.status_ts, c.status_ts),
+        coalesce(u.retries, c.retries),
+        coalesce(u.attempt, c.cur_attempt)
+      FROM req r
+      LEFT JOIN upd u ON u.ord = r.ord
+      LEFT JOIN cur c ON c.ord = r.ord
+      CROSS JOIN ntf CROSS JOIN qntf
+      ORDER BY r.ord;
+    END
+    $fn$`
+}
+
+/**
+ * finish(app, runner, ids, targets, attempts, kinds, values, delays, available, active, final,
+ * rule_keys, rule_modes, channel, queue_channel, lock_ns, commit, max): a runner's end of a batch
+ * of attempts — the transition function (actor `runner`, fenced by each attempt, outcomes and
+ * RETRY re-queues only for accepted ones), then, when `max > 0`, claim_next for the same runner
+ * with records — in one round trip and one transaction. Rows with `o_step = 't'` are the
+ * transitions (ord = request position), `'c'` the claims.
+ */
+function finishFunction(s: string): string {
+  return `CREATE FUNCTION ${s}.finish(
+      p_app text, p_runner text, p_ids text[], p_to text[], p_attempts integer[],
+      p_kinds text[], p_values text[], p_delays integer[],
+      p_available text[], p_active text[], p_final text[], p_rule_keys text[], p_rule_modes text[],
+      p_channel text, p_queue_channel text, p_lock_ns text, p_commit text, p_max integer)
+    RETURNS TABLE (o_step text, o_ord bigint, o_id text, o_ok boolean, o_found boolean, o_outcome text,
+                   o_task_id text, o_status text, o_owner text, o_ts bigint, o_retries integer,
+                   o_attempt integer,
+                   o_task_name text, o_call_id text, o_args text, o_parent_id text, o_workflow_id text,
+                   o_workflow_type text, o_parent_workflow_id text, o_created_at bigint)
+    LANGUAGE plpgsql
+    SET plan_cache_mode = force_generic_plan
+    AS $fn$
+    BEGIN
+      IF cardinality(p_ids) > 0 THEN
+        RETURN QUERY SELECT 't'::text, t.o_ord, p_ids[t.o_ord::integer], t.o_ok, t.o_found, NULL::text,
+            t.o_task_id, t.o_status, t.o_owner, t.o_ts, t.o_retries, t.o_attempt,
+            NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::bigint
+          FROM ${s}.transition(p_app, p_ids, p_to, array_fill(p_runner, ARRAY[cardinality(p_ids)]), p_attempts,
+            p_kinds, p_values, p_delays, p_rule_keys, p_rule_modes, p_final, p_channel, p_queue_channel,
+            p_commit) t;
+      END IF;
+      IF p_max > 0 THEN
+        RETURN QUERY SELECT 'c'::text, c.o_ord, c.o_id, NULL::boolean, NULL::boolean, c.o_outcome,
+            c.o_task_id, c.o_status, c.o_owner, c.o_ts, c.o_retries, c.o_attempt,
+            c.o_task_name, c.o_call_id, c.o_args, c.o_parent_id, c.o_workflow_id, c.o_workflow_type,
+            c.o_parent_workflow_id, c.o_created_at
+          FROM ${s}.claim_next(p_app, p_max, p_runner, p_available, p_active, p_final,
+            p_rule_keys, p_rule_modes, p_channel, p_lock_ns, p_commit, true) c;
+      END IF;
     END
     $fn$`
 }
