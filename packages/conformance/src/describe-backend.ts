@@ -5,6 +5,7 @@ import { describeClaims } from './suites/claim.suite.js'
 import { describeEndToEnd } from './suites/end-to-end.suite.js'
 import { describeFencing } from './suites/fencing.suite.js'
 import { describeRecovery } from './suites/recovery.suite.js'
+import { describeReplay } from './suites/replay.suite.js'
 import { describeStores } from './suites/state.suite.js'
 import { describeStatusMachine } from './suites/status-machine.suite.js'
 
@@ -54,4 +55,5 @@ function describeAll(name: string, factory: BackendFactory): void {
   describeStores(name, factory)
   describeEndToEnd(name, factory)
   describeRecovery(name, factory)
+  describeReplay(name, factory)
 }

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import type { Logger } from 'pino'
 import { NencError } from './errors.js'
 import type { WorkflowIdentity } from './interfaces/state-backend.js'
+import type { ReplayCursor } from './orchestration/replay.js'
 
 /** What a runner needs to hear from a running task: that it waits, and for how long. */
 export interface WaitHooks {
@@ -26,6 +27,11 @@ export interface InvocationContext {
   readonly hooks: WaitHooks
   /** @internal app id, so a nested call knows which app it belongs to. */
   readonly appId: string
+  /**
+   * @internal the position of the next call in this execution: a run after a stop, a recovery
+   * or a retry reuses the children an earlier run created (see `ReplayCursor`). Absent in dev mode.
+   */
+  readonly replay?: ReplayCursor
 }
 
 export const invocationStorage = new AsyncLocalStorage<InvocationContext>()

@@ -13,7 +13,10 @@ export type { ResultOptions }
 export interface Invocation<R> {
   readonly id: string
   readonly taskName: string
-  /** True when `registrationConcurrency` reused an existing REGISTERED invocation. */
+  /**
+   * True when an existing invocation was returned instead of a new one: `registrationConcurrency`
+   * found one REGISTERED, or a parent running again got the child an earlier run created.
+   */
   readonly reused: boolean
   status(): Promise<InvocationStatus>
   result(options?: ResultOptions): Promise<R>

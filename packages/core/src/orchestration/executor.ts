@@ -8,6 +8,7 @@ import { deserializeArgs } from './args.js'
 import { warnStale } from './claim.js'
 import { encodeError } from './errors-codec.js'
 import { FinishBatcher } from './finish-batcher.js'
+import { ReplayCursor } from './replay.js'
 
 /** A claimed invocation that is RUNNING on this runner and ready to execute. */
 export interface StartedInvocation extends ClaimedInvocation {}
@@ -117,6 +118,7 @@ export class InvocationExecutor {
         },
         hooks: this.hooks,
         appId: this.rt.appId,
+        replay: new ReplayCursor(state.id, state.attempt, state.retries),
         // Built on first use: most tasks never log, and a child logger per invocation costs.
         get logger() {
           return appLogger.child({ invocationId: state.id, task: task.taskName })

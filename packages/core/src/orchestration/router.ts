@@ -9,6 +9,7 @@ import type { NencRuntime } from '../runtime.js'
 import type { AnyTask } from '../task.js'
 import { serializeArgs } from './args.js'
 import { stepsOf } from './composed-steps.js'
+import { chooseChildIds } from './replay.js'
 
 /** The concurrency scope key of one call: null when the mode is disabled. */
 function scopeKey(
@@ -35,15 +36,25 @@ function scopeKey(
 
 /**
  * Routes calls of one task in one batch: serialize (failing before anything is written), store
- * large arguments, store the invocation records, register them (registration concurrency may
- * reuse existing ones) and queue the new ids. Records go first so that an id a runner can see
- * always has its record; a record orphaned by a reuse is harmless.
+ * large arguments, then one route step: store the invocation records, register them
+ * (registration concurrency may reuse existing ones) and queue the new ids. Records go first so
+ * that an id a runner can see always has its record; a record orphaned by a reuse is harmless.
+ *
+ * Inside a task, each call's id is derived from the parent and the call's position in the
+ * parent's execution ({@link childInvocationId}): a parent that runs again reuses the children
+ * an earlier run created ({@link chooseChildIds}) — they are neither stored, registered nor
+ * queued again.
  */
 export async function routeCalls<R>(
   rt: NencRuntime,
   task: AnyTask,
   argsList: readonly unknown[][],
 ): Promise<Invocation<R>[]> {
+  // Positions are taken before the first await, in call order: `Promise.all([a(), b()])` gives
+  // a and b the same positions in every run of the parent.
+  const early = currentContext()
+  const cursor = early && early.appId === rt.appId ? early.replay : undefined
+  const positions = cursor?.take(argsList.length)
   await rt.ready()
   const ctx = currentContext()
   const inTask = ctx && ctx.appId === rt.appId ? ctx : undefined
@@ -53,13 +64,26 @@ export async function routeCalls<R>(
     minSizeToCache: rt.config.value<number>('clientDataStore.minSizeToCache'),
   }
   const large: { key: string; value: string }[] = []
+  const calls = argsList.map((args) => {
+    const serialized = serializeArgs(rt.serializer, task.taskName, args, policy, large)
+    return { args, serialized, callId: callIdOf(task.id, serialized) }
+  })
+  const choices =
+    cursor && positions
+      ? await chooseChildIds(
+          rt,
+          cursor,
+          calls.map((c, i) => ({ position: positions[i]!, callId: c.callId })),
+        )
+      : calls.map(() => ({ fresh: newInvocationId() }))
+
   const records: InvocationRecord[] = []
   const requests: RegisterRequest[] = []
   const now = Date.now()
-  for (const args of argsList) {
-    const serialized = serializeArgs(rt.serializer, task.taskName, args, policy, large)
-    const callId = callIdOf(task.id, serialized)
-    const id = newInvocationId()
+  calls.forEach(({ args, serialized, callId }, i) => {
+    const choice = choices[i]!
+    if ('reuse' in choice) return
+    const id = choice.fresh
     let workflow: WorkflowIdentity
     if (!inTask) workflow = { id, type: task.id, parentWorkflowId: null }
     else if (task.options.forceNewWorkflow)
@@ -84,12 +108,15 @@ export async function routeCalls<R>(
       runningKey: scopeKey(rt, task, task.options.runningConcurrency, args, callId),
       rerouteOnConcurrencyControl: task.options.rerouteOnConcurrencyControl,
     })
-  }
-  if (large.length) await rt.backend.clientDataStore.store(dedupe(large))
-  const results = await stepsOf(rt.backend).route(records, requests)
-  return results.map(
-    (r) => new DistributedInvocation<R>(rt, r.reused ? r.existingId : r.id, task.taskName, r.reused),
-  )
+  })
+  if (large.length && requests.length) await rt.backend.clientDataStore.store(dedupe(large))
+  const results = requests.length ? await stepsOf(rt.backend).route(records, requests) : []
+  let next = 0
+  return choices.map((choice) => {
+    if ('reuse' in choice) return new DistributedInvocation<R>(rt, choice.reuse, task.taskName, true)
+    const r = results[next++]!
+    return new DistributedInvocation<R>(rt, r.reused ? r.existingId : r.id, task.taskName, r.reused)
+  })
 }
 
 function dedupe(items: { key: string; value: string }[]): { key: string; value: string }[] {
