@@ -195,6 +195,23 @@ describe('redis fused steps', () => {
     expect(await b.stateBackend.getOutcomes([{ id, attempt: 1 }])).toEqual([null])
   })
 
+  it('a foreign value under an outcome key refuses the whole finish before it writes anything', async () => {
+    const appId = freshAppId('fused-corrupt')
+    b = await initBackend(appId)
+    const [req] = await routed(1)
+    const id = req!.id
+    await b.steps.claimQueued('r1', 1)
+    await b.orchestrator.transition([{ id, to: 'running', actor: 'r1', attempt: 1 }])
+    raw = rawClient()
+    await raw.set(`nenc:{${appId}}:s:out:${id}`, 'not a hash')
+    const before = await b.orchestrator.getHistory(id)
+    await expect(
+      b.steps.finish('r1', [{ id, attempt: 1, to: 'success', outcome: result('1') }], 5),
+    ).rejects.toBeInstanceOf(CorruptDataError)
+    expect(await b.orchestrator.getHistory(id)).toEqual(before)
+    expect(await b.orchestrator.getStates([id])).toMatchObject([{ status: 'running', attempt: 1 }])
+  })
+
   it('finish queues accepted RETRYs after their delay and claims the next ids in the same step', async () => {
     const appId = freshAppId('fused-finish')
     b = await initBackend(appId)
