@@ -1,4 +1,4 @@
-import type { Backend } from '@nenc/core'
+import type { Backend, FusedSteps } from '@nenc/core'
 import type { PostgresBackendOptions } from './options.js'
 import { PostgresBroker } from './postgres-broker.js'
 import { PostgresClientDataStore } from './postgres-client-data-store.js'
@@ -15,6 +15,8 @@ export interface PostgresBackend extends Backend {
   stateBackend: PostgresStateBackend
   clientDataStore: PostgresClientDataStore
   triggerStore: PostgresTriggerStore
+  /** Fused steps over this broker, orchestrator and state backend (postgres-steps.ts). */
+  steps: FusedSteps
 }
 
 /**

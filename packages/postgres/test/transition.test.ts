@@ -40,6 +40,44 @@ describe('transition', () => {
     ])
   })
 
+  it('a request naming an old attempt is stale, checked first, and writes nothing', async () => {
+    const b = await pgt.backend()
+    const [r] = requests(1)
+    await b.orchestrator.register([r!])
+    const [claimed] = await b.orchestrator.claim([r!.id], 'w')
+    expect(claimed).toMatchObject({ outcome: 'claimed', state: { attempt: 1 } })
+    const history = await b.orchestrator.getHistory(r!.id)
+    expect(history.map((h) => h.attempt)).toEqual([0, 1])
+    const out = await b.orchestrator.transition([
+      { id: r!.id, to: 'running', actor: 'w', attempt: 0 }, // allowed but stale
+      { id: r!.id, to: 'success', actor: 'intruder', attempt: 3 }, // invalid and not owner, but stale first
+    ])
+    expect(out[0]).toMatchObject({
+      ok: false,
+      reason: 'stale',
+      attempt: 0,
+      current: { status: 'pending', attempt: 1 },
+    })
+    expect(out[1]).toMatchObject({ ok: false, reason: 'stale', attempt: 3 })
+    expect(await b.orchestrator.getHistory(r!.id)).toEqual(history)
+    const ok = await b.orchestrator.transition([{ id: r!.id, to: 'running', actor: 'w', attempt: 1 }])
+    expect(ok[0]).toMatchObject({ ok: true, state: { status: 'running', attempt: 1 } })
+    // no attempt named: no fence (recovery); entering PENDING again starts attempt 2
+    await b.orchestrator.transition([
+      { id: r!.id, to: 'running_recovery', actor: null },
+      { id: r!.id, to: 'rerouted', actor: null },
+      { id: r!.id, to: 'pending', actor: 'w2' },
+    ])
+    expect((await b.orchestrator.getHistory(r!.id)).map((h) => [h.status, h.attempt])).toEqual([
+      ['registered', 0],
+      ['pending', 1],
+      ['running', 1],
+      ['running_recovery', 1],
+      ['rerouted', 1],
+      ['pending', 2],
+    ])
+  })
+
   it('a repeated id in one batch is applied in request order', async () => {
     const b = await pgt.backend()
     const [r] = requests(1)

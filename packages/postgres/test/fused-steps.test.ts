@@ -1,0 +1,199 @@
+import type { InvocationRecord } from '@nenc/core'
+import { describe, expect, it } from 'vitest'
+import type { PostgresBackend } from '../src/index.js'
+import { admin, countStatements, requests, sleep, usePostgres } from './helpers.js'
+
+const recordFor = (r: { id: string; taskId: string; callId: string }): InvocationRecord => ({
+  id: r.id,
+  taskId: r.taskId,
+  taskName: 't',
+  callId: r.callId,
+  args: '["x"]',
+  parentId: null,
+  workflow: { id: r.id, type: r.taskId, parentWorkflowId: null },
+  createdAt: 1_700_000_000_000,
+})
+
+const result = (value: string) => ({ kind: 'result' as const, value })
+
+describe('postgres fused steps', () => {
+  const pgt = usePostgres()
+
+  async function routed(b: PostgresBackend, n: number) {
+    const reqs = requests(n)
+    const out = await b.steps.route(reqs.map(recordFor), reqs)
+    expect(out.every((r) => !r.reused)).toBe(true)
+    return reqs
+  }
+
+  /** Claimed by r1 and RUNNING (attempt 1), then recovered and claimed by r2 (attempt 2). */
+  async function reclaimed(b: PostgresBackend) {
+    const [r] = await routed(b, 1)
+    const first = await b.steps.claimQueued('r1', 1)
+    expect(first.claimed[0]!.state.attempt).toBe(1)
+    const id = r!.id
+    await b.orchestrator.transition([{ id, to: 'running', actor: 'r1', attempt: 1 }])
+    await b.orchestrator.transition([{ id, to: 'running_recovery', actor: 'recovery' }])
+    await b.orchestrator.transition([{ id, to: 'rerouted', actor: 'recovery' }])
+    const second = await b.steps.claimIds('r2', [id])
+    expect(second.claimed[0]!.state).toMatchObject({ status: 'pending', owner: 'r2', attempt: 2 })
+    return id
+  }
+
+  it('claimQueued returns the claimed states with their records, each popped id once', async () => {
+    const b = await pgt.backend()
+    const reqs = await routed(b, 3)
+    await b.broker.route([reqs[0]!.id]) // a duplicate queue entry
+    await admin().query(`DELETE FROM "${pgt.currentSchema()}".invocation_records WHERE id = $1`, [
+      reqs[2]!.id,
+    ])
+    const batch = await b.steps.claimQueued('r1', 10)
+    expect(batch.sawQueued).toBe(true)
+    expect(batch.unclaimed).toEqual([])
+    expect(batch.claimed.map((c) => c.state.id)).toEqual(reqs.map((r) => r.id))
+    expect(batch.claimed.map((c) => c.state.attempt)).toEqual([1, 1, 1])
+    expect(batch.claimed[0]!.record).toEqual(recordFor(reqs[0]!))
+    expect(batch.claimed[1]!.record).toEqual(recordFor(reqs[1]!))
+    expect(batch.claimed[2]!.record).toBeNull()
+    expect(await b.broker.count()).toBe(0)
+    expect(await b.steps.claimQueued('r1', 10)).toEqual({ claimed: [], unclaimed: [], sawQueued: false })
+  })
+
+  it('finish refuses a stale attempt: outcome, status and history unchanged', async () => {
+    const b = await pgt.backend()
+    const id = await reclaimed(b)
+    const history = await b.orchestrator.getHistory(id)
+    const [state] = await b.orchestrator.getStates([id])
+    const out = await b.steps.finish('r1', [{ id, attempt: 1, to: 'success', outcome: result('"late"') }], 0)
+    expect(out.outcomes[0]).toMatchObject({ ok: false, reason: 'stale', attempt: 1, current: { attempt: 2 } })
+    expect(out.next).toEqual({ claimed: [], unclaimed: [], sawQueued: false })
+    expect(await b.orchestrator.getStates([id])).toEqual([state])
+    expect(await b.orchestrator.getHistory(id)).toEqual(history)
+    expect(
+      await b.stateBackend.getOutcomes([
+        { id, attempt: 1 },
+        { id, attempt: 2 },
+      ]),
+    ).toEqual([null, null])
+    // the attempt that holds it finishes normally
+    await b.orchestrator.transition([{ id, to: 'running', actor: 'r2', attempt: 2 }])
+    const ok = await b.steps.finish('r2', [{ id, attempt: 2, to: 'success', outcome: result('"won"') }], 0)
+    expect(ok.outcomes[0]).toMatchObject({ ok: true, state: { status: 'success', attempt: 2 } })
+    expect((await b.orchestrator.getHistory(id)).at(-1)).toMatchObject({ status: 'success', attempt: 2 })
+    expect(await b.steps.readFinal([id])).toEqual([
+      { state: expect.objectContaining({ status: 'success', attempt: 2 }), outcome: result('"won"') },
+    ])
+  })
+
+  it('outcomes are write-once per attempt, through setOutcomes and through finish', async () => {
+    const b = await pgt.backend()
+    const [r] = await routed(b, 1)
+    const id = r!.id
+    await b.stateBackend.setOutcomes([
+      { id, attempt: 1, outcome: result('1') },
+      { id, attempt: 1, outcome: result('2') },
+    ])
+    await b.stateBackend.setOutcomes([
+      { id, attempt: 1, outcome: result('3') },
+      { id, attempt: 2, outcome: result('4') },
+    ])
+    expect(
+      await b.stateBackend.getOutcomes([
+        { id, attempt: 1 },
+        { id, attempt: 2 },
+        { id, attempt: 3 },
+      ]),
+    ).toEqual([result('1'), result('4'), null])
+    // finish of attempt 1 is accepted, but the attempt already has its outcome: kept
+    await b.steps.claimQueued('r1', 1)
+    await b.orchestrator.transition([{ id, to: 'running', actor: 'r1', attempt: 1 }])
+    const out = await b.steps.finish('r1', [{ id, attempt: 1, to: 'failed', outcome: result('5') }], 0)
+    expect(out.outcomes[0]!.ok).toBe(true)
+    expect(await b.stateBackend.getOutcomes([{ id, attempt: 1 }])).toEqual([result('1')])
+  })
+
+  it('readFinal reads the outcome of the final attempt only; non-final and unknown ids have none', async () => {
+    const b = await pgt.backend()
+    const id = await reclaimed(b)
+    const [other] = await routed(b, 1)
+    // the presumed-dead runner of attempt 1 writes late, where no reader looks
+    await b.stateBackend.setOutcomes([{ id, attempt: 1, outcome: result('"stale"') }])
+    expect(await b.steps.readFinal([id])).toEqual([
+      { state: expect.objectContaining({ status: 'pending', attempt: 2 }), outcome: null },
+    ])
+    await b.orchestrator.transition([{ id, to: 'running', actor: 'r2', attempt: 2 }])
+    await b.steps.finish('r2', [{ id, attempt: 2, to: 'success', outcome: result('"fresh"') }], 0)
+    const read = await b.steps.readFinal([id, other!.id, 'missing'])
+    expect(read[0]).toEqual({
+      state: expect.objectContaining({ status: 'success', attempt: 2 }),
+      outcome: result('"fresh"'),
+    })
+    expect(read[1]).toEqual({
+      state: expect.objectContaining({ status: 'registered', attempt: 0 }),
+      outcome: null,
+    })
+    expect(read[2]).toEqual({ state: null, outcome: null })
+  })
+
+  it('finish queues accepted RETRYs after their delay and claims the next ids in the same step', async () => {
+    const b = await pgt.backend()
+    const reqs = await routed(b, 4)
+    const [a, c, d, e] = reqs.map((r) => r.id)
+    const first = await b.steps.claimQueued('r1', 2)
+    expect(first.claimed.map((x) => x.state.id)).toEqual([a, c])
+    await b.orchestrator.transition([
+      { id: a!, to: 'running', actor: 'r1', attempt: 1 },
+      { id: c!, to: 'running', actor: 'r1', attempt: 1 },
+    ])
+    const out = await b.steps.finish(
+      'r1',
+      [
+        { id: a!, attempt: 1, to: 'retry', delayMs: 150 },
+        { id: c!, attempt: 7, to: 'retry', delayMs: 0 }, // stale: not queued
+      ],
+      5,
+    )
+    expect(out.outcomes.map((o) => (o.ok ? o.state.status : o.reason))).toEqual(['retry', 'stale'])
+    expect(out.next.sawQueued).toBe(true)
+    expect(out.next.claimed.map((x) => [x.state.id, x.state.attempt, x.record?.id])).toEqual([
+      [d, 1, d],
+      [e, 1, e],
+    ])
+    expect(await b.broker.count()).toBe(0) // a's retry is not due yet; c was not queued
+    await sleep(200)
+    const again = await b.steps.claimQueued('r1', 5)
+    expect(again.claimed.map((x) => [x.state.id, x.state.attempt])).toEqual([[a, 2]])
+    expect((await b.orchestrator.getStates([a!]))[0]).toMatchObject({ retries: 1, attempt: 2 })
+  })
+
+  it('each step is one round trip', async () => {
+    const b = await pgt.backend()
+    const reqs = requests(50)
+    const ids = reqs.map((r) => r.id)
+    const steps: [string, () => Promise<unknown>][] = [
+      ['route', () => b.steps.route(reqs.map(recordFor), reqs)],
+      ['claimQueued', () => b.steps.claimQueued('w', 25)],
+      ['claimIds', () => b.steps.claimIds('w', ids.slice(25))],
+      [
+        'transition → running',
+        () => b.orchestrator.transition(ids.map((id) => ({ id, to: 'running', actor: 'w', attempt: 1 }))),
+      ],
+      [
+        'finish',
+        () =>
+          b.steps.finish(
+            'w',
+            ids.map((id) => ({ id, attempt: 1, to: 'success' as const, outcome: result('1') })),
+            10,
+          ),
+      ],
+      ['readFinal', () => b.steps.readFinal(ids)],
+    ]
+    for (const [name, run] of steps) {
+      const { statements } = await countStatements(run)
+      expect(statements, name).toBe(1)
+    }
+    const read = await b.steps.readFinal(ids)
+    expect(read.every((r) => r.state?.status === 'success' && r.outcome?.value === '1')).toBe(true)
+  })
+})
