@@ -79,6 +79,7 @@ export class Nenc implements NencRuntime {
     this.waiter = new ResultWaiter(
       this.backend.orchestrator,
       this.config.value<number>('orchestrator.resultPollMs'),
+      this.config.value<number>('orchestrator.waitOutageMs'),
     )
     this.largeValues = new LargeValueCache(this.config.value<number>('clientDataStore.localCacheSize'))
     this.runner.bind(this)

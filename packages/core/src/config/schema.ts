@@ -101,6 +101,11 @@ export const APP_FIELDS = {
     default: 2000,
     doc: 'Safety net: waiting callers re-check statuses this often besides pushed notifications.',
   },
+  'orchestrator.waitOutageMs': {
+    schema: int(0),
+    default: 60_000,
+    doc: 'A caller waiting for results rides out a backend outage this long (reads retried every resultPollMs, subscriptions made again), then fails with BackendUnavailableError.',
+  },
   'orchestrator.noRunnerWarnAfterMs': {
     schema: int(0),
     default: 10_000,

@@ -1,4 +1,4 @@
-import { AbortedError, ResultTimeoutError } from '../errors.js'
+import { AbortedError, BackendUnavailableError, ResultTimeoutError } from '../errors.js'
 import type { Unsubscribe } from '../interfaces/component.js'
 import type { Orchestrator } from '../interfaces/orchestrator.js'
 import { isFinal } from '../invocation/status.js'
@@ -29,6 +29,8 @@ function checkTimeout(timeoutMs: number | undefined): void {
 interface Wait {
   remaining: number
   resolve: () => void
+  /** Ends the wait with an error (the backend stayed unavailable past the tolerance). */
+  fail: (err: Error) => void
 }
 
 export class ResultWaiter {
@@ -38,13 +40,35 @@ export class ResultWaiter {
   private subscription: Promise<Unsubscribe> | null = null
   private pollTimer: NodeJS.Timeout | null = null
   private pollDelay: number
+  /** When the backend first failed to answer a wait's reads (null while it answers). */
+  private unavailableSince: number | null = null
   private static readonly MAX_CACHED = 100_000
 
+  /**
+   * @param outageMs how long waits ride out an unavailable backend (reads retried every
+   *   `pollMs`, the subscription re-made) before they fail with its `BackendUnavailableError`.
+   */
   constructor(
     private readonly orchestrator: Orchestrator,
     private readonly pollMs: number,
+    private readonly outageMs = 60_000,
   ) {
     this.pollDelay = pollMs
+  }
+
+  /**
+   * Runs a read of a wait; an unavailable backend is noted and ridden out (the poll retries), any
+   * other error is thrown.
+   */
+  private async tolerate(read: () => Promise<unknown>): Promise<void> {
+    try {
+      await read()
+      this.unavailableSince = null
+    } catch (err) {
+      if (!(err instanceof BackendUnavailableError)) throw err
+      this.unavailableSince ??= Date.now()
+      if (Date.now() - this.unavailableSince > this.outageMs) throw err
+    }
   }
 
   /** Marks ids final (from a notification or a read) and wakes their waiters. */
@@ -93,9 +117,9 @@ export class ResultWaiter {
     let pending = [...new Set(ids)].filter((id) => !this.finals.has(id))
     if (pending.length === 0) return
     const deadline = this.deadline(options.timeoutMs)
-    await this.ensureSubscribed()
+    await this.tolerate(() => this.ensureSubscribed())
     // Read once after subscribing: ids that became final before the subscription was active.
-    await this.refresh(pending)
+    await this.tolerate(() => this.refresh(pending))
     pending = pending.filter((id) => !this.finals.has(id))
     if (pending.length === 0) return
     await this.wait(pending, pending.length, signal, deadline, options.timeoutMs)
@@ -107,8 +131,8 @@ export class ResultWaiter {
     const done = ids.find((id) => this.finals.has(id))
     if (done) return done
     const deadline = this.deadline(options.timeoutMs)
-    await this.ensureSubscribed()
-    await this.refresh(ids)
+    await this.tolerate(() => this.ensureSubscribed())
+    await this.tolerate(() => this.refresh(ids))
     const now = ids.find((id) => this.finals.has(id))
     if (now) return now
     await this.wait(ids, 1, signal, deadline, options.timeoutMs)
@@ -137,6 +161,13 @@ export class ResultWaiter {
           if (timer) clearTimeout(timer)
           this.detach(wait, ids)
           resolve()
+        },
+        fail: (err) => {
+          if (onAbort) signal?.removeEventListener('abort', onAbort)
+          if (timer) clearTimeout(timer)
+          wait.remaining = -1
+          this.detach(wait, ids)
+          reject(err)
         },
       }
       for (const id of ids) {
@@ -215,15 +246,31 @@ export class ResultWaiter {
         return
       }
       try {
+        // A subscription lost to an outage is made again once the backend answers.
+        await this.ensureSubscribed()
         await this.refresh([...this.waiters.keys()])
-      } catch {
-        // The backend is briefly unavailable: keep waiting, the next poll or notification decides.
+        this.unavailableSince = null
+        this.pollDelay = Math.min(this.pollDelay * 2, this.pollMs * 16)
+      } catch (err) {
+        // Unavailable: keep waiting and re-read at the base interval (no back-off during an
+        // outage, so waits resume soon after it ends) — up to the tolerance, then fail them.
+        this.unavailableSince ??= Date.now()
+        this.pollDelay = this.pollMs
+        if (Date.now() - this.unavailableSince > this.outageMs) this.failAll(err)
       }
-      this.pollDelay = Math.min(this.pollDelay * 2, this.pollMs * 16)
       if (this.waiters.size > 0) this.schedulePoll()
       else this.pollDelay = this.pollMs
     }, this.pollDelay)
     this.pollTimer.unref()
+  }
+
+  /** Ends every wait with `err` (the backend stayed unavailable past the tolerance). */
+  private failAll(err: unknown): void {
+    const error = err instanceof Error ? err : new BackendUnavailableError('orchestrator', String(err))
+    const waits = new Set([...this.waiters.values()].flat())
+    this.waiters.clear()
+    this.unavailableSince = null
+    for (const w of waits) w.fail(error)
   }
 
   async close(): Promise<void> {

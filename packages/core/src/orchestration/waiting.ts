@@ -1,5 +1,10 @@
 import { currentContext } from '../context.js'
-import { ConcurrencyControlledError, InvocationNotFoundError, TaskError } from '../errors.js'
+import {
+  BackendUnavailableError,
+  ConcurrencyControlledError,
+  InvocationNotFoundError,
+  TaskError,
+} from '../errors.js'
 import type { NencRuntime } from '../runtime.js'
 import { stepsOf } from './composed-steps.js'
 import { decodeError } from './errors-codec.js'
@@ -54,7 +59,7 @@ export async function readOutcomes(
   ids: readonly string[],
   taskNames: readonly string[],
 ): Promise<PromiseSettledResult<unknown>[]> {
-  const finals = await stepsOf(rt.backend).readFinal(ids)
+  const finals = await rideOutOutage(rt, () => stepsOf(rt.backend).readFinal(ids))
   return ids.map((id, i): PromiseSettledResult<unknown> => {
     const { state, outcome: o } = finals[i] ?? { state: null, outcome: null }
     if (o?.kind === 'result') {
@@ -77,4 +82,25 @@ export async function readOutcomes(
       ),
     }
   })
+}
+
+/**
+ * Runs a read for a waiting caller, retrying while the backend is unavailable — every
+ * `orchestrator.resultPollMs`, for up to `orchestrator.waitOutageMs` — so a server restart
+ * between "final" and "read the outcome" does not fail a wait that already lasted.
+ */
+async function rideOutOutage<T>(rt: NencRuntime, read: () => Promise<T>): Promise<T> {
+  const toleranceMs = rt.config.value<number>('orchestrator.waitOutageMs')
+  const everyMs = rt.config.value<number>('orchestrator.resultPollMs')
+  const since = Date.now()
+  for (;;) {
+    try {
+      return await read()
+    } catch (err) {
+      if (!(err instanceof BackendUnavailableError) || Date.now() - since >= toleranceMs) throw err
+      await new Promise((r) =>
+        setTimeout(r, Math.min(everyMs, Math.max(0, since + toleranceMs - Date.now()))),
+      )
+    }
+  }
 }
