@@ -121,4 +121,47 @@ describe('a Redis server that stops and comes back (real redis-server with AOF)'
     await app.purge()
     await app.close()
   }, 60_000)
+
+  it('a caller that starts waiting while Redis is down rides the outage out; past waitOutageMs it fails typed', async () => {
+    const config = (waitOutageMs: number) => ({
+      runner: { idleWakeMs: 200, heartbeatIntervalMs: 500 },
+      orchestrator: { resultPollMs: 200, waitOutageMs },
+    })
+    const patient = new Nenc({
+      appId: freshAppId('fault-wait'),
+      backend: redisBackend({ url: server.url, connectTimeoutMs: 500 }),
+      runner: new ThreadRunner({ maxThreads: 2 }),
+      env: {},
+      config: config(30_000),
+    })
+    const impatient = new Nenc({
+      appId: freshAppId('fault-wait-short'),
+      backend: redisBackend({ url: server.url, connectTimeoutMs: 500 }),
+      env: {},
+      config: config(600),
+    })
+    const double = patient.task('double', async (x: number) => x * 2)
+    const never = impatient.task('never', async () => 0)
+    const inv = await double(21)
+    const lone = await never()
+
+    await server.stop()
+    // Both waits begin while the server is down: the first subscription and reads fail.
+    const patientWait = inv.result()
+    const t0 = Date.now()
+    const impatientErr = await lone.result().catch((e: unknown) => e)
+    expect(impatientErr).toBeInstanceOf(BackendUnavailableError)
+    expect(Date.now() - t0).toBeLessThan(5000)
+    await sleep(500)
+    await server.start()
+    // Only the waiter is under test: the runner starts once the client has reconnected.
+    await whenBack(() => patient.backend.orchestrator.getStates([inv.id]))
+    await patient.runner.start()
+    expect(await patientWait).toBe(42)
+    await patient.runner.stop()
+    await patient.purge()
+    await patient.close()
+    await impatient.purge().catch(() => {})
+    await impatient.close()
+  }, 60_000)
 })
