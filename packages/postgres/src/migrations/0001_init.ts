@@ -372,9 +372,8 @@ function claimNextFunction(s: string): string {
       v_now bigint := ${s}.now_ms();
       v_ids text[];
     BEGIN
-      IF p_commit IS NOT NULL THEN
-        PERFORM set_config('synchronous_commit', p_commit, true);
-      END IF;
+      -- The commit mode is the claim's to set (p_commit, restored when a claim makes an
+      -- invocation final): it applies at commit, to the pop as well.
       WITH popped AS (
         DELETE FROM ${s}.queue q
         WHERE q.app_id = p_app AND q.ctid = ANY(ARRAY(
@@ -514,7 +513,8 @@ function transitionFunction(s: string): string {
  * of attempts — the transition function (actor `runner`, fenced by each attempt, outcomes and
  * RETRY re-queues only for accepted ones), then, when `max > 0`, claim_next for the same runner
  * with records — in one round trip and one transaction. Rows with `o_step = 't'` are the
- * transitions (ord = request position), `'c'` the claims.
+ * transitions (ord = request position), `'c'` the claims. `commit` is null when a target is
+ * final (acknowledged to waiters), else the intermediate mode.
  */
 function finishFunction(s: string): string {
   return `CREATE FUNCTION ${s}.finish(
@@ -530,6 +530,8 @@ function finishFunction(s: string): string {
     LANGUAGE plpgsql
     SET plan_cache_mode = force_generic_plan
     AS $fn$
+    DECLARE
+      v_commit text := current_setting('synchronous_commit');
     BEGIN
       IF cardinality(p_ids) > 0 THEN
         RETURN QUERY SELECT 't'::text, t.o_ord, p_ids[t.o_ord::integer], t.o_ok, t.o_found, NULL::text,
@@ -540,6 +542,9 @@ function finishFunction(s: string): string {
             p_commit) t;
       END IF;
       IF p_max > 0 THEN
+        -- The claim starts from the session's commit mode, so a claim that makes an invocation
+        -- final (CONCURRENCY_CONTROLLED_FINAL) restores it even after a batch of RETRYs.
+        PERFORM set_config('synchronous_commit', v_commit, true);
         RETURN QUERY SELECT 'c'::text, c.o_ord, c.o_id, NULL::boolean, NULL::boolean, c.o_outcome,
             c.o_task_id, c.o_status, c.o_owner, c.o_ts, c.o_retries, c.o_attempt,
             c.o_task_name, c.o_call_id, c.o_args, c.o_parent_id, c.o_workflow_id, c.o_workflow_type,
