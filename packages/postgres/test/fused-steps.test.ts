@@ -166,6 +166,32 @@ describe('postgres fused steps', () => {
     expect((await b.orchestrator.getStates([a!]))[0]).toMatchObject({ retries: 1, attempt: 2 })
   })
 
+  it('route stores records, registers and queues the ids not reused, in one step', async () => {
+    const b = await pgt.backend()
+    const [x, y] = requests(2, { registrationKey: 'k' })
+    const out = await b.steps.route([recordFor(x!), recordFor(y!)], [x!, y!])
+    expect(out).toEqual([
+      { id: x!.id, reused: false },
+      { id: y!.id, reused: true, existingId: x!.id },
+    ])
+    expect(await b.broker.retrieve(10)).toEqual([x!.id])
+    expect(await b.stateBackend.getInvocations([x!.id])).toEqual([recordFor(x!)])
+    expect((await b.orchestrator.getStates([x!.id]))[0]).toMatchObject({ status: 'registered', attempt: 0 })
+  })
+
+  it("finish frees a running key's slot for the claim in the same step", async () => {
+    const b = await pgt.backend()
+    const reqs = requests(2, { runningKey: 'one-at-a-time', reroute: true })
+    await b.steps.route(reqs.map(recordFor), reqs)
+    const first = await b.steps.claimQueued('r1', 1)
+    const id = first.claimed[0]!.state.id
+    await b.orchestrator.transition([{ id, to: 'running', actor: 'r1', attempt: 1 }])
+    const out = await b.steps.finish('r1', [{ id, attempt: 1, to: 'success', outcome: result('1') }], 1)
+    expect(out.outcomes[0]!.ok).toBe(true)
+    expect(out.next.claimed.map((c) => c.state.id)).toEqual([reqs[1]!.id])
+    expect(out.next.unclaimed).toEqual([])
+  })
+
   it('each step is one round trip', async () => {
     const b = await pgt.backend()
     const reqs = requests(50)
