@@ -117,7 +117,8 @@ describe('ThreadRunner graceful stop (memory)', () => {
     expect([...t.runs.values()]).toEqual([1])
     await t.runner()
     expect(await inv.result()).toBe(400)
-    // The parent's second attempt routes a child of its own; no execution ran twice.
-    expect([...t.runs.values()]).toEqual([1, 1])
+    // The parent's second attempt reuses the child its first attempt created: it ran once.
+    expect([...t.runs.values()]).toEqual([1])
+    expect(await t.app.backend.stateBackend.getChildInvocations(inv.id)).toHaveLength(1)
   }, 20_000)
 })
