@@ -20,6 +20,12 @@ const PACKAGES: Record<ServerKind, { pkg: string; factory: string; options: (url
   },
 }
 
+/**
+ * `fused`: the factory's backend as is, fused steps included; `composed`: without them (core
+ * composes the five components, as for a mixed backend).
+ */
+export type NencMode = 'fused' | 'composed'
+
 /** Builds a fresh (not yet init'ed) backend for the server at `url`. */
 export type BackendFactory = (url: string) => Backend
 
@@ -28,7 +34,7 @@ export type BackendFactory = (url: string) => Backend
  * bench must typecheck and run while a backend package does not build yet, and then report its
  * scenarios as skipped with this error's message.
  */
-export async function loadBackend(kind: ServerKind): Promise<BackendFactory> {
+export async function loadBackend(kind: ServerKind, mode: NencMode = 'fused'): Promise<BackendFactory> {
   const { pkg, factory, options } = PACKAGES[kind]
   let mod: Record<string, unknown>
   try {
@@ -39,5 +45,11 @@ export async function loadBackend(kind: ServerKind): Promise<BackendFactory> {
   }
   const make = mod[factory]
   if (typeof make !== 'function') throw new Error(`${pkg} does not export ${factory}() yet`)
-  return (url) => (make as (o: object) => Backend)(options(url))
+  const build = (url: string) => (make as (o: object) => Backend)(options(url))
+  if (mode === 'fused') return build
+  // Composed: the factory's fused steps removed, as a mixed backend runs.
+  return (url) => {
+    const { steps: _fused, ...components } = build(url)
+    return components
+  }
 }

@@ -6,6 +6,8 @@ export interface ScenarioLine {
   backend: 'memory' | 'redis' | 'postgres'
   n: number
   nenc: Record<string, unknown>
+  /** nenc on the same backend without its fused steps (Redis c50): what a mixed backend costs. */
+  nencComposed?: Record<string, unknown>
   peer?: Record<string, unknown> & { name: string }
   ratio?: number | null
   goal?: Record<string, unknown>

@@ -1,5 +1,5 @@
 import { Nenc } from '@nenc/core'
-import type { BackendFactory, ServerKind } from './backends.js'
+import type { BackendFactory, NencMode, ServerKind } from './backends.js'
 import { forkChild } from './child.js'
 import { cpuMark, cpuPerItem } from './cpu.js'
 import {
@@ -31,6 +31,8 @@ export interface NencServerTarget {
   kind: ServerKind
   url: string
   factory: BackendFactory
+  /** Runner side: with the backend's fused steps (default) or composed. */
+  mode?: NencMode
 }
 
 /**
@@ -39,7 +41,7 @@ export interface NencServerTarget {
  */
 async function startPair(t: NencServerTarget, maxThreads: number) {
   const appId = `bench-${t.kind}-${uniqueSuffix()}`
-  const runner = await forkChild('nenc-runner', { kind: t.kind, url: t.url, appId, maxThreads })
+  const runner = await forkChild('nenc-runner', { kind: t.kind, url: t.url, appId, maxThreads, mode: t.mode })
   const app = new Nenc({
     appId,
     backend: t.factory(t.url),

@@ -20,6 +20,8 @@ interface RedisContext {
   o: BenchOptions
   url: string
   target: NencServerTarget | null
+  /** The same backend without its fused steps (caller and runner), as a mixed backend runs. */
+  composed: NencServerTarget | null
   nencSkipped: string | undefined
   durability: { nenc: string; peer: string }
   timeoutMs: number
@@ -36,12 +38,14 @@ export async function runRedis(o: BenchOptions): Promise<void> {
     o,
     url,
     target: null,
+    composed: null,
     nencSkipped: undefined,
     durability: { nenc: state, peer: state },
     timeoutMs: o.quick ? 60_000 : 180_000,
   }
   try {
     ctx.target = { kind: 'redis', url, factory: await loadBackend('redis') }
+    ctx.composed = { kind: 'redis', url, factory: await loadBackend('redis', 'composed'), mode: 'composed' }
   } catch (err) {
     ctx.nencSkipped = errorText(err)
     progress(`redis: nenc side skipped: ${ctx.nencSkipped}`)
@@ -57,7 +61,7 @@ export async function runRedis(o: BenchOptions): Promise<void> {
 
 /** (1) and (2): N no-op invocations routed in bulk, one worker process at `concurrency`. */
 async function throughput(ctx: RedisContext, concurrency: number, meter: ServerMeter): Promise<void> {
-  const { o, url, target, timeoutMs } = ctx
+  const { o, url, target, composed, timeoutMs } = ctx
   const scenario = `redis-throughput-c${concurrency}`
   const base = { n: o.serverN, warmup: o.warmup, timeoutMs, meter }
   const results = await alternate<ThroughputRun>(
@@ -67,6 +71,15 @@ async function throughput(ctx: RedisContext, concurrency: number, meter: ServerM
       { name: 'bullmq', run: () => bullmqThroughput(url, { ...base, concurrency }) },
       ...(target
         ? [{ name: 'nenc', run: () => nencThroughput(target, { ...base, maxThreads: concurrency }) }]
+        : []),
+      // Composed once per scenario: its Redis commands per invocation beside the fused ones.
+      ...(composed && concurrency === 50
+        ? [
+            {
+              name: 'nenc-composed',
+              run: () => nencThroughput(composed, { ...base, maxThreads: concurrency }),
+            },
+          ]
         : []),
     ],
     o.budgetMs.redisThroughput,
@@ -82,6 +95,9 @@ async function throughput(ctx: RedisContext, concurrency: number, meter: ServerM
             ...throughputOf(results.get('nenc')),
             runner: `ThreadRunner maxThreads=${concurrency}, own process`,
           },
+      ...(concurrency === 50 && !ctx.nencSkipped
+        ? { nencComposed: throughputOf(results.get('nenc-composed')) }
+        : {}),
       peer: {
         ...BULLMQ,
         settings: `addBulk chunks of 1000; one Worker concurrency=${concurrency}, own process; completed jobs kept`,

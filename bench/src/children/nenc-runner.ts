@@ -4,7 +4,7 @@
  */
 import { Nenc } from '@nenc/core'
 import { ThreadRunner } from '@nenc/runners'
-import { loadBackend, type ServerKind } from '../backends.js'
+import { loadBackend, type NencMode, type ServerKind } from '../backends.js'
 import { stderrLogger } from '../stderr-logger.js'
 import { serveParent } from './protocol.js'
 
@@ -13,10 +13,11 @@ interface NencRunnerConfig {
   url: string
   appId: string
   maxThreads: number
+  mode?: NencMode
 }
 
 serveParent<NencRunnerConfig>(async (config) => {
-  const factory = await loadBackend(config.kind)
+  const factory = await loadBackend(config.kind, config.mode)
   const app = new Nenc({
     appId: config.appId,
     backend: factory(config.url),
