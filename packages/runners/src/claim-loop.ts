@@ -54,6 +54,8 @@ export class ClaimLoop {
   constructor(private readonly o: ClaimLoopOptions) {
     this.executor = new InvocationExecutor(o.executorRuntime, o.runnerId, o.hooks, o.isStopping)
     this.executor.finisher.claimRoom = () => this.room(0)
+    // What this loop claims it starts at once: claim steps move it on to RUNNING themselves.
+    this.executor.finisher.startClaims = true
     this.executor.finisher.onWritten = (next) => {
       this.handOver(next)
       o.wake()
@@ -76,7 +78,7 @@ export class ClaimLoop {
     }
     const free = this.room(this.executor.finisher.pending)
     if (free <= 0) return false
-    const round = await getInvocationsToRun(this.o.app, free, this.o.runnerId)
+    const round = await getInvocationsToRun(this.o.app, free, this.o.runnerId, true)
     if (round.claimed.length === 0) return round.sawQueued
     await this.startClaimed(round.claimed)
     return true

@@ -27,6 +27,24 @@ async function routeNew(backend: Backend, n: number) {
 }
 
 /**
+ * An invocation whose first runner ('zombie', attempt 1) was presumed dead: recovered, claimed
+ * again and RUNNING under 'winner', attempt 2.
+ */
+async function zombieAndWinner(backend: Backend) {
+  const [req] = await routeNew(backend, 1)
+  const id = req!.id
+  const orch = backend.orchestrator
+  const steps = stepsOf(backend)
+  await steps.claimQueued('zombie', 1)
+  await orch.transition([{ id, to: 'running', actor: 'zombie', attempt: 1 }])
+  await orch.transition([{ id, to: 'running_recovery', actor: 'recoverer' }])
+  await orch.transition([{ id, to: 'rerouted', actor: 'recoverer' }])
+  await steps.claimIds('winner', [id])
+  await orch.transition([{ id, to: 'running', actor: 'winner', attempt: 2 }])
+  return { id, orch, steps }
+}
+
+/**
  * Attempts and fencing (docs/concepts/attempts-and-fencing.md): each claim starts a new attempt,
  * every runner write names its attempt, and a runner presumed dead whose invocation was claimed
  * again can neither change its status nor its readable outcome. Runs through `stepsOf`, so a
@@ -88,16 +106,7 @@ export function describeFencing(name: string, factory: BackendFactory): void {
 
     it('a zombie finish after the new attempt finished leaves outcome, status and history unchanged', async () => {
       const { backend } = await components()
-      const [req] = await routeNew(backend, 1)
-      const id = req!.id
-      const orch = backend.orchestrator
-      const steps = stepsOf(backend)
-      await steps.claimQueued('zombie', 1)
-      await orch.transition([{ id, to: 'running', actor: 'zombie', attempt: 1 }])
-      await orch.transition([{ id, to: 'running_recovery', actor: 'recoverer' }])
-      await orch.transition([{ id, to: 'rerouted', actor: 'recoverer' }])
-      await steps.claimIds('winner', [id])
-      await orch.transition([{ id, to: 'running', actor: 'winner', attempt: 2 }])
+      const { id, orch, steps } = await zombieAndWinner(backend)
       const won = await steps.finish(
         'winner',
         [{ id, attempt: 2, to: 'success', outcome: { kind: 'result', value: '"winner"' } }],
@@ -122,16 +131,7 @@ export function describeFencing(name: string, factory: BackendFactory): void {
 
     it('a zombie finish before the new attempt ends cannot decide the result', async () => {
       const { backend } = await components()
-      const [req] = await routeNew(backend, 1)
-      const id = req!.id
-      const orch = backend.orchestrator
-      const steps = stepsOf(backend)
-      await steps.claimQueued('zombie', 1)
-      await orch.transition([{ id, to: 'running', actor: 'zombie', attempt: 1 }])
-      await orch.transition([{ id, to: 'running_recovery', actor: 'recoverer' }])
-      await orch.transition([{ id, to: 'rerouted', actor: 'recoverer' }])
-      await steps.claimIds('winner', [id])
-      await orch.transition([{ id, to: 'running', actor: 'winner', attempt: 2 }])
+      const { id, orch, steps } = await zombieAndWinner(backend)
       // The zombie wakes first: refused, and its error is not what the result reads.
       const late = await steps.finish(
         'zombie',
@@ -193,6 +193,35 @@ export function describeFencing(name: string, factory: BackendFactory): void {
       expect(await backend.broker.count()).toBe(0)
       const none = await steps.finish('r1', [], 0)
       expect(none).toEqual({ outcomes: [], next: { claimed: [], unclaimed: [], sawQueued: false } })
+    })
+
+    it('a claim step asked to start moves what it claims on to RUNNING, fenced, in the same step', async () => {
+      const { backend } = await components()
+      const reqs = await routeNew(backend, 3)
+      const steps = stepsOf(backend)
+      const first = await steps.claimQueued('r1', 1, true)
+      expect(first.claimed).toHaveLength(1)
+      const c = first.claimed[0]!
+      expect(c.state).toMatchObject({ status: 'running', owner: 'r1', attempt: 1 })
+      expect(c.record?.id).toBe(c.state.id)
+      expect(
+        (await backend.orchestrator.getHistory(c.state.id)).map((h) => [h.status, h.actor, h.attempt]),
+      ).toEqual([
+        ['registered', 'conformance-client', 0],
+        ['pending', 'r1', 1],
+        ['running', 'r1', 1],
+      ])
+      const fin = await steps.finish(
+        'r1',
+        [{ id: c.state.id, attempt: 1, to: 'success', outcome: { kind: 'result', value: '1' } }],
+        5,
+        true,
+      )
+      expect(fin.next.claimed).toHaveLength(2)
+      for (const n of fin.next.claimed)
+        expect(n.state).toMatchObject({ status: 'running', owner: 'r1', attempt: 1 })
+      const states = await backend.orchestrator.getStates(reqs.map((r) => r.id))
+      expect(states.map((st) => st!.status).sort()).toEqual(['running', 'running', 'success'])
     })
 
     it('a RETRY finished through the step is queued again after its delay', async () => {

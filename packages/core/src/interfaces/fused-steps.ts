@@ -12,6 +12,7 @@ import type { InvocationRecord, Outcome } from './state-backend.js'
 
 /** A claimed invocation (PENDING, owned by the claimer) with its record. */
 export interface ClaimedInvocation {
+  /** PENDING, or RUNNING when the claim step was asked to start what it claims. */
   state: InvocationState
   /** Null when the state backend holds no record for it. */
   record: InvocationRecord | null
@@ -78,9 +79,13 @@ export interface FusedSteps {
   route(records: readonly InvocationRecord[], requests: readonly RegisterRequest[]): Promise<RegisterResult[]>
   /**
    * `Broker.retrieve(max)`, then `Orchestrator.claim(ids, runnerId)` of what was retrieved
-   * (duplicates dropped), then `StateBackend.getInvocations` of the claimed ones.
+   * (duplicates dropped), then `StateBackend.getInvocations` of the claimed ones. With `start`,
+   * each claimed invocation is then moved PENDING → RUNNING for the runner, fenced by its new
+   * attempt (`transition` with `actor: runnerId, attempt`), and returned RUNNING: a runner that
+   * runs what it claims at once saves the start's round trip. One whose start is refused is
+   * reported `skipped` in `unclaimed`.
    */
-  claimQueued(runnerId: string, max: number): Promise<ClaimBatch>
+  claimQueued(runnerId: string, max: number, start?: boolean): Promise<ClaimBatch>
   /**
    * `Orchestrator.claim(ids, runnerId)` (blocking control picked these ids) with the claimed
    * invocations' records.
@@ -90,10 +95,16 @@ export interface FusedSteps {
    * Ends a batch of attempts: `StateBackend.setOutcomes` (write-once under (id, attempt)), then
    * `Orchestrator.transition` of each to its status with `actor: runnerId` and its attempt, then
    * `Broker.route` of the accepted RETRYs after their delay; then, only when `claimNext > 0`,
-   * {@link claimQueued} for the same runner. Where one backend holds both the outcomes and the
-   * statuses, an outcome is written only when its transition is accepted.
+   * {@link claimQueued}`(runnerId, claimNext, start)` for the same runner. Where one backend
+   * holds both the outcomes and the statuses, an outcome is written only when its transition is
+   * accepted.
    */
-  finish(runnerId: string, items: readonly FinishRequest[], claimNext: number): Promise<FinishResult>
+  finish(
+    runnerId: string,
+    items: readonly FinishRequest[],
+    claimNext: number,
+    start?: boolean,
+  ): Promise<FinishResult>
   /**
    * `Orchestrator.getStates(ids)`, then `StateBackend.getOutcomes` of each final one under its
    * state's attempt (the attempt whose fenced final transition won).

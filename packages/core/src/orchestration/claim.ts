@@ -35,12 +35,14 @@ async function dueForRun(rt: NencRuntime, ids: readonly string[]): Promise<strin
 /**
  * One pick round (reference-behaviour §4.9): first invocations that others wait for (blocking
  * control, most waiters first), then the queue. What could not be claimed is settled by
- * {@link settleUnclaimed}.
+ * {@link settleUnclaimed}. Claims come back PENDING, or with `start` those from the queue RUNNING.
  */
 export async function getInvocationsToRun(
   rt: NencRuntime,
   max: number,
   runnerId: string,
+  /** Move the queue's claims on to RUNNING in the same step (a runner that starts them at once). */
+  start = false,
 ): Promise<ClaimRound> {
   if (max <= 0) return { claimed: [], sawQueued: false }
   const steps = stepsOf(rt.backend)
@@ -60,7 +62,7 @@ export async function getInvocationsToRun(
   let sawQueued = false
   const room = max - claimed.length
   if (room > 0) {
-    const q = await steps.claimQueued(runnerId, room)
+    const q = await steps.claimQueued(runnerId, room, start)
     sawQueued = q.sawQueued
     // An id both awaited and queued was claimed above; its queue copy comes back `skipped`.
     claimed.push(...q.claimed)

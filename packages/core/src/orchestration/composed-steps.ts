@@ -89,11 +89,32 @@ export function composedSteps(backend: Backend): FusedSteps {
     return batch
   }
 
-  const claimQueued = async (runnerId: string, max: number): Promise<ClaimBatch> => {
+  /** PENDING → RUNNING of what a claim step took, fenced by each new attempt; refusals are dropped. */
+  const startClaimed = async (runnerId: string, batch: ClaimBatch): Promise<ClaimBatch> => {
+    if (batch.claimed.length === 0) return batch
+    const out = await orchestrator.transition(
+      batch.claimed.map((c) => ({
+        id: c.state.id,
+        to: 'running' as const,
+        actor: runnerId,
+        attempt: c.state.attempt,
+      })),
+    )
+    const started: ClaimedInvocation[] = []
+    batch.claimed.forEach((c, i) => {
+      const o = out[i]!
+      if (o.ok) started.push({ ...c, state: o.state })
+      else batch.unclaimed.push({ id: c.state.id, outcome: 'skipped' })
+    })
+    return { ...batch, claimed: started }
+  }
+
+  const claimQueued = async (runnerId: string, max: number, start = false): Promise<ClaimBatch> => {
     if (max <= 0) return EMPTY
     const queued = await broker.retrieve(max)
     if (queued.length === 0) return EMPTY
-    return claimIds(runnerId, [...new Set(queued)], true)
+    const batch = await claimIds(runnerId, [...new Set(queued)], true)
+    return start ? startClaimed(runnerId, batch) : batch
   }
 
   return {
@@ -119,6 +140,7 @@ export function composedSteps(backend: Backend): FusedSteps {
       runnerId: string,
       items: readonly FinishRequest[],
       claimNext: number,
+      start = false,
     ): Promise<FinishResult> {
       const outcomes = items.flatMap((i) =>
         i.outcome ? [{ id: i.id, attempt: i.attempt, outcome: i.outcome }] : [],
@@ -138,7 +160,7 @@ export function composedSteps(backend: Backend): FusedSteps {
         else retryByDelay.set(d, [item.id])
       })
       for (const [delayMs, ids] of retryByDelay) await broker.route(ids, { delayMs })
-      const next = claimNext > 0 ? await claimQueued(runnerId, claimNext) : EMPTY
+      const next = claimNext > 0 ? await claimQueued(runnerId, claimNext, start) : EMPTY
       return { outcomes: results, next }
     },
 

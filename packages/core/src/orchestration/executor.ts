@@ -40,10 +40,13 @@ export class InvocationExecutor {
    * only when the backend fails, and then the caller reroutes the batch.
    */
   async start(claimed: readonly ClaimedInvocation[]): Promise<StartedInvocation[]> {
-    if (claimed.length === 0) return []
-    const ids = claimed.map((c) => c.state.id)
+    // Claims a step already started (RUNNING for this runner) need no transition of their own.
+    const started: StartedInvocation[] = claimed.filter((c) => c.state.status === 'running')
+    const pending = claimed.filter((c) => c.state.status !== 'running')
+    if (pending.length === 0) return started
+    const ids = pending.map((c) => c.state.id)
     const outcomes = await this.rt.backend.orchestrator.transition(
-      claimed.map((c) => ({
+      pending.map((c) => ({
         id: c.state.id,
         to: 'running' as const,
         actor: this.runnerId,
@@ -51,10 +54,9 @@ export class InvocationExecutor {
       })),
     )
     warnStale(this.rt, ids, outcomes)
-    const started: StartedInvocation[] = []
     outcomes.forEach((o, i) => {
       if (!o.ok) return
-      const c = claimed[i]!
+      const c = pending[i]!
       started.push(
         c.recordError
           ? { state: o.state, record: null, recordError: c.recordError }

@@ -25,6 +25,8 @@ export class FinishBatcher {
   onWritten: ((next: ClaimBatch) => void) | null = null
   /** How many invocations the runner could start once this batch is written (0: claim nothing). */
   claimRoom: ((finishing: number) => number) | null = null
+  /** The claims made with a batch are moved on to RUNNING in the same step (the runner starts them at once). */
+  startClaims = false
 
   constructor(
     private readonly rt: NencRuntime,
@@ -81,7 +83,12 @@ export class FinishBatcher {
 
   private async write(items: FinishItem[]): Promise<ClaimBatch> {
     const room = this.isStopping() ? 0 : Math.max(0, this.claimRoom?.(items.length) ?? 0)
-    const { outcomes, next } = await stepsOf(this.rt.backend).finish(this.runnerId, items, room)
+    const { outcomes, next } = await stepsOf(this.rt.backend).finish(
+      this.runnerId,
+      items,
+      room,
+      this.startClaims,
+    )
     items.forEach((item, i) => {
       const r = outcomes[i]!
       // Lost race: the invocation was killed and rerouted (runner stop) or recovered; its new

@@ -8,6 +8,7 @@ import {
   isFinal,
   type ListInvocationsQuery,
   type RegisterRequest,
+  rejectionOutcome,
   STATUS_TABLE,
   type TransitionOutcome,
 } from '@nenc/core'
@@ -93,17 +94,7 @@ export function planTransition(
     at,
     attempt,
   )
-  if (!check.ok) {
-    const current = stateOf(doc)
-    switch (check.reason) {
-      case 'invalid_transition':
-        return { ok: false, reason: 'invalid_transition', current, allowed: check.allowed }
-      case 'ownership':
-        return { ok: false, reason: 'ownership', current, detail: check.detail }
-      case 'stale':
-        return { ok: false, reason: 'stale', current, attempt: check.attempt }
-    }
-  }
+  if (!check.ok) return rejectionOutcome(check, stateOf(doc))
   const { owner, attempt: nextAttempt } = check.next
   const final = isFinal(to)
   const entry: HistoryDoc = { status: to, owner, actor, ts: at, attempt: nextAttempt, op }

@@ -1,15 +1,16 @@
 /**
- * Knows, per orchestrator, whether any blocking-control edge may exist, so runners of an app
- * without waits skip `getBlockingInvocations` (one round trip per runner iteration) without ever
- * missing an edge for longer than a NOTIFY takes:
+ * Backend kit: knows, per orchestrator, whether any blocking-control edge may exist, so runners
+ * of an app without waits skip `getBlockingInvocations` (one round trip per runner iteration)
+ * without ever missing an edge for longer than the server's push takes:
  *
- * - `addWaiting` NOTIFYs the app's waits channel whenever it adds edges; a notification (or a
- *   reconnection of the LISTEN connection, when notifications may have been lost) marks edges as
- *   possible. A local `addWaiting` marks them at once.
+ * - `addWaiting` announces on the app's waits channel (Redis PUBLISH, PostgreSQL NOTIFY, …)
+ *   whenever it adds edges; an announcement — or a reconnection of the listening connection, when
+ *   announcements may have been lost — marks edges as possible (`listen` calls `onEdge` for
+ *   both). A local `addWaiting` marks them at once.
  * - A query that found no edge at all marks "none" only if nothing announced one while it was in
- *   flight (`epoch` unchanged): an edge committed after the query's snapshot is announced after
+ *   flight (`epoch` unchanged): an edge written after the query's snapshot is announced after
  *   it, so it is never hidden.
- * - Until the LISTEN is active, every call queries.
+ * - Until the listener is active, every call queries.
  */
 export class WaitsTracker {
   /** Bumped by every sign of a new edge. */

@@ -1,0 +1,2 @@
+export { rejectionOutcome } from './rejection.js'
+export { WaitsTracker } from './waits-tracker.js'
