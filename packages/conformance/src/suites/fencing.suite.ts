@@ -131,7 +131,7 @@ export function describeFencing(name: string, factory: BackendFactory): void {
 
     it('a zombie finish before the new attempt ends cannot decide the result', async () => {
       const { backend } = await components()
-      const { id, orch, steps } = await zombieAndWinner(backend)
+      const { id, steps } = await zombieAndWinner(backend)
       // The zombie wakes first: refused, and its error is not what the result reads.
       const late = await steps.finish(
         'zombie',
