@@ -64,8 +64,18 @@ export interface ClaimRead {
 /** Fields per claim in a script reply (see {@link claimAt}). */
 export const CLAIM_FIELDS = 5
 
-/** One claim of a script reply at `at`: code, retries, task id, attempt, record. */
-export function claimAt(reply: Reply, at: number, id: string, now: number, runnerId: string): ClaimRead {
+/**
+ * One claim of a script reply at `at`: code, retries, task id, attempt, record. A claimed one is
+ * `status` (PENDING, or RUNNING when the script started what it claimed) owned by the runner.
+ */
+export function claimAt(
+  reply: Reply,
+  at: number,
+  id: string,
+  now: number,
+  runnerId: string,
+  status: 'pending' | 'running' = 'pending',
+): ClaimRead {
   const taskId = reply[at + 2]
   const state: InvocationState | null =
     taskId === null || taskId === undefined
@@ -73,7 +83,7 @@ export function claimAt(reply: Reply, at: number, id: string, now: number, runne
       : {
           id,
           taskId: String(taskId),
-          status: 'pending',
+          status,
           owner: runnerId,
           timestamp: now,
           retries: Number(reply[at + 1]),
@@ -94,11 +104,20 @@ export interface QueuedClaims {
   claims: ClaimRead[]
 }
 
-/** The claim tail of a transition reply: saw queued, next due, a count, then id + claim fields each. */
-export function queuedClaimsAt(reply: Reply, at: number, now: number, runnerId: string): QueuedClaims {
+/**
+ * The claim tail of a transition reply: saw queued, next due, a count, then id + claim fields
+ * each; claimed ones are RUNNING when the call asked to start them.
+ */
+export function queuedClaimsAt(
+  reply: Reply,
+  at: number,
+  now: number,
+  runnerId: string,
+  start = false,
+): QueuedClaims {
   const count = Number(reply[at + 2] ?? 0)
   const claims: ClaimRead[] = []
   for (let i = 0, p = at + 3; i < count; i++, p += 1 + CLAIM_FIELDS)
-    claims.push(claimAt(reply, p + 1, String(reply[p]), now, runnerId))
+    claims.push(claimAt(reply, p + 1, String(reply[p]), now, runnerId, start ? 'running' : 'pending'))
   return { sawQueued: reply[at] === '1', nextDue: Number(reply[at + 1] ?? -1), claims }
 }

@@ -14,6 +14,7 @@ import {
   type TransitionOutcome,
   type TransitionRequest,
   type Unsubscribe,
+  WaitsTracker,
 } from '@nenc/core'
 import { transitionOutcomeFromCode } from './errors-from-code.js'
 import type { RedisKeys } from './keys.js'
@@ -40,7 +41,6 @@ import {
   stateAt,
 } from './orchestrator-codec.js'
 import { RedisComponent } from './redis-component.js'
-import { WaitsTracker } from './waits-tracker.js'
 
 /** Requests per transition script call in large batches. */
 const TRANSITION_CHUNK = 200
@@ -68,7 +68,15 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
   readonly capabilities = { pushedFinalNotifications: true }
   protected readonly component = 'orchestrator' as const
   private readonly subscriptions = new Set<Unsubscribe>()
-  private readonly waits = new WaitsTracker(this.conn)
+  /** Edges announced on the app's waits channel; a reconnection may have lost some (see WaitsTracker). */
+  private readonly waits = new WaitsTracker(async (onEdge) => {
+    const stop = await this.conn.subscribe(this.keys.fixed('waitsChannel'), onEdge)
+    const stopReconnect = this.conn.onReconnect(onEdge)
+    return async () => {
+      stopReconnect()
+      await stop()
+    }
+  })
   /** Tokens of transition calls: unique per call, so a lost answer can be replayed safely. */
   private readonly tokenBase = randomUUID()
   private tokenSeq = 0
@@ -137,12 +145,13 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
    * @internal The transition script: each item fenced by its attempt (when given), with its
    * encoded outcome written and its RETRY queued after `delayMs` only when accepted, then — when
    * `claim` is given — up to `claim.max` queued ids popped and claimed for `claim.runnerId` with
-   * their records, all in one round trip (FusedSteps.finish / claimQueued). Large batches are
+   * their records (with `claim.start`, each claimed one then moved on to RUNNING for the runner,
+   * fenced by its new attempt), all in one round trip (FusedSteps.finish / claimQueued). Large batches are
    * split in chunks sent as one pipeline; the claim goes with the last one.
    */
   async transitionWith(
     items: readonly TransitionItem[],
-    claim: { runnerId: string; max: number } | null,
+    claim: { runnerId: string; max: number; start?: boolean } | null,
   ): Promise<{ outcomes: TransitionOutcome[]; next: QueuedClaims | null; now: number }> {
     const k = this.keys
     const routes = claim !== null || items.some((i) => i.delayMs !== undefined)
@@ -162,6 +171,7 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
         routes ? k.fixed('routedChannel') : '',
         last && claim ? claim.runnerId : '',
         last && claim ? String(Math.max(0, Math.floor(claim.max))) : '0',
+        last && claim?.start ? '1' : '0',
       ]
       for (const r of chunk)
         args.push(
@@ -195,7 +205,8 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
         const state = stateAt(reply, at + 1, r.id)
         outcomes.push(transitionOutcomeFromCode(Number(reply[at]), state, r.to, r.actor, r.attempt))
       }
-      if (claim && j === replies.length - 1) next = queuedClaimsAt(reply, end, now, claim.runnerId)
+      if (claim && j === replies.length - 1)
+        next = queuedClaimsAt(reply, end, now, claim.runnerId, claim.start === true)
     })
     return { outcomes, next, now }
   }
@@ -299,7 +310,7 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
    */
   async getBlockingInvocations(max: number): Promise<string[]> {
     if (max <= 0) return []
-    if (!this.waits.mayExist(this.keys.fixed('waitsChannel'))) return []
+    if (!this.waits.mayExist()) return []
     const epoch = this.waits.epoch
     const args = [this.keys.prefix, Math.floor(max), BLOCKING_SCAN_LIMIT]
     const [ids, edges] = (await this.run(getBlockingInvocations, this.transitionKeys, args)) as [

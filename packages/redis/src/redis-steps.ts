@@ -24,11 +24,11 @@ const EMPTY: ClaimBatch = { claimed: [], unclaimed: [], sawQueued: false }
  *
  * - `route`: the register script writes the records, registers and queues the ids not reused.
  * - `claimQueued`: the transition script with no requests moves due ids, pops, claims and reads
- *   the claimed records.
+ *   the claimed records; with `start`, each claimed one is moved on to RUNNING in the same script.
  * - `claimIds`: the claim script with the claimed records.
  * - `finish`: the transition script, each item fenced by its attempt; an outcome is written
  *   (HSETNX under the attempt) and a RETRY queued only when its transition is accepted; then
- *   the claim of the next queued ids for the same runner.
+ *   the claim of the next queued ids for the same runner (started too with `start`).
  * - `readFinal`: the get-states script with the outcome of each final state's attempt.
  */
 export class RedisSteps implements FusedSteps {
@@ -57,9 +57,9 @@ export class RedisSteps implements FusedSteps {
     return this.orchestrator.registerWith(records, requests, true)
   }
 
-  async claimQueued(runnerId: string, max: number): Promise<ClaimBatch> {
+  async claimQueued(runnerId: string, max: number, start = false): Promise<ClaimBatch> {
     if (max <= 0) return EMPTY
-    const { next } = await this.orchestrator.transitionWith([], { runnerId, max })
+    const { next } = await this.orchestrator.transitionWith([], { runnerId, max, start })
     return this.batchOf(next!)
   }
 
@@ -68,8 +68,13 @@ export class RedisSteps implements FusedSteps {
     return this.batch(await this.orchestrator.claimWith(ids, runnerId, true), false)
   }
 
-  async finish(runnerId: string, items: readonly FinishRequest[], claimNext: number): Promise<FinishResult> {
-    const claim = claimNext > 0 ? { runnerId, max: claimNext } : null
+  async finish(
+    runnerId: string,
+    items: readonly FinishRequest[],
+    claimNext: number,
+    start = false,
+  ): Promise<FinishResult> {
+    const claim = claimNext > 0 ? { runnerId, max: claimNext, start } : null
     if (items.length === 0 && !claim) return { outcomes: [], next: EMPTY }
     const { outcomes, next } = await this.orchestrator.transitionWith(
       items.map((i) => ({

@@ -104,6 +104,44 @@ describe('redis fused steps', () => {
     })
   })
 
+  it('with start, the claim steps move each claimed invocation on to RUNNING in the same step', async () => {
+    const appId = freshAppId('fused-start')
+    b = await initBackend(appId)
+    const reqs = await routed(3)
+    const batch = await b.steps.claimQueued('r1', 1, true)
+    expect(batch.unclaimed).toEqual([])
+    expect(batch.claimed).toHaveLength(1)
+    const [c] = batch.claimed
+    const id = reqs[0]!.id
+    expect(c!.state).toMatchObject({ id, status: 'running', owner: 'r1', attempt: 1, retries: 0 })
+    expect(c!.record).toMatchObject({ id, callId: reqs[0]!.callId })
+    expect(await b.orchestrator.getStates([id])).toEqual([c!.state])
+    const history = await b.orchestrator.getHistory(id)
+    expect(history.map((h) => [h.status, h.owner, h.actor, h.attempt])).toEqual([
+      ['registered', null, 'conformance-client', 0],
+      ['pending', 'r1', 'r1', 1],
+      ['running', 'r1', 'r1', 1],
+    ])
+    expect(history[2]!.timestamp).toBeGreaterThanOrEqual(history[1]!.timestamp)
+    // Counted active once (claimed when it entered PENDING), and finished from RUNNING.
+    raw = rawClient()
+    expect(await raw.zrange(`nenc:{${appId}}:o:active`, 0, -1)).toEqual([id])
+    const fin = await b.steps.finish('r1', [{ id, attempt: 1, to: 'success', outcome: result('1') }], 5, true)
+    expect(fin.outcomes[0]).toMatchObject({ ok: true, state: { status: 'success' } })
+    expect(fin.next.claimed.map((n) => [n.state.id, n.state.status, n.state.attempt])).toEqual([
+      [reqs[1]!.id, 'running', 1],
+      [reqs[2]!.id, 'running', 1],
+    ])
+    expect((await raw.zrange(`nenc:{${appId}}:o:active`, 0, -1)).sort()).toEqual(
+      [reqs[1]!.id, reqs[2]!.id].sort(),
+    )
+    // Without start, today's PENDING.
+    const [again] = await routed(1)
+    expect((await b.steps.claimQueued('r2', 1)).claimed.map((n) => [n.state.id, n.state.status])).toEqual([
+      [again!.id, 'pending'],
+    ])
+  })
+
   it('route queues only the ids not reused, with their records, in one step', async () => {
     const appId = freshAppId('fused-route')
     b = await initBackend(appId)
@@ -257,6 +295,23 @@ describe('redis fused steps', () => {
       const items = claimed.map((id) => ({ id, attempt: 1, to: 'success' as const, outcome: result('1') }))
       expect(await counter.during(() => b.steps.finish('r1', items, 10))).toEqual(['evalsha'])
       expect(await counter.during(() => b.steps.readFinal(claimed))).toEqual(['evalsha'])
+      // Asked to start what they claim, the claim steps are still one round trip.
+      const more = await routed(4)
+      let started: string[] = []
+      expect(
+        await counter.during(async () => {
+          started = (await b.steps.claimQueued('r1', 2, true)).claimed.map((c) => c.state.id)
+        }),
+      ).toEqual(['evalsha'])
+      expect(started).toEqual([more[0]!.id, more[1]!.id])
+      const done = started.map((id) => ({ id, attempt: 1, to: 'success' as const, outcome: result('1') }))
+      let next: string[] = []
+      expect(
+        await counter.during(async () => {
+          next = (await b.steps.finish('r1', done, 2, true)).next.claimed.map((c) => c.state.status)
+        }),
+      ).toEqual(['evalsha'])
+      expect(next).toEqual(['running', 'running'])
     } finally {
       await counter.close()
     }

@@ -26,6 +26,7 @@ describe('transition-invocations.lua replay of a call whose answer was lost', ()
       '',
       '',
       '0',
+      '0',
       ...ids.flatMap((id) => [id, 'running', 'r1', '1', '', '']),
     ]
     await conn.scripts.evalMany(transitionInvocations, [{ keys, args: args('0', [a!.id]) }]) // "answer lost"

@@ -225,8 +225,10 @@ end
 
 -- Claims one loaded entry (false/nil = unknown or unreadable) for a runner: skip unless
 -- available for run; running key held by an active invocation → a controlled status (or defer
--- when the status cannot enter one); else PENDING owned by the runner. Returns a CL_* code.
-local function claim_one(id, e, runner, now)
+-- when the status cannot enter one); else PENDING owned by the runner and, with start, then
+-- RUNNING for it fenced by the new attempt (refused: CL_SKIPPED, left PENDING for recovery).
+-- Returns a CL_* code.
+local function claim_one(id, e, runner, now, start)
   if not e or not AVAIL[e.s] then return CL_SKIPPED end
   if e.nk ~= '' and redis.call('SCARD', K_running(e.nk)) > 0 then
     if e.rr ~= '1' and TO[e.s .. '>concurrency_controlled_final'] then
@@ -238,8 +240,9 @@ local function claim_one(id, e, runner, now)
     end
     return CL_DEFERRED
   end
-  if apply(id, e, 'pending', runner, now) == TR_OK then return CL_CLAIMED end
-  return CL_SKIPPED
+  if apply(id, e, 'pending', runner, now) ~= TR_OK then return CL_SKIPPED end
+  if start and apply(id, e, 'running', runner, now, e.a) ~= TR_OK then return CL_SKIPPED end
+  return CL_CLAIMED
 end
 
 -- Appends one claim to a reply: code, retries, task id, attempt, record (false unless claimed;

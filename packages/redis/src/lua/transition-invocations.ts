@@ -11,15 +11,17 @@ export const transitionInvocations = new LuaScript(
 -- naming an attempt is applied only while the stored attempt is that one (else TR_STALE,
 -- nothing written). The fused finish step adds, per accepted request: its outcome (HSETNX under
 -- the attempt, write-once) and, for RETRY, its queueing after a delay; and after all requests:
--- pop up to claim max queued ids and claim them for the runner, with their records. With no
--- requests it is the fused claim-queued step.
+-- pop up to claim max queued ids and claim them for the runner, with their records (with
+-- start, each claimed one then moved on to RUNNING for the runner). With no requests it is the
+-- fused claim-queued step.
 -- KEYS[1] active zset, KEYS[2] waited zset, KEYS[3] live ids zset; only when routing or
 --   claiming: KEYS[4] queue list, KEYS[5] delayed zset, KEYS[6] delayed sequence counter
 -- ARGV[1] app prefix, ARGV[2] final-status channel, ARGV[3] token of this call,
 --   ARGV[4] '1' when replaying a call whose answer was lost: a request whose invocation
 --   already carries this token was applied by it and is answered from the stored state,
 --   ARGV[5] routed channel (for RETRY delays; '' = none), ARGV[6] runner to claim for,
---   ARGV[7] claim max (0 = claim nothing),
+--   ARGV[7] claim max (0 = claim nothing), ARGV[8] '1' to start what is claimed (PENDING then
+--   RUNNING, fenced by the new attempt; the claim's fields are then the RUNNING state's),
 --   then per request: id, to, actor, attempt ('' = not fenced), outcome ('' = none),
 --   RETRY delay ms ('' = not queued)
 -- Returns: { now, then per request: code, status, owner, time, retries, task id, attempt,
@@ -35,7 +37,8 @@ local replay = ARGV[4] == '1'
 local routed = ARGV[5]
 local claim_runner = ARGV[6]
 local claim_max = tonumber(ARGV[7])
-local first = 8
+local claim_start = ARGV[8] == '1'
+local first = 9
 local bad = bad_keys({ 'zset', 'zset', 'zset', 'list', 'zset', 'string' })
 if bad then return redis.error_reply(bad) end
 for i = first, #ARGV, W do
@@ -111,7 +114,7 @@ for _, id in ipairs(popped) do
     local e = load_writable(id)
     out[count_at] = out[count_at] + 1
     out[#out + 1] = id
-    push_claim(out, id, e, claim_one(id, e, claim_runner, now), slots, with_record)
+    push_claim(out, id, e, claim_one(id, e, claim_runner, now, claim_start), slots, with_record)
   end
 end
 fill_records(out, slots, with_record)
