@@ -84,8 +84,8 @@ export function commitFor(ctx: StatementContext, items: readonly TransitionReque
     : ctx.connection.intermediateCommit
 }
 
-/** The claim function's arguments after the ids (or count). */
-function claimArgs(ctx: StatementContext, runnerId: string, records: boolean): unknown[] {
+/** The claim function's arguments after the ids (or count); `start`: claims move on to RUNNING. */
+function claimArgs(ctx: StatementContext, runnerId: string, records: boolean, start: boolean): unknown[] {
   return [
     runnerId,
     STATUS_SETS.available,
@@ -97,6 +97,7 @@ function claimArgs(ctx: StatementContext, runnerId: string, records: boolean): u
     `${ctx.connection.schema}/${ctx.appId()}/`,
     ctx.connection.intermediateCommit,
     records,
+    start,
   ]
 }
 
@@ -109,16 +110,24 @@ export function claimRows(
 ): Promise<ClaimRow[]> {
   return ctx.query(
     claimSql(ctx.connection.s),
-    [ctx.appId(), ids, ...claimArgs(ctx, runnerId, records)],
+    [ctx.appId(), ids, ...claimArgs(ctx, runnerId, records, false)],
     'claim',
   )
 }
 
-/** Pops up to `max` due ids and claims them for `runnerId`, with records, in one round trip. */
-export function claimNextRows(ctx: StatementContext, runnerId: string, max: number): Promise<ClaimRow[]> {
+/**
+ * Pops up to `max` due ids and claims them for `runnerId`, with records, in one round trip; with
+ * `start` each claim moves on to RUNNING in the same statement (a refused start is `skipped`).
+ */
+export function claimNextRows(
+  ctx: StatementContext,
+  runnerId: string,
+  max: number,
+  start = false,
+): Promise<ClaimRow[]> {
   return ctx.query(
     claimNextSql(ctx.connection.s),
-    [ctx.appId(), Math.floor(max), ...claimArgs(ctx, runnerId, true)],
+    [ctx.appId(), Math.floor(max), ...claimArgs(ctx, runnerId, true, start)],
     'claim next',
   )
 }
@@ -146,13 +155,14 @@ export type FinishRow = ClaimRow & { step: 't' | 'c'; ok: boolean | null; found:
 
 /**
  * Runs the finish function: `items` (distinct ids, actor `runnerId`) as the transition function
- * does, then claim_next for `runnerId` up to `max` (0: none), one round trip.
+ * does, then claim_next for `runnerId` up to `max` (0: none; `start`: started), one round trip.
  */
 export function finishRows(
   ctx: StatementContext,
   runnerId: string,
   items: readonly TransitionItem[],
   max: number,
+  start = false,
 ): Promise<FinishRow[]> {
   const a = transitionArrays(items)
   return ctx.query(
@@ -176,6 +186,7 @@ export function finishRows(
       `${ctx.connection.schema}/${ctx.appId()}/`,
       commitFor(ctx, items),
       max,
+      start,
     ],
     'finish',
   )

@@ -104,21 +104,23 @@ const CLAIM_COLUMNS = `o_ord AS ord, o_id AS id, o_outcome AS outcome, o_task_id
           o_workflow_id AS workflow_id, o_workflow_type AS workflow_type,
           o_parent_workflow_id AS parent_workflow_id, o_created_at AS created_at`
 
-/** claim: one call of the claim function; $1..$12 as its parameters. */
+/** claim: one call of the claim function; $1..$13 as its parameters. */
 export const claimSql = (s: string) =>
   `SELECT ${CLAIM_COLUMNS}
-   FROM ${s}.claim($1, $2::text[], $3, $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9, $10, $11, $12)`
+   FROM ${s}.claim($1, $2::text[], $3, $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9, $10, $11, $12,
+                   $13)`
 
-/** claim_next: pops up to $2 due ids and claims them; $1, $3..$12 as claim's. */
+/** claim_next: pops up to $2 due ids and claims them (starts them with $13); $1, $3..$13 as claim's. */
 export const claimNextSql = (s: string) =>
   `SELECT ${CLAIM_COLUMNS}
-   FROM ${s}.claim_next($1, $2, $3, $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9, $10, $11, $12)`
+   FROM ${s}.claim_next($1, $2, $3, $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9, $10, $11,
+                        $12, $13)`
 
-/** finish: one call of the finish function; $1..$18 as its parameters. */
+/** finish: one call of the finish function; $1..$19 as its parameters. */
 export const finishSql = (s: string) =>
   `SELECT o_step AS step, o_ok AS ok, o_found AS found, ${CLAIM_COLUMNS}
    FROM ${s}.finish($1, $2, $3::text[], $4::text[], $5::integer[], $6::text[], $7::text[], $8::integer[],
-                    $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14, $15, $16, $17, $18)`
+                    $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14, $15, $16, $17, $18, $19)`
 
 /**
  * readFinal: $1 app, $2 ids, $3 final statuses. Each id's state and, when final, the outcome
@@ -135,7 +137,7 @@ LEFT JOIN LATERAL (
 /**
  * getBlockingInvocations: $1 app, $2 available statuses, $3 final statuses, $4 max. Waited ids
  * that are available for run and wait on nothing unfinished, most waiters first, then oldest;
- * and whether the app has any edge at all (see waits-tracker.ts).
+ * and whether the app has any edge at all (see core's WaitsTracker).
  */
 export const blockingSql = (s: string) => `
 WITH b AS (

@@ -13,6 +13,7 @@ import {
   type TransitionOutcome,
   type TransitionRequest,
   type Unsubscribe,
+  WaitsTracker,
 } from '@nenc/core'
 import { asyncCommit, channelName } from './identifiers.js'
 import {
@@ -27,7 +28,6 @@ import { blockingSql, purgeFinishedSql, registerSql } from './orchestrator-sql.j
 import { BACKEND } from './pg-errors.js'
 import { PostgresComponent } from './postgres-component.js'
 import { STATUS_SETS, storedNumber, storedStatus } from './status-rules.js'
-import { WaitsTracker } from './waits-tracker.js'
 
 /**
  * The orchestrator on PostgreSQL. Every batch method is one statement (one round trip): claims
@@ -213,7 +213,7 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
     )
   }
 
-  /** Skips its round trip while no blocking edge exists anywhere in the app (waits-tracker.ts). */
+  /** Skips its round trip while no blocking edge exists anywhere in the app (core's WaitsTracker). */
   async getBlockingInvocations(max: number): Promise<string[]> {
     if (max <= 0 || !this.waits.mayExist()) return []
     const epoch = this.waits.epoch

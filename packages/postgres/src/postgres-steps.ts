@@ -35,10 +35,12 @@ const empty = (): ClaimBatch => ({ claimed: [], unclaimed: [], sawQueued: false 
  * one transaction — meaning exactly its composed form (core's `composedSteps`):
  *
  * - `route`: the register statement also upserts the records and queues the ids not reused.
- * - `claimQueued`: `claim_next` pops and claims, returning the claimed records.
+ * - `claimQueued`: `claim_next` pops and claims, returning the claimed records; with `start` the
+ *   same statement moves each claim on to RUNNING (one row update, both history entries).
  * - `claimIds`: the claim function with records.
  * - `finish`: the `finish` function — fenced transitions whose outcomes are inserted (write-once)
- *   only when accepted, accepted RETRYs queued after their delay, then `claim_next` for the runner.
+ *   only when accepted, accepted RETRYs queued after their delay, then `claim_next` for the runner
+ *   (starting what it claims with `start`).
  * - `readFinal`: states joined with the outcome of each final state's attempt.
  *
  * Extra round trips only in rare cases: a registration racing a concurrent one, a transition
@@ -53,9 +55,9 @@ export function postgresSteps(parts: {
   const { broker, orchestrator, stateBackend } = parts
   const ctx = orchestrator.statements
 
-  const claimQueued = async (runnerId: string, max: number): Promise<ClaimBatch> => {
+  const claimQueued = async (runnerId: string, max: number, start = false): Promise<ClaimBatch> => {
     if (Math.floor(max) <= 0) return EMPTY
-    const rows = await claimNextRows(ctx, runnerId, max)
+    const rows = await claimNextRows(ctx, runnerId, max, start)
     return rows.length ? claimBatch(rows, true, true) : empty()
   }
 
@@ -89,9 +91,10 @@ export function postgresSteps(parts: {
       runnerId: string,
       items: readonly FinishRequest[],
       claimNext: number,
+      start = false,
     ): Promise<FinishResult> {
       const max = Math.max(0, Math.floor(claimNext))
-      if (items.length === 0) return { outcomes: [], next: await claimQueued(runnerId, max) }
+      if (items.length === 0) return { outcomes: [], next: await claimQueued(runnerId, max, start) }
       const requests: TransitionItem[] = items.map((i) => ({
         id: i.id,
         to: i.to,
@@ -106,7 +109,7 @@ export function postgresSteps(parts: {
       const outcomes = await applyTransitions(requests, async (batch) => {
         if (!fuse) return transitionRows(ctx, batch)
         fuse = false
-        const rows = await finishRows(ctx, runnerId, batch, max)
+        const rows = await finishRows(ctx, runnerId, batch, max, start)
         const byOrd = (a: FinishRow, b: FinishRow) => Number(a.ord) - Number(b.ord)
         const claims = rows.filter((r) => r.step === 'c').sort(byOrd)
         next = claims.length ? claimBatch(claims, true, true) : empty()
@@ -115,7 +118,7 @@ export function postgresSteps(parts: {
           .sort(byOrd)
           .map((r) => ({ ...r, ok: r.ok === true, found: r.found === true }))
       })
-      next ??= await claimQueued(runnerId, max)
+      next ??= await claimQueued(runnerId, max, start)
       const delays = new Set<number>()
       requests.forEach((r, i) => {
         if (r.delayMs !== undefined && outcomes[i]!.ok) delays.add(Math.max(0, Math.ceil(r.delayMs)))

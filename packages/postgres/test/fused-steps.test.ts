@@ -222,4 +222,35 @@ describe('postgres fused steps', () => {
     const read = await b.steps.readFinal(ids)
     expect(read.every((r) => r.state?.status === 'success' && r.outcome?.value === '1')).toBe(true)
   })
+
+  it('the claim steps asked to start are still one round trip each', async () => {
+    const b = await pgt.backend()
+    const reqs = await routed(b, 30)
+    const ids = reqs.map((r) => r.id)
+    const first = await countStatements(() => b.steps.claimQueued('w', 10, true))
+    expect(first.statements).toBe(1)
+    const started = await b.orchestrator.getStates(ids.slice(0, 10))
+    expect(started.every((st) => st?.status === 'running' && st.owner === 'w' && st.attempt === 1)).toBe(true)
+    const finished = await countStatements(() =>
+      b.steps.finish(
+        'w',
+        ids.slice(0, 10).map((id) => ({ id, attempt: 1, to: 'success' as const, outcome: result('1') })),
+        20,
+        true,
+      ),
+    )
+    expect(finished.statements).toBe(1)
+    const states = await b.orchestrator.getStates(ids)
+    expect(states.map((st) => st?.status)).toEqual([
+      ...Array(10).fill('success'),
+      ...Array(20).fill('running'),
+    ])
+    const hist = await b.orchestrator.getHistory(ids[29]!)
+    expect(hist.map((h) => [h.status, h.owner, h.actor, h.attempt])).toEqual([
+      ['registered', null, expect.anything(), 0],
+      ['pending', 'w', 'w', 1],
+      ['running', 'w', 'w', 1],
+    ])
+    expect(hist[2]!.timestamp).toBeGreaterThanOrEqual(hist[1]!.timestamp)
+  })
 })

@@ -3,7 +3,7 @@
  *
  * Status literals appear only in index predicates (the registration index names the initial
  * status) and where a statement names the one status it is about (`retry` counts retries,
- * `pending` starts an attempt): the status sets and transition rules arrive as parameters computed
+ * `pending` starts an attempt, a claim asked to start moves on to `running`): the status sets and transition rules arrive as parameters computed
  * from core's table (status-rules.ts), and `test/migrations.test.ts` checks the index predicate
  * still equals core's `INITIAL_STATUS`.
  *
@@ -190,8 +190,12 @@ export function up(s: string): string[] {
 
 /**
  * claim(app, ids, runner, available, active, final, rule_keys, rule_modes, channel, lock_ns, commit,
- * records): one round trip that claims a batch with the same outcomes as the memory orchestrator,
- * and with `records` also returns the claimed invocations' records (the fused claim steps).
+ * records, start): one round trip that claims a batch with the same outcomes as the memory
+ * orchestrator, and with `records` also returns the claimed invocations' records (the fused claim
+ * steps). With `start`, each claim also moves on PENDING → RUNNING for the runner (the fused
+ * steps' `start`): the same UPDATE writes the RUNNING row — one row version per claimed
+ * invocation — and two history rows (pending, then running: same attempt and timestamp). A start
+ * the rules refuse leaves the claim PENDING and reports it `skipped`.
  *
  * 1. Takes a transaction-scoped advisory lock per running key of the batch, in sorted order (no
  *    deadlock between claimers). Running keys never change, so reading them unlocked is safe.
@@ -217,7 +221,7 @@ function claimFunction(s: string): string {
       p_app text, p_ids text[], p_runner text,
       p_available text[], p_active text[], p_final text[],
       p_rule_keys text[], p_rule_modes text[], p_channel text, p_lock_ns text, p_commit text,
-      p_records boolean)
+      p_records boolean, p_start boolean)
     RETURNS TABLE (o_ord bigint, o_id text, o_outcome text, o_task_id text, o_status text,
                    o_owner text, o_ts bigint, o_retries integer, o_attempt integer,
                    o_task_name text, o_call_id text, o_args text, o_parent_id text, o_workflow_id text,
@@ -297,22 +301,46 @@ function claimFunction(s: string): string {
                          WHEN 'controlled' THEN 'concurrency_controlled'
                          ELSE 'concurrency_controlled_final' END AS to_status,
           CASE d.outcome WHEN 'claimed' THEN d.pend_mode
-                         WHEN 'controlled' THEN d.cc_mode ELSE d.ccf_mode END AS mode
-        FROM decided d WHERE d.outcome IN ('claimed', 'controlled', 'controlled_final')
+                         WHEN 'controlled' THEN d.cc_mode ELSE d.ccf_mode END AS mode,
+          po.owner AS pend_owner,
+          -- With p_start, the owner mode of PENDING → RUNNING by the runner from the claimed
+          -- row (NULL: not asked, or refused).
+          CASE WHEN p_start AND d.outcome = 'claimed' THEN
+            p_rule_modes[array_position(p_rule_keys, 'running|' || v_actor || '|pending|' ||
+              CASE WHEN po.owner IS NULL THEN 'n' WHEN po.owner = p_runner THEN 'a' ELSE 'o' END)]
+          END AS run_mode
+        FROM decided d
+        CROSS JOIN LATERAL (SELECT CASE d.pend_mode WHEN 'n' THEN NULL WHEN 'a' THEN p_runner
+                                                    ELSE d.owner END AS owner) po
+        WHERE d.outcome IN ('claimed', 'controlled', 'controlled_final')
       ),
       upd AS (
         UPDATE ${s}.invocations i
-        SET status = m.to_status,
-            owner = CASE m.mode WHEN 'n' THEN NULL WHEN 'a' THEN p_runner ELSE i.owner END,
+        SET status = CASE WHEN m.run_mode IS NULL THEN m.to_status ELSE 'running' END,
+            owner = CASE WHEN m.run_mode IS NULL THEN
+                      CASE m.mode WHEN 'n' THEN NULL WHEN 'a' THEN p_runner ELSE i.owner END
+                    ELSE CASE m.run_mode WHEN 'n' THEN NULL WHEN 'a' THEN p_runner ELSE m.pend_owner END
+                    END,
             status_ts = ${s}.now_ms(),
             attempt = i.attempt + CASE m.outcome WHEN 'claimed' THEN 1 ELSE 0 END
         FROM moves m
         WHERE i.ctid = m.tid AND i.id = m.id
-        RETURNING m.ord, i.id, m.outcome, i.task_id, i.status, i.owner, i.status_ts, i.retries, i.attempt
+        RETURNING m.ord, i.id,
+          CASE WHEN p_start AND m.outcome = 'claimed' AND m.run_mode IS NULL THEN 'skipped'
+               ELSE m.outcome END AS outcome,
+          i.task_id, i.status, i.owner, i.status_ts, i.retries, i.attempt,
+          m.run_mode IS NOT NULL AS started, m.pend_owner
       ),
       hist AS (
+        -- A started claim's PENDING entry first (lower seq), then every row's current status.
         INSERT INTO ${s}.history (app_id, id, status, owner, actor, ts, attempt)
-        SELECT p_app, u.id, u.status, u.owner, p_runner, u.status_ts, u.attempt FROM upd u
+        SELECT h.app_id, h.id, h.status, h.owner, h.actor, h.ts, h.attempt FROM (
+          SELECT p_app, u.id, 'pending'::text, u.pend_owner, p_runner, u.status_ts, u.attempt, u.ord, 0
+          FROM upd u WHERE u.started
+          UNION ALL
+          SELECT p_app, u.id, u.status, u.owner, p_runner, u.status_ts, u.attempt, u.ord, 1 FROM upd u
+        ) h(app_id, id, status, owner, actor, ts, attempt, ord, step)
+        ORDER BY h.step, h.ord
       ),
       fin AS (
         SELECT u.id FROM upd u WHERE u.status = ANY(p_final)
@@ -352,15 +380,15 @@ function claimFunction(s: string): string {
 /**
  * claim_next(app, max, runner, …claim's arguments): pops up to `max` due ids from the app's
  * queue (oldest first, `FOR UPDATE SKIP LOCKED`, as `Broker.retrieve`) and claims them for
- * `runner` with the claim function, in one round trip (the fused `claimQueued` and the claim
- * part of `finish`). Returns no row when nothing was due.
+ * `runner` with the claim function (and, with `start`, starts them), in one round trip (the
+ * fused `claimQueued` and the claim part of `finish`). Returns no row when nothing was due.
  */
 function claimNextFunction(s: string): string {
   return `CREATE FUNCTION ${s}.claim_next(
       p_app text, p_max integer, p_runner text,
       p_available text[], p_active text[], p_final text[],
       p_rule_keys text[], p_rule_modes text[], p_channel text, p_lock_ns text, p_commit text,
-      p_records boolean)
+      p_records boolean, p_start boolean)
     RETURNS TABLE (o_ord bigint, o_id text, o_outcome text, o_task_id text, o_status text,
                    o_owner text, o_ts bigint, o_retries integer, o_attempt integer,
                    o_task_name text, o_call_id text, o_args text, o_parent_id text, o_workflow_id text,
@@ -389,7 +417,7 @@ function claimNextFunction(s: string): string {
         RETURN;
       END IF;
       RETURN QUERY SELECT * FROM ${s}.claim(p_app, v_ids, p_runner, p_available, p_active, p_final,
-        p_rule_keys, p_rule_modes, p_channel, p_lock_ns, p_commit, p_records);
+        p_rule_keys, p_rule_modes, p_channel, p_lock_ns, p_commit, p_records, p_start);
     END
     $fn$`
 }
@@ -509,10 +537,10 @@ function transitionFunction(s: string): string {
 
 /**
  * finish(app, runner, ids, targets, attempts, kinds, values, delays, available, active, final,
- * rule_keys, rule_modes, channel, queue_channel, lock_ns, commit, max): a runner's end of a batch
- * of attempts — the transition function (actor `runner`, fenced by each attempt, outcomes and
- * RETRY re-queues only for accepted ones), then, when `max > 0`, claim_next for the same runner
- * with records — in one round trip and one transaction. Rows with `o_step = 't'` are the
+ * rule_keys, rule_modes, channel, queue_channel, lock_ns, commit, max, start): a runner's end of
+ * a batch of attempts — the transition function (actor `runner`, fenced by each attempt, outcomes
+ * and RETRY re-queues only for accepted ones), then, when `max > 0`, claim_next for the same
+ * runner with records (starting what it claims with `start`) — in one round trip and one transaction. Rows with `o_step = 't'` are the
  * transitions (ord = request position), `'c'` the claims. `commit` is null when a target is
  * final (acknowledged to waiters), else the intermediate mode.
  */
@@ -521,7 +549,8 @@ function finishFunction(s: string): string {
       p_app text, p_runner text, p_ids text[], p_to text[], p_attempts integer[],
       p_kinds text[], p_values text[], p_delays integer[],
       p_available text[], p_active text[], p_final text[], p_rule_keys text[], p_rule_modes text[],
-      p_channel text, p_queue_channel text, p_lock_ns text, p_commit text, p_max integer)
+      p_channel text, p_queue_channel text, p_lock_ns text, p_commit text, p_max integer,
+      p_start boolean)
     RETURNS TABLE (o_step text, o_ord bigint, o_id text, o_ok boolean, o_found boolean, o_outcome text,
                    o_task_id text, o_status text, o_owner text, o_ts bigint, o_retries integer,
                    o_attempt integer,
@@ -550,7 +579,7 @@ function finishFunction(s: string): string {
             c.o_task_name, c.o_call_id, c.o_args, c.o_parent_id, c.o_workflow_id, c.o_workflow_type,
             c.o_parent_workflow_id, c.o_created_at
           FROM ${s}.claim_next(p_app, p_max, p_runner, p_available, p_active, p_final,
-            p_rule_keys, p_rule_modes, p_channel, p_lock_ns, p_commit, true) c;
+            p_rule_keys, p_rule_modes, p_channel, p_lock_ns, p_commit, true, p_start) c;
       END IF;
     END
     $fn$`
