@@ -105,6 +105,7 @@ export {
   killAndReroute,
   rerouteUnstarted,
   settleUnclaimed,
+  wakeReleased,
   warnStale,
 } from './orchestration/claim.js'
 export { composedSteps, stepsOf, withRecords } from './orchestration/composed-steps.js'

@@ -55,6 +55,8 @@ export class MemoryOrchestrator extends MemoryComponent implements Orchestrator 
   private readonly entries = new Map<string, Entry>()
   private readonly registeredByKey = new Map<string, Set<string>>()
   private readonly activeByKey = new Map<string, Set<string>>()
+  /** Running key → invocations parked on it (CONCURRENCY_CONTROLLED by a claim), oldest first. */
+  private readonly parkedByKey = new Map<string, string[]>()
   private readonly waitingFor = new Map<string, Set<string>>()
   private readonly waitedBy = new Map<string, Set<string>>()
   private readonly heartbeats = new Map<string, RunnerHeartbeat>()
@@ -126,16 +128,34 @@ export class MemoryOrchestrator extends MemoryComponent implements Orchestrator 
     })
     if (from === 'registered' && e.registrationKey !== null)
       removeFrom(this.registeredByKey, e.registrationKey, id)
+    let released: string[] | undefined
     if (e.runningKey !== null) {
       if (isActive(to)) addTo(this.activeByKey, e.runningKey, id)
-      else if (isActive(from)) removeFrom(this.activeByKey, e.runningKey, id)
+      else if (isActive(from)) {
+        removeFrom(this.activeByKey, e.runningKey, id)
+        if (!this.activeByKey.get(e.runningKey)?.size) released = this.unpark(e.runningKey)
+      }
     }
     if (isFinal(to)) {
       this.releaseEdges(id)
       finals.push(id)
     }
     // States are replaced, never mutated, so handing out the stored object is safe.
-    return { ok: true, state: e.state }
+    return released ? { ok: true, state: e.state, released } : { ok: true, state: e.state }
+  }
+
+  /** The oldest invocation parked on a released key that still waits there (FIFO). */
+  private unpark(key: string): string[] | undefined {
+    const queue = this.parkedByKey.get(key)
+    while (queue?.length) {
+      const id = queue.shift()!
+      if (this.entries.get(id)?.state.status === 'concurrency_controlled') {
+        if (queue.length === 0) this.parkedByKey.delete(key)
+        return [id]
+      }
+    }
+    this.parkedByKey.delete(key)
+    return undefined
   }
 
   private releaseEdges(id: string): void {
@@ -165,6 +185,9 @@ export class MemoryOrchestrator extends MemoryComponent implements Orchestrator 
         }
         if (allowed.includes('concurrency_controlled')) {
           this.apply(id, 'concurrency_controlled', runnerId, finals)
+          const queue = this.parkedByKey.get(e.runningKey)
+          if (queue) queue.push(id)
+          else this.parkedByKey.set(e.runningKey, [id])
           return { id, outcome: 'controlled' }
         }
         return { id, outcome: 'deferred' }
@@ -289,6 +312,7 @@ export class MemoryOrchestrator extends MemoryComponent implements Orchestrator 
     this.entries.clear()
     this.registeredByKey.clear()
     this.activeByKey.clear()
+    this.parkedByKey.clear()
     this.waitingFor.clear()
     this.waitedBy.clear()
     this.heartbeats.clear()

@@ -104,6 +104,47 @@ export function describeClaims(name: string, factory: BackendFactory): void {
       expect(outs.flat().filter((o) => o.outcome === 'controlled')).toHaveLength(19)
     })
 
+    it('a blocked invocation is parked on its key and released, oldest first, by the transition that frees the key', async () => {
+      const { backend } = await components()
+      const orch = backend.orchestrator
+      const [a, b, c] = newRequests(3, {
+        runningKey: `park-${Math.random()}`,
+        rerouteOnConcurrencyControl: true,
+      })
+      await orch.register([a!, b!, c!])
+      expect((await orch.claim([a!.id, b!.id, c!.id], 'r1')).map((o) => o.outcome)).toEqual([
+        'claimed',
+        'controlled',
+        'controlled',
+      ])
+      // Active to active releases nothing.
+      const [running] = await orch.transition([{ id: a!.id, to: 'running', actor: 'r1', attempt: 1 }])
+      expect(running).toMatchObject({ ok: true })
+      expect(running!.ok && running!.released?.length ? running!.released : []).toEqual([])
+      // Leaving the active statuses frees the key: the oldest parked one (b) is released, once.
+      const [done] = await orch.transition([{ id: a!.id, to: 'success', actor: 'r1', attempt: 1 }])
+      expect(done).toMatchObject({ ok: true, released: [b!.id] })
+      expect((await orch.getStates([b!.id, c!.id])).map((st) => st!.status)).toEqual([
+        'concurrency_controlled',
+        'concurrency_controlled',
+      ])
+      // b runs and ends: c is next.
+      await orch.transition([{ id: b!.id, to: 'rerouted', actor: 'r1' }])
+      expect((await orch.claim([b!.id], 'r1'))[0]!.outcome).toBe('claimed')
+      const [bRetry] = await orch
+        .transition([
+          { id: b!.id, to: 'running', actor: 'r1', attempt: 1 },
+          { id: b!.id, to: 'retry', actor: 'r1', attempt: 1 },
+        ])
+        .then((o) => [o[1]])
+      expect(bRetry).toMatchObject({ ok: true, released: [c!.id] })
+      // Its history does not grow while it waits, however long that is.
+      expect((await orch.getHistory(c!.id)).map((h) => h.status)).toEqual([
+        'registered',
+        'concurrency_controlled',
+      ])
+    })
+
     it('registration concurrency reuses a REGISTERED invocation with the same key, then stops once it is claimed', async () => {
       const { backend } = await components()
       const [a, b] = newRequests(2, { registrationKey: 'reg-1' })

@@ -270,6 +270,31 @@ export function describeEndToEnd(name: string, factory: BackendFactory): void {
       expect(overlaps(k2!, k1a!) || overlaps(k2!, k1b!)).toBe(true)
     })
 
+    it('blocked invocations wait for the key (the default), each with a short history: no polling', async () => {
+      const app = await makeApp({ maxThreads: 4 })
+      let running = 0
+      let most = 0
+      const single = app.task(
+        'single',
+        async (i: number) => {
+          most = Math.max(most, ++running)
+          await sleep(100)
+          running--
+          return i
+        },
+        { runningConcurrency: 'task' },
+      )
+      await app.runner.start()
+      const group = await single.parallelize([[1], [2], [3], [4]])
+      expect(await group.results()).toEqual([1, 2, 3, 4])
+      expect(most).toBe(1)
+      for (const inv of group.invocations) {
+        const statuses = (await inv.history()).map((h) => h.status)
+        // registered → (concurrency_controlled → rerouted)? → pending → running → success, at most twice parked.
+        expect(statuses.length, statuses.join(' → ')).toBeLessThanOrEqual(8)
+      }
+    })
+
     it('running concurrency without reroute drops the blocked invocation: result() says so', async () => {
       const app = await makeApp({ maxThreads: 4 })
       const single = app.task(
@@ -278,7 +303,7 @@ export function describeEndToEnd(name: string, factory: BackendFactory): void {
           await sleep(50)
           return 'ran'
         },
-        { runningConcurrency: 'task' },
+        { runningConcurrency: 'task', rerouteOnConcurrencyControl: false },
       )
       await app.runner.start()
       const group = await single.parallelize([[], []])

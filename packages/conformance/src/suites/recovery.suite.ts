@@ -8,6 +8,7 @@ const RECOVERY_CONFIG = {
     runnerDeadAfterMs: 400,
     lostQueuedAfterMs: 200,
     stuckAfterMs: 200,
+    parkedRecheckMs: 200,
     atomicServiceCheckMs: 60_000,
   },
 }

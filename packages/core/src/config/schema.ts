@@ -64,7 +64,7 @@ export const APP_FIELDS = {
   'orchestrator.concurrencyRerouteDelayMs': {
     schema: int(0),
     default: 100,
-    doc: 'Delay before a concurrency-blocked invocation is offered again.',
+    doc: 'Delay before a concurrency-blocked invocation that cannot wait parked (one in RETRY) is offered again.',
   },
   'orchestrator.maxPendingMs': {
     schema: int(100),
@@ -84,7 +84,12 @@ export const APP_FIELDS = {
   'orchestrator.stuckAfterMs': {
     schema: int(100),
     default: 5_000,
-    doc: 'Recovery: an invocation left this long in CONCURRENCY_CONTROLLED, KILLED, PENDING_RECOVERY or RUNNING_RECOVERY was stranded by a runner that died between the two steps of a reroute (a live runner leaves them at once); it is rerouted.',
+    doc: 'Recovery: an invocation left this long in KILLED, PENDING_RECOVERY or RUNNING_RECOVERY was stranded by a runner that died between the two steps of a reroute (a live runner leaves them at once); it is rerouted.',
+  },
+  'orchestrator.parkedRecheckMs': {
+    schema: int(100),
+    default: 60_000,
+    doc: 'Recovery: an invocation waiting this long in CONCURRENCY_CONTROLLED for its running key is offered again, in case its wake-up was lost (the runner that released the key died before rerouting it); if the key is still held it waits again.',
   },
   'orchestrator.atomicServiceIntervalMs': {
     schema: int(100),
@@ -147,8 +152,8 @@ export const TASK_FIELDS = {
   },
   rerouteOnConcurrencyControl: {
     schema: z.boolean(),
-    default: false,
-    doc: 'When running concurrency blocks: true = retry later, false = drop (CONCURRENCY_CONTROLLED_FINAL).',
+    default: true,
+    doc: 'When running concurrency blocks: true = wait for the key (CONCURRENCY_CONTROLLED, woken when the holder leaves), false = drop (CONCURRENCY_CONTROLLED_FINAL). Default true, as every queue does; pynenc drops.',
   },
   forceNewWorkflow: {
     schema: z.boolean(),

@@ -48,7 +48,17 @@ export interface TransitionRequest {
 }
 
 export type TransitionOutcome =
-  | { ok: true; state: InvocationState }
+  | {
+      ok: true
+      state: InvocationState
+      /**
+       * Invocations this transition woke: it released a running key (left the active statuses,
+       * no other active invocation holds the key) and the oldest invocation parked on that key
+       * was taken off its list. Still CONCURRENCY_CONTROLLED: the caller moves them to REROUTED
+       * and queues them. Absent or empty when none.
+       */
+      released?: string[]
+    }
   | { ok: false; reason: 'not_found' }
   | {
       ok: false
@@ -64,7 +74,11 @@ export type TransitionOutcome =
 export type ClaimOutcome =
   /** Now PENDING, owned by the runner. */
   | { id: string; outcome: 'claimed'; state: InvocationState }
-  /** Blocked by running concurrency and moved to CONCURRENCY_CONTROLLED: the caller must reroute it. */
+  /**
+   * Blocked by running concurrency: moved to CONCURRENCY_CONTROLLED and parked on its running
+   * key. It waits there — no polling — until a transition releases the key and reports it in
+   * `released`.
+   */
   | { id: string; outcome: 'controlled' }
   /** Blocked and moved to CONCURRENCY_CONTROLLED_FINAL (dropped). */
   | { id: string; outcome: 'controlled_final' }
@@ -121,13 +135,17 @@ export interface Orchestrator extends Component {
    * Applies each transition atomically (validated by core's `checkTransition` against the stored
    * record, passing the request's `attempt`) and appends its history entry. Entering RETRY increments the retry counter; entering
    * a final status releases blocking-control edges where the invocation was waited on and
-   * notifies final-status subscribers. Never throws for a rejected transition: outcomes say why,
+   * notifies final-status subscribers. Leaving the active statuses releases the invocation's
+   * running key when no other active invocation holds it: the oldest invocation parked on the
+   * key (and still CONCURRENCY_CONTROLLED) leaves the parked list in the same step and is
+   * reported in the outcome's `released`. Never throws for a rejected transition: outcomes say why,
    * and nothing is written for them. Outcomes are in request order.
    */
   transition(requests: readonly TransitionRequest[]): Promise<TransitionOutcome[]>
   /**
    * For each id in order, atomically: skip unless its status is available for run; when it has a
-   * running key held by an active invocation, move it to a controlled status (or defer it); else
+   * running key held by an active invocation, move it to a controlled status (CONCURRENCY_CONTROLLED
+   * parks it on the key, oldest first; or defer it when its status cannot be controlled); else
    * move it to PENDING owned by `runnerId`, starting its next attempt. With N concurrent claimers of one id exactly one gets
    * `claimed`. Ids claimed earlier in the same call count as active for later ones.
    */

@@ -73,29 +73,41 @@ export async function getInvocationsToRun(
 }
 
 /**
- * What a claim could not take: concurrency-blocked ids move CONCURRENCY_CONTROLLED → REROUTED
- * and, with the deferred ones, are queued again after `orchestrator.concurrencyRerouteDelayMs`,
- * so a blocked invocation is not spun through the queue; stale ids are dropped.
+ * What a claim could not take. A concurrency-blocked id parked on its key (CONCURRENCY_CONTROLLED)
+ * needs nothing: the transition that releases the key wakes it ({@link wakeReleased}). A
+ * deferred one (its status, RETRY, cannot be parked) is queued again after
+ * `orchestrator.concurrencyRerouteDelayMs`; stale ids are dropped.
  */
 export async function settleUnclaimed(
   rt: NencRuntime,
-  runnerId: string,
+  _runnerId: string,
   unclaimed: ClaimBatch['unclaimed'],
 ): Promise<void> {
-  if (unclaimed.length === 0) return
-  const toReroute = unclaimed.filter((u) => u.outcome === 'controlled').map((u) => u.id)
   const toDefer = unclaimed.filter((u) => u.outcome === 'deferred').map((u) => u.id)
-  const { orchestrator, broker } = rt.backend
-  if (toReroute.length) {
-    const outcomes = await orchestrator.transition(
-      toReroute.map((id) => ({ id, to: 'rerouted' as const, actor: runnerId })),
-    )
-    toDefer.push(...toReroute.filter((_, i) => outcomes[i]!.ok))
-  }
   if (toDefer.length)
-    await broker.route(toDefer, {
+    await rt.backend.broker.route(toDefer, {
       delayMs: rt.config.value<number>('orchestrator.concurrencyRerouteDelayMs'),
     })
+}
+
+/**
+ * Wakes the invocations that transitions released from their running key's parked list
+ * (`TransitionOutcome.released`): CONCURRENCY_CONTROLLED → REROUTED, queued again. Called after
+ * every batch of transitions core makes that can leave the active statuses. If this process dies
+ * before it is done, recovery offers a parked invocation again after `orchestrator.parkedRecheckMs`.
+ */
+export async function wakeReleased(
+  rt: NencRuntime,
+  actor: string,
+  outcomes: readonly TransitionOutcome[],
+): Promise<void> {
+  const ids = outcomes.flatMap((o) => (o.ok && o.released?.length ? o.released : []))
+  if (ids.length === 0) return
+  const out = await rt.backend.orchestrator.transition(
+    ids.map((id) => ({ id, to: 'rerouted' as const, actor })),
+  )
+  const woken = ids.filter((_, i) => out[i]!.ok)
+  if (woken.length) await rt.backend.broker.route(woken)
 }
 
 /**
@@ -117,6 +129,7 @@ export async function rerouteVia(
     ids.map((id) => ({ id, to: via, actor, attempt: attemptOf?.(id) })),
   )
   warnStale(rt, ids, first)
+  await wakeReleased(rt, actor, first)
   const moved = ids.filter((_, i) => first[i]!.ok)
   if (moved.length === 0) return []
   const second = await orchestrator.transition(moved.map((id) => ({ id, to: 'rerouted' as const, actor })))
@@ -173,6 +186,7 @@ export async function rerouteUnstarted(
     ids.map((id) => ({ id, to: 'rerouted' as const, actor, attempt: attemptOf?.(id) })),
   )
   warnStale(rt, ids, out)
+  await wakeReleased(rt, actor, out)
   const ok = ids.filter((_, i) => out[i]!.ok)
   const running = ids.filter((_, i) => {
     const o = out[i]!

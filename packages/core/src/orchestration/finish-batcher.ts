@@ -1,6 +1,6 @@
 import type { ClaimBatch, FinishRequest } from '../interfaces/fused-steps.js'
 import type { NencRuntime } from '../runtime.js'
-import { warnStale } from './claim.js'
+import { wakeReleased, warnStale } from './claim.js'
 import { stepsOf } from './composed-steps.js'
 
 /** The end of one attempt, as the executor queues it. */
@@ -103,6 +103,12 @@ export class FinishBatcher {
     )
     const finals = items.filter((it, i) => outcomes[i]!.ok && it.to !== 'retry').map((it) => it.id)
     if (finals.length) this.rt.waiter.markFinal(finals)
+    // Ends release running keys: the invocations parked on them run next.
+    // Not retried with the batch (its ends are written): a lost wake-up is recovery's
+    // (`orchestrator.parkedRecheckMs`).
+    await wakeReleased(this.rt, this.runnerId, outcomes).catch((err: unknown) =>
+      this.rt.logger.error({ err }, 'could not wake invocations parked on released keys; recovery will'),
+    )
     return next
   }
 }

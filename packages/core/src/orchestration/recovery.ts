@@ -10,8 +10,9 @@ export interface RecoveryReport {
   /** Available for run while the queue is empty: lost between pop and claim, queued again. */
   requeued: string[]
   /**
-   * Stranded half-way through a two-step move (CONCURRENCY_CONTROLLED, KILLED, PENDING_RECOVERY,
-   * RUNNING_RECOVERY) for longer than `orchestrator.stuckAfterMs` → REROUTED, queued again.
+   * Stranded half-way through a two-step move (KILLED, PENDING_RECOVERY, RUNNING_RECOVERY) for
+   * longer than `orchestrator.stuckAfterMs`, or parked in CONCURRENCY_CONTROLLED for longer than
+   * `orchestrator.parkedRecheckMs` → REROUTED, queued again.
    */
   stuck: string[]
 }
@@ -20,11 +21,12 @@ const BATCH = 1000
 
 /**
  * Non-final statuses that no owner holds and that a live runner leaves at once for REROUTED: a
- * runner killed between the two steps (claim → reroute of a concurrency-blocked id, kill →
- * reroute, recovery → reroute) strands the invocation there. Each may go to REROUTED only.
+ * runner killed between the two steps (kill → reroute, recovery → reroute) strands the
+ * invocation there. Each may go to REROUTED only. CONCURRENCY_CONTROLLED is not one of them: an
+ * invocation waits there, parked on its running key, for as long as the key is held; it is
+ * offered again only after `orchestrator.parkedRecheckMs`, in case its wake-up was lost.
  */
 export const STRANDABLE_STATUSES: readonly InvocationStatus[] = [
-  'concurrency_controlled',
   'killed',
   'pending_recovery',
   'running_recovery',
@@ -38,9 +40,14 @@ export const STRANDABLE_STATUSES: readonly InvocationStatus[] = [
  * (REROUTED → REROUTED is not allowed) and the id is left alone, and vice versa, so it is
  * queued exactly once.
  */
-async function rerouteStuck(rt: NencRuntime, actor: string, stuckAfterMs: number): Promise<string[]> {
+async function rerouteStuck(
+  rt: NencRuntime,
+  actor: string,
+  statuses: readonly InvocationStatus[],
+  afterMs: number,
+): Promise<string[]> {
   const { orchestrator, broker } = rt.backend
-  const old = await inStatusSince(rt, STRANDABLE_STATUSES, Date.now() - stuckAfterMs)
+  const old = await inStatusSince(rt, statuses, Date.now() - afterMs)
   if (old.length === 0) return []
   const out = await orchestrator.transition(old.map((id) => ({ id, to: 'rerouted' as const, actor })))
   const rerouted = old.filter((_, i) => out[i]!.ok)
@@ -104,7 +111,15 @@ export async function recoverInvocations(rt: NencRuntime, actor: string): Promis
     )
     if (requeued.length) await broker.route(requeued)
   }
-  const stuck = await rerouteStuck(rt, actor, cfg.value<number>('orchestrator.stuckAfterMs'))
+  const stuck = [
+    ...(await rerouteStuck(rt, actor, STRANDABLE_STATUSES, cfg.value<number>('orchestrator.stuckAfterMs'))),
+    ...(await rerouteStuck(
+      rt,
+      actor,
+      ['concurrency_controlled'],
+      cfg.value<number>('orchestrator.parkedRecheckMs'),
+    )),
+  ]
   if (pending.length || running.length || requeued.length || stuck.length) {
     rt.logger.warn(
       {
