@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os'
-import { context, Nenc } from '@nenc/core'
+import { BackendUnavailableError, context, Nenc } from '@nenc/core'
 import { ThreadRunner } from '@nenc/runners'
 import { afterEach, describe, expect, it } from 'vitest'
 import { memoryBackend } from '../src/index.js'
@@ -74,6 +74,43 @@ describe('ThreadRunner', () => {
     expect((await inv.history()).map((h) => h.status)).toEqual([
       'registered',
       'pending',
+      'rerouted',
+      'pending',
+      'running',
+      'success',
+    ])
+  })
+
+  it('a claim step whose reply is lost after it started the invocation: the runner gives it back and it runs', async () => {
+    const backend = memoryBackend()
+    const original = backend.orchestrator.transition.bind(backend.orchestrator)
+    let lost = 1
+    backend.orchestrator.transition = async (requests) => {
+      const out = await original(requests)
+      // Applied on the server, reply lost on the way back: the runner never hears of the start.
+      if (lost > 0 && requests.some((r) => r.to === 'running')) {
+        lost--
+        throw new BackendUnavailableError('memory', 'connection dropped after the write')
+      }
+      return out
+    }
+    const app = new Nenc({
+      appId: 'tr-lost-reply',
+      backend,
+      runner: new ThreadRunner({ maxThreads: 2 }),
+      config: { runner: { idleWakeMs: 50 } },
+      env: {},
+    })
+    apps.push(app)
+    const t = app.task('t', async () => 'ran')
+    await app.runner.start()
+    const inv = await t()
+    expect(await inv.result({ timeoutMs: 5000 })).toBe('ran')
+    expect((await inv.history()).map((h) => h.status)).toEqual([
+      'registered',
+      'pending',
+      'running',
+      'killed',
       'rerouted',
       'pending',
       'running',

@@ -50,10 +50,17 @@ export class ClaimLoop {
   private unstarted: ClaimedInvocation[] = []
   /** Starts of claims handed over by finish steps, awaited on stop. */
   private readonly handovers = new Set<Promise<void>>()
+  /** A claim step failed: it may have claimed (and started) ids whose reply was lost. */
+  private auditDue = false
+  /** While auditing, finish steps claim nothing (what they claimed would look orphaned). */
+  private auditing = false
 
   constructor(private readonly o: ClaimLoopOptions) {
     this.executor = new InvocationExecutor(o.executorRuntime, o.runnerId, o.hooks, o.isStopping)
-    this.executor.finisher.claimRoom = () => this.room(0)
+    this.executor.finisher.claimRoom = () => (this.auditing ? 0 : this.room(0))
+    this.executor.finisher.onWriteFailed = () => {
+      this.auditDue = true
+    }
     // What this loop claims it starts at once: claim steps move it on to RUNNING themselves.
     this.executor.finisher.startClaims = true
     this.executor.finisher.onWritten = (next) => {
@@ -76,12 +83,51 @@ export class ClaimLoop {
       this.unstarted = []
       this.o.onEnded?.(ids)
     }
+    if (this.auditDue) await this.audit()
     const free = this.room(this.executor.finisher.pending)
     if (free <= 0) return false
-    const round = await getInvocationsToRun(this.o.app, free, this.o.runnerId, true)
+    let round: Awaited<ReturnType<typeof getInvocationsToRun>>
+    try {
+      round = await getInvocationsToRun(this.o.app, free, this.o.runnerId, true)
+    } catch (err) {
+      this.auditDue = true
+      throw err
+    }
     if (round.claimed.length === 0) return round.sawQueued
     await this.startClaimed(round.claimed)
     return true
+  }
+
+  /**
+   * Gives back invocations this runner owns but does not know of. A claim step whose reply is lost
+   * (the connection dropped after the server applied it) leaves its claims PENDING or RUNNING
+   * under this live, heartbeating runner: PENDING recovery would find the first after
+   * `maxPendingMs`, nothing the second. So after a failed claim step the loop lists the app's
+   * PENDING and RUNNING invocations once, and reroutes (fenced by attempt) those owned by its id
+   * that are in no slot. Finish steps claim nothing meanwhile, so nothing it audits is in flight.
+   */
+  private async audit(): Promise<void> {
+    this.auditing = true
+    try {
+      await this.executor.finisher.drain()
+      await Promise.all([...this.handovers])
+      const { orchestrator } = this.o.app.backend
+      const ids = await orchestrator.listInvocations({ statuses: ['pending', 'running'], limit: 100_000 })
+      const known = new Set([...this.slots.ids, ...this.unstarted.map((c) => c.state.id)])
+      const states = ids.length ? await orchestrator.getStates(ids.filter((id) => !known.has(id))) : []
+      const orphans = states.filter((st) => st !== null && st.owner === this.o.runnerId)
+      if (orphans.length) {
+        this.o.app.logger.warn(
+          { count: orphans.length, runnerId: this.o.runnerId },
+          'giving back invocations claimed by a step whose reply was lost',
+        )
+        const attempts = new Map(orphans.map((st) => [st!.id, st!.attempt]))
+        await rerouteUnstarted(this.o.app, [...attempts.keys()], this.o.runnerId, (id) => attempts.get(id))
+      }
+      this.auditDue = false
+    } finally {
+      this.auditing = false
+    }
   }
 
   /** Claims made by a finish step: settle what was not claimed, start the rest. */

@@ -25,6 +25,11 @@ export class FinishBatcher {
   onWritten: ((next: ClaimBatch) => void) | null = null
   /** How many invocations the runner could start once this batch is written (0: claim nothing). */
   claimRoom: ((finishing: number) => number) | null = null
+  /**
+   * Called when a write failed (it is retried): the failed step may have claimed invocations
+   * whose reply was lost, which the runner then audits for (see the runners' ClaimLoop).
+   */
+  onWriteFailed: (() => void) | null = null
   /** The claims made with a batch are moved on to RUNNING in the same step (the runner starts them at once). */
   startClaims = false
 
@@ -71,6 +76,7 @@ export class FinishBatcher {
         break
       } catch (err) {
         this.rt.logger.error({ err, count: batch.length }, 'could not store invocation outcomes; retrying')
+        this.onWriteFailed?.()
         if (this.isStopping() && delay > 2000) break
         await new Promise((r) => setTimeout(r, delay))
         delay = Math.min(delay * 2, 5000)
