@@ -107,6 +107,38 @@ describe.skipIf(!hasRedis)('runner processes under real signals', () => {
       expect(inFlight).toBeGreaterThanOrEqual(200)
       expect(recovered).toBeGreaterThanOrEqual(200)
     }, 90_000)
+    it(`${backend}: kill -9 while running concurrency holds work: the parked ones run after recovery, each effect once`, async () => {
+      const N = 6
+      const t = await newTestApp(backend, 'k9cc')
+      cleanup = async () => {
+        await t.app.purge().catch(() => {})
+        await t.app.close()
+      }
+      const key = `nenc-test:${t.app.appId}`
+      const group = await t.effectSerial.parallelize(Array.from({ length: N }, () => [key, 300] as [string, number]))
+      const victim = runnerProcess('ThreadRunner', { maxThreads: 4 })
+      await victim.running
+      await until('one running, the others parked', async () => {
+        const running = await countStatus(t.app, ['running'])
+        const parked = await countStatus(t.app, ['concurrency_controlled'])
+        return running === 1 && parked >= 1
+      })
+      victim.proc.kill('SIGKILL')
+      await victim.exited
+      const rescuer = bindRunner(t.app, new ThreadRunner({ maxThreads: 4 }))
+      rescuers.push(rescuer)
+      await rescuer.start()
+      expect(await group.results()).toHaveLength(N)
+      await rescuer.stop()
+      await expectEachEffectOnce(key, N)
+      for (const inv of group.invocations) {
+        const statuses = (await inv.history()).map((e) => e.status)
+        expect(isValidStatusPath(statuses), statuses.join(' → ')).toEqual({ ok: true })
+        expect(statuses.at(-1)).toBe('success')
+        // Parked, not polled: a bounded history whatever the wait.
+        expect(statuses.length, statuses.join(' → ')).toBeLessThanOrEqual(12)
+      }
+    }, 60_000)
     // Every runner on the first backend; the others repeat the ThreadRunner case only, to keep
     // the suite fast (the stop path of process runners does not depend on the backend).
     const kinds = [
