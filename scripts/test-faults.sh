@@ -11,8 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 run() { local pkg=$1; shift; echo "== $pkg: $*"; pnpm --filter "$pkg" exec vitest run "$@"; }
 run @nenc/runners test/process-signals.test.ts test/frozen-runner.test.ts test/graceful-stop.test.ts \
-  test/supervision.test.ts test/timeouts.test.ts
+  test/supervision.test.ts test/timeouts.test.ts test/thread-runner.test.ts
 run @nenc/redis test/fault.test.ts test/corrupt-data.test.ts test/corrupt-records-e2e.test.ts
 run @nenc/postgres test/errors.test.ts
 run @nenc/integration test/postgres-outage.test.ts
-run @nenc/memory test/thread-runner.test.ts

@@ -115,7 +115,9 @@ describe.skipIf(!hasRedis)('runner processes under real signals', () => {
         await t.app.close()
       }
       const key = `nenc-test:${t.app.appId}`
-      const group = await t.effectSerial.parallelize(Array.from({ length: N }, () => [key, 300] as [string, number]))
+      const group = await t.effectSerial.parallelize(
+        Array.from({ length: N }, () => [key, 300] as [string, number]),
+      )
       const victim = runnerProcess('ThreadRunner', { maxThreads: 4 })
       await victim.running
       await until('one running, the others parked', async () => {

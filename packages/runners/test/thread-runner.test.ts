@@ -1,37 +1,52 @@
 import { availableParallelism } from 'node:os'
 import { BackendUnavailableError, context, Nenc } from '@nenc/core'
-import { ThreadRunner } from '@nenc/runners'
 import { afterEach, describe, expect, it } from 'vitest'
-import { memoryBackend } from '../src/index.js'
+import { ThreadRunner } from '../src/index.js'
+import { createBackend } from './fixtures/backend.mjs'
+
+// ThreadRunner's own behaviour, on the memory backend (loaded from its dist, as every backend here).
+const memoryBackend = async () => createBackend('memory')
 
 const apps: Nenc[] = []
 afterEach(async () => {
   for (const app of apps.splice(0)) await app.close()
 })
 
-function appWith(runner: ThreadRunner, config: Record<string, unknown> = {}) {
-  const app = new Nenc({ appId: `tr-${apps.length}`, backend: memoryBackend(), runner, config, env: {} })
+async function appWith(runner: ThreadRunner, config: Record<string, unknown> = {}) {
+  const app = new Nenc({
+    appId: `tr-${apps.length}`,
+    backend: await memoryBackend(),
+    runner,
+    config,
+    env: {},
+  })
   apps.push(app)
   return app
 }
 
 describe('ThreadRunner', () => {
-  it('has max(minParallelSlots, minThreads, maxThreads) slots, maxThreads defaulting to the CPU count', () => {
-    expect(appWith(new ThreadRunner()).runner.maxParallelSlots).toBe(Math.max(1, availableParallelism()))
-    expect(appWith(new ThreadRunner({ maxThreads: 3, minThreads: 5 })).runner.maxParallelSlots).toBe(5)
-    expect(appWith(new ThreadRunner({ maxThreads: 3, minParallelSlots: 7 })).runner.maxParallelSlots).toBe(7)
-    expect(appWith(new ThreadRunner(), { runner: { maxThreads: 9 } }).runner.maxParallelSlots).toBe(9)
+  it('has max(minParallelSlots, minThreads, maxThreads) slots, maxThreads defaulting to the CPU count', async () => {
+    expect((await appWith(new ThreadRunner())).runner.maxParallelSlots).toBe(
+      Math.max(1, availableParallelism()),
+    )
+    expect((await appWith(new ThreadRunner({ maxThreads: 3, minThreads: 5 }))).runner.maxParallelSlots).toBe(
+      5,
+    )
+    expect(
+      (await appWith(new ThreadRunner({ maxThreads: 3, minParallelSlots: 7 }))).runner.maxParallelSlots,
+    ).toBe(7)
+    expect((await appWith(new ThreadRunner(), { runner: { maxThreads: 9 } })).runner.maxParallelSlots).toBe(9)
   })
 
-  it('reports no child runners and is memCompatible', () => {
+  it('reports no child runners and is memCompatible', async () => {
     const runner = new ThreadRunner()
-    appWith(runner)
+    await appWith(runner)
     expect(runner.getActiveChildRunnerIds()).toEqual([])
     expect(ThreadRunner.memCompatible).toBe(true)
   })
 
   it('starts a routed invocation on an idle runner through a pushed wake-up, not the idle safety net', async () => {
-    const app = appWith(new ThreadRunner({ maxThreads: 1 }), { runner: { idleWakeMs: 60_000 } })
+    const app = await appWith(new ThreadRunner({ maxThreads: 1 }), { runner: { idleWakeMs: 60_000 } })
     const t = app.task('t', async () => 'ok')
     await app.runner.start()
     await new Promise((r) => setTimeout(r, 50)) // the loop is idle now, waiting up to 60 s
@@ -43,7 +58,7 @@ describe('ThreadRunner', () => {
 
   it('with one slot, a parent waiting on its child lets the child run (the wait frees the slot)', async () => {
     const runner = new ThreadRunner({ maxThreads: 1 })
-    const app = appWith(runner)
+    const app = await appWith(runner)
     const child = app.task('child', async () => runner.busySlots)
     const parent = app.task('parent', async () => (await child()).result())
     await runner.start()
@@ -52,7 +67,7 @@ describe('ThreadRunner', () => {
   })
 
   it('reroutes claimed invocations it could not start, and runs them later', async () => {
-    const backend = memoryBackend()
+    const backend = await memoryBackend()
     const original = backend.stateBackend.getInvocations.bind(backend.stateBackend)
     let failures = 1
     backend.stateBackend.getInvocations = async (ids) => {
@@ -82,7 +97,7 @@ describe('ThreadRunner', () => {
   })
 
   it('a claim step whose reply is lost after it started the invocation: the runner gives it back and it runs', async () => {
-    const backend = memoryBackend()
+    const backend = await memoryBackend()
     const original = backend.orchestrator.transition.bind(backend.orchestrator)
     let lost = 1
     backend.orchestrator.transition = async (requests) => {
@@ -121,7 +136,7 @@ describe('ThreadRunner', () => {
   it('stop() kills and reroutes a waiting parent and its running child, aborting their signals', async () => {
     const runner = new ThreadRunner({ maxThreads: 2 })
     // The waiting parent is rerouted at once; the running child only after the grace period.
-    const app = appWith(runner, { runner: { stopGraceMs: 200 } })
+    const app = await appWith(runner, { runner: { stopGraceMs: 200 } })
     let childAborted = false
     const child = app.task('child', async () => {
       const { signal } = context()
@@ -157,7 +172,7 @@ describe('ThreadRunner', () => {
 
   it('stop() does not wait forever for code that ignores its abort signal', async () => {
     const runner = new ThreadRunner({ maxThreads: 1 })
-    const app = appWith(runner, { runner: { stopGraceMs: 200 } })
+    const app = await appWith(runner, { runner: { stopGraceMs: 200 } })
     const stubborn = app.task('stubborn', () => new Promise(() => {}))
     await runner.start()
     const inv = await stubborn()
