@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { newInvocationId } from '../src/index.js'
-import { childInvocationId, ReplayCursor } from '../src/orchestration/replay.js'
+import { childInvocationId, chooseChildIds, ReplayCursor } from '../src/orchestration/replay.js'
 
 describe('child invocation ids', () => {
   const parent = newInvocationId()
@@ -33,5 +33,48 @@ describe('ReplayCursor', () => {
     expect(first.take(1)).toEqual([2])
     expect(first.isReplay).toBe(false)
     expect(new ReplayCursor('p', 2, 0).isReplay).toBe(true)
+  })
+})
+
+describe('chooseChildIds', () => {
+  /** A runtime whose orchestrator knows the given states (by id). */
+  const rtWith = (known: Record<string, string>) =>
+    ({
+      backend: {
+        orchestrator: {
+          getStates: async (ids: readonly string[]) =>
+            ids.map((id) => (known[id] ? { id, status: known[id] } : null)),
+        },
+      },
+    }) as unknown as Parameters<typeof chooseChildIds>[0]
+  const parent = newInvocationId()
+  const call = { position: 0, callId: 'app.child:x' }
+
+  it('on a first run routes fresh, without reading anything', async () => {
+    const rt = {
+      backend: {
+        orchestrator: {
+          getStates: async () => {
+            throw new Error('no read expected')
+          },
+        },
+      },
+    }
+    const [choice] = await chooseChildIds(rt as never, new ReplayCursor(parent, 1, 0), [call])
+    expect(choice).toEqual({ fresh: childInvocationId(parent, 0, 0, call.callId) })
+  })
+
+  it('after a kill, stop or recovery (same retries) reuses the child whatever its status', async () => {
+    const id = childInvocationId(parent, 0, 0, call.callId)
+    const [choice] = await chooseChildIds(rtWith({ [id]: 'failed' }), new ReplayCursor(parent, 2, 0), [call])
+    expect(choice).toEqual({ reuse: id })
+  })
+
+  it('after a RETRY reuses an earlier run’s child only if it succeeded', async () => {
+    const gen0 = childInvocationId(parent, 0, 0, call.callId)
+    const ok = await chooseChildIds(rtWith({ [gen0]: 'success' }), new ReplayCursor(parent, 2, 1), [call])
+    expect(ok).toEqual([{ reuse: gen0 }])
+    const failed = await chooseChildIds(rtWith({ [gen0]: 'failed' }), new ReplayCursor(parent, 2, 1), [call])
+    expect(failed).toEqual([{ fresh: childInvocationId(parent, 1, 0, call.callId) }])
   })
 })
