@@ -36,6 +36,11 @@ export interface InvocationDoc {
   reroute: boolean
   /** Equal to `runningKey` while the status is active; a partial unique index makes it the slot. */
   activeKey?: string
+  /**
+   * Park sequence while parked on `runningKey` (CONCURRENCY_CONTROLLED by a claim that found the
+   * key held), oldest first; unset when a release takes it or the status changes.
+   */
+  parked?: number
   /** Set once blocking-control edges may name this invocation; final transitions then release them. */
   blk?: boolean
   /** Server time of the final transition; the TTL index expires the document from it. */

@@ -1,6 +1,7 @@
 import { BackendError } from '@nenc/core'
 import { type Db, type IndexDescription, MongoServerError } from 'mongodb'
 import type { CollectionNames } from './names.js'
+import { PARKED_INDEX } from './queries/parking.js'
 import { BACKEND } from './translate-error.js'
 
 /** Indexes to create, by collection name. */
@@ -14,7 +15,8 @@ export const ttlSeconds = (retentionSeconds: number | null): number => retention
 /**
  * Orchestrator indexes. The two partial unique indexes are the concurrency guards: at most one
  * REGISTERED invocation per registration key, and at most one invocation holding a running key
- * (`activeKey` is set only while the status is PENDING, RUNNING, PAUSED or RESUMED). The others serve
+ * (`activeKey` is set only while the status is PENDING, RUNNING, PAUSED or RESUMED). The parked
+ * index holds the invocations parked on a running key, oldest first. The others serve
  * `listInvocations`, the recovery queries and the polling feed; the TTL index retires finished
  * invocations.
  */
@@ -33,6 +35,7 @@ export function orchestratorIndexes(names: CollectionNames, retentionSeconds: nu
         unique: true,
         partialFilterExpression: { activeKey: { $type: 'string' } },
       },
+      { ...PARKED_INDEX },
       { name: 'nenc_status_ts', key: { status: 1, ts: 1 } },
       { name: 'nenc_task_created', key: { taskId: 1, createdAt: -1, _id: -1 } },
       { name: 'nenc_status_created', key: { status: 1, createdAt: -1, _id: -1 } },

@@ -21,9 +21,19 @@ import { type Job, type ReadDoc, runJobs } from './guarded-write.js'
 import { type IndexPlan, orchestratorIndexes } from './indexes.js'
 import { type CollectionNames, newOpToken } from './names.js'
 import * as coordination from './orchestrator-coordination.js'
+import { MAX_RECLAIMS, recheckParked, releaseFreedKeys } from './parking.js'
 import { FINALS_FEED_PIPELINE, finishedSinceFilter, listQuery, NO_HISTORY } from './queries/invocations.js'
+import { ParkSequence } from './queries/parking.js'
 import { registerInvocations } from './register-invocations.js'
-import { type Aftermath, claimJob, runningKeyOf, transitionJob, waves } from './status-jobs.js'
+import {
+  type Aftermath,
+  claimJob,
+  runningKeyOf,
+  transitionJob,
+  type WaveAftermath,
+  waveAftermath,
+  waves,
+} from './status-jobs.js'
 import { guard } from './translate-error.js'
 import { FinalsWindow } from './wakeups/finals-window.js'
 import { Notifier } from './wakeups/notifier.js'
@@ -39,6 +49,7 @@ import { WakeSource } from './wakeups/wake-source.js'
  */
 export class MongoOrchestrator extends MongoComponent implements Orchestrator {
   private readonly finals = new Notifier<string>()
+  private readonly parkSequence = new ParkSequence()
   private transport: WakeTransport | null = null
   private source: WakeSource | null = null
   private sourceStarting: Promise<void> | null = null
@@ -95,11 +106,16 @@ export class MongoOrchestrator extends MongoComponent implements Orchestrator {
     return out
   }
 
-  /** Runs jobs wave by wave; announces finals and releases their edges; then reports corruption. */
+  /**
+   * Runs jobs wave by wave, each wave followed by `endWave` (running-key releases and park
+   * checks, before the next wave acts on the same keys); announces finals and releases their
+   * edges; then reports corruption.
+   */
   private async runBatch<R>(
     ids: readonly string[],
-    makeJob: (i: number, after: Aftermath) => Job<R>,
+    makeJob: (i: number, after: Aftermath, wave: WaveAftermath) => Job<R>,
     keyed: boolean,
+    endWave?: (wave: WaveAftermath, results: R[]) => Promise<void>,
   ): Promise<R[]> {
     const docs = await this.read(ids)
     const after: Aftermath = { finals: [], releaseEdges: [] }
@@ -112,7 +128,8 @@ export class MongoOrchestrator extends MongoComponent implements Orchestrator {
       const stale = [...new Set(wave.map((i) => ids[i]!).filter((id) => touched.has(id)))]
       if (stale.length) for (const [id, d] of await this.read(stale)) docs.set(id, d)
       for (const i of wave) touched.add(ids[i]!)
-      const jobs = wave.map((i) => makeJob(i, after))
+      const ended = waveAftermath()
+      const jobs = wave.map((i) => makeJob(i, after, ended))
       const out = await runJobs(
         this.invocations,
         jobs,
@@ -125,6 +142,7 @@ export class MongoOrchestrator extends MongoComponent implements Orchestrator {
         results[i] = out.results[k]!
       })
       corrupt.push(...out.corrupt)
+      if (endWave) await endWave(ended, results)
     }
     if (after.releaseEdges.length) await coordination.releaseEdges(this.colls, after.releaseEdges)
     if (after.finals.length) this.finals.emit(after.finals)
@@ -137,16 +155,49 @@ export class MongoOrchestrator extends MongoComponent implements Orchestrator {
     return guard('changing invocation statuses', () =>
       this.runBatch(
         requests.map((r) => r.id),
-        (i, after) => transitionJob(requests[i]!, after),
+        (i, after, wave) => transitionJob(requests[i]!, after, wave, i),
         false,
+        (wave, results) => releaseFreedKeys(this.invocations, wave.freed, results),
       ),
     )
   }
 
   async claim(ids: readonly string[], runnerId: string): Promise<ClaimOutcome[]> {
     if (ids.length === 0) return []
-    return guard('claiming invocations', () =>
-      this.runBatch(ids, (i, after) => claimJob(ids[i]!, runnerId, after), true),
+    return guard('claiming invocations', () => this.claimBatch(ids, runnerId, 0))
+  }
+
+  /**
+   * Claims wave by wave. After a wave, the invocations it parked are checked against their keys
+   * ({@link recheckParked}); those whose key was freed meanwhile, taken back off the list, are
+   * moved CONCURRENCY_CONTROLLED → REROUTED and claimed again, and that claim's outcome is theirs.
+   * After {@link MAX_RECLAIMS} rounds they stay parked: recovery re-offers them.
+   */
+  private claimBatch(ids: readonly string[], runnerId: string, round: number): Promise<ClaimOutcome[]> {
+    return this.runBatch(
+      ids,
+      (i, after, wave) => claimJob(ids[i]!, runnerId, after, wave, i, this.parkSequence),
+      true,
+      async (wave, results) => {
+        if (round >= MAX_RECLAIMS || wave.parked.length === 0) return
+        const back = await recheckParked(this.invocations, wave.parked)
+        if (back.length === 0) return
+        const rerouted = await this.runBatch(
+          back.map((b) => b.id),
+          (k, after) => transitionJob({ id: back[k]!.id, to: 'rerouted', actor: runnerId }, after),
+          false,
+        )
+        const again = back.filter((_, k) => rerouted[k]!.ok)
+        if (again.length === 0) return
+        const outcomes = await this.claimBatch(
+          again.map((b) => b.id),
+          runnerId,
+          round + 1,
+        )
+        again.forEach((b, k) => {
+          results[b.at] = outcomes[k]!
+        })
+      },
     )
   }
 

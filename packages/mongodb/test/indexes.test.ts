@@ -34,6 +34,7 @@ describe('index specifications', () => {
     expect(keys(names.invocations)).toEqual([
       { registrationKey: 1 },
       { activeKey: 1 },
+      { runningKey: 1, parked: 1, _id: 1 }, // the parked list of a running key, oldest first
       { status: 1, ts: 1 }, // recovery (PENDING older than …) and owned statuses
       { taskId: 1, createdAt: -1, _id: -1 }, // listInvocations by task
       { status: 1, createdAt: -1, _id: -1 }, // listInvocations by status

@@ -89,6 +89,7 @@ describe('planTransition: the guarded update of one status change', () => {
       },
       final: false,
       releasesEdges: false,
+      leavesKey: null,
     })
   })
 

@@ -65,8 +65,21 @@ export function guardFilter(doc: InvocationDoc, toFinal: boolean): Document {
 }
 
 export type TransitionPlan =
-  | { ok: true; write: GuardedUpdate; next: InvocationState; final: boolean; releasesEdges: boolean }
-  | Extract<TransitionOutcome, { ok: false; reason: 'invalid_transition' | 'ownership' | 'stale' }>
+  | {
+      ok: true
+      write: GuardedUpdate
+      next: InvocationState
+      final: boolean
+      releasesEdges: boolean
+      /** The running key this transition gives up by leaving the active statuses, else null. */
+      leavesKey: string | null
+    }
+  | RejectedPlan
+
+type RejectedPlan = Extract<
+  TransitionOutcome,
+  { ok: false; reason: 'invalid_transition' | 'ownership' | 'stale' }
+>
 
 /**
  * Validates `doc → to` with core's `checkTransition` (fenced by `attempt` when given: another
@@ -74,7 +87,8 @@ export type TransitionPlan =
  * new status, owner, timestamp and attempt (one more on entering PENDING), the history entry
  * carrying the attempt, the retry increment, the running-
  * concurrency slot (taken on entering PENDING when `takeRunningKey`, released on leaving the
- * active statuses) and the TTL timestamp of final statuses.
+ * active statuses), the park sequence (set on entering CONCURRENCY_CONTROLLED when `parked` is
+ * given, unset on leaving it: see `queries/parking.ts`) and the TTL timestamp of final statuses.
  */
 export function planTransition(
   doc: InvocationDoc,
@@ -84,6 +98,7 @@ export function planTransition(
   op: string,
   takeRunningKey = true,
   attempt?: number | null,
+  parked: number | null = null,
 ): TransitionPlan {
   // Never before the current status's time: writers' clocks differ, histories stay ordered.
   const at = Math.max(now, doc.ts)
@@ -94,7 +109,8 @@ export function planTransition(
     at,
     attempt,
   )
-  if (!check.ok) return rejectionOutcome(check, stateOf(doc))
+  // A rejected check always maps to one of the three rejections.
+  if (!check.ok) return rejectionOutcome(check, stateOf(doc)) as RejectedPlan
   const { owner, attempt: nextAttempt } = check.next
   const final = isFinal(to)
   const entry: HistoryDoc = { status: to, owner, actor, ts: at, attempt: nextAttempt, op }
@@ -105,7 +121,12 @@ export function planTransition(
   if (isActive(to) && !isActive(doc.status) && takeRunningKey && doc.runningKey !== null) {
     set.activeKey = doc.runningKey
   }
+  const leavesKey = !isActive(to) && isActive(doc.status) ? doc.runningKey : null
   if (!isActive(to) && isActive(doc.status)) update.$unset = { activeKey: '' }
+  if (to === 'concurrency_controlled' && parked !== null && doc.runningKey !== null) set.parked = parked
+  if (doc.status === 'concurrency_controlled' && doc.parked !== undefined) {
+    update.$unset = { ...update.$unset, parked: '' }
+  }
   // Server time, not the writer's: the TTL monitor and the polling feed compare it to server time.
   if (final) update.$currentDate = { finishedAt: true }
   const next: InvocationState = {
@@ -122,6 +143,7 @@ export function planTransition(
     next,
     final,
     releasesEdges: final && doc.blk === true,
+    leavesKey,
   }
 }
 
