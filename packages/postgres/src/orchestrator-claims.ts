@@ -17,8 +17,16 @@ import { RULES, rejection, STATUS_SETS } from './status-rules.js'
 /** A row of the claim function (records null unless asked for, or when none is stored). */
 export type ClaimRow = StateRow & RecordColumns & { ord: string | number; outcome: ClaimOutcome['outcome'] }
 
-/** A row of the transition function. */
-export type TransitionRow = StateRow & { ok: boolean; found: boolean }
+/**
+ * A row of the transition function: a request's (`released` null, in request order), or, after
+ * them, an id the request at position `ord` (1-based) released from its running key.
+ */
+export type TransitionRow = StateRow & {
+  ord: string | number
+  ok: boolean
+  found: boolean
+  released: string | null
+}
 
 /** A transition with what the fused finish writes beside it. */
 export interface TransitionItem extends TransitionRequest {
@@ -150,8 +158,11 @@ export function transitionArrays(items: readonly TransitionItem[]) {
   }
 }
 
-/** A row of the finish function: a transition (`t`, ord = request position) or a claim (`c`). */
-export type FinishRow = ClaimRow & { step: 't' | 'c'; ok: boolean | null; found: boolean | null }
+/**
+ * A row of the finish function: a transition (`t`, ord = request position), an id one released
+ * (`r`, ord = that transition, `id` the released id) or a claim (`c`).
+ */
+export type FinishRow = ClaimRow & { step: 't' | 'r' | 'c'; ok: boolean | null; found: boolean | null }
 
 /**
  * Runs the finish function: `items` (distinct ids, actor `runnerId`) as the transition function
@@ -211,10 +222,13 @@ export function transitionRows(
       a.delays,
       RULES.keys,
       RULES.modes,
+      STATUS_SETS.active,
       STATUS_SETS.final,
       ctx.channel('final'),
       ctx.channel('queue'),
+      `${ctx.connection.schema}/${ctx.appId()}/`,
       commitFor(ctx, items),
+      true,
     ],
     'transition',
   )
@@ -222,8 +236,9 @@ export function transitionRows(
 
 /**
  * Applies transitions in rounds of distinct ids (a repeated id waits for the next round), each
- * round one statement run by `run` (rows in request order). A refusal core would accept means
- * the record changed under the statement: those are applied again.
+ * round one statement run by `run` (the requests' rows in request order, then the released
+ * ones). A refusal core would accept means the record changed under the statement: those are
+ * applied again. Released ids go to the outcome of the transition that released them.
  */
 export async function applyTransitions(
   items: readonly TransitionItem[],
@@ -235,8 +250,19 @@ export async function applyTransitions(
     for (let attempt = 0; todo.length > 0; attempt++) {
       if (attempt === 5) throw new BackendError(BACKEND, 'transition() kept losing races')
       const rows = await run(todo.map((t) => t.item))
+      const own: TransitionRow[] = []
+      const released = new Map<number, string[]>()
+      for (const row of rows) {
+        if (row.released === null || row.released === undefined) own.push(row)
+        else {
+          const at = Number(row.ord) - 1
+          const ids = released.get(at)
+          if (ids) ids.push(row.released)
+          else released.set(at, [row.released])
+        }
+      }
       const again: typeof todo = []
-      rows.forEach((row, i) => {
+      own.forEach((row, i) => {
         const { item, index } = todo[i]!
         if (!row.found) {
           out[index] = { ok: false, reason: 'not_found' }
@@ -244,7 +270,8 @@ export async function applyTransitions(
         }
         const current = stateOf({ ...row, id: item.id }, `invocation ${item.id}`)
         if (row.ok) {
-          out[index] = { ok: true, state: current }
+          const woken = released.get(i)
+          out[index] = woken ? { ok: true, state: current, released: woken } : { ok: true, state: current }
           return
         }
         const refused = rejection(current, item.to, item.actor, item.attempt)

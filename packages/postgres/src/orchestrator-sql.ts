@@ -89,14 +89,16 @@ SELECT res.ord, res.created, res.id_exists, res.holder FROM res ORDER BY res.ord
 }`
 
 /**
- * transition: one call of the transition function (migration 1); $1..$14 as its parameters.
- * The component's `transition()` passes no outcomes and no delays.
+ * transition: one call of the transition function (migration 1); $1..$17 as its parameters.
+ * The component's `transition()` passes no outcomes and no delays. A row with `released` is not
+ * a request's: it names an id the transition at `ord` released from its running key.
  */
 export const transitionSql = (s: string) =>
   `SELECT o_ord AS ord, o_ok AS ok, o_found AS found, o_task_id AS task_id, o_status AS status,
-          o_owner AS owner, o_ts AS ts, o_retries AS retries, o_attempt AS attempt
+          o_owner AS owner, o_ts AS ts, o_retries AS retries, o_attempt AS attempt, o_released AS released
    FROM ${s}.transition($1, $2::text[], $3::text[], $4::text[], $5::integer[], $6::text[], $7::text[],
-                        $8::integer[], $9::text[], $10::text[], $11::text[], $12, $13, $14)`
+                        $8::integer[], $9::text[], $10::text[], $11::text[], $12::text[], $13, $14, $15,
+                        $16, $17)`
 
 const CLAIM_COLUMNS = `o_ord AS ord, o_id AS id, o_outcome AS outcome, o_task_id AS task_id, o_status AS status,
           o_owner AS owner, o_ts AS ts, o_retries AS retries, o_attempt AS attempt,

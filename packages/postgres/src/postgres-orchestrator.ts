@@ -33,7 +33,8 @@ import { STATUS_SETS, storedNumber, storedStatus } from './status-rules.js'
  * The orchestrator on PostgreSQL. Every batch method is one statement (one round trip): claims
  * run the `claim` function (FOR UPDATE SKIP LOCKED plus advisory locks per running key),
  * transitions a compare-and-set UPDATE with their history rows, final statuses release blocking
- * edges and NOTIFY `subscribeFinal` listeners in the same statement. The status rules come from
+ * edges and NOTIFY `subscribeFinal` listeners in the same statement. A claim blocked by a running
+ * key parks the id on it; the transition that frees the key releases the oldest (`released`). The status rules come from
  * core's table (see status-rules.ts). A claim (→ PENDING) starts the next attempt; a transition
  * that names an attempt is refused as `stale`, writing nothing, once the stored attempt differs.
  */

@@ -39,8 +39,9 @@ const empty = (): ClaimBatch => ({ claimed: [], unclaimed: [], sawQueued: false 
  *   same statement moves each claim on to RUNNING (one row update, both history entries).
  * - `claimIds`: the claim function with records.
  * - `finish`: the `finish` function — fenced transitions whose outcomes are inserted (write-once)
- *   only when accepted, accepted RETRYs queued after their delay, then `claim_next` for the runner
- *   (starting what it claims with `start`).
+ *   only when accepted, accepted RETRYs queued after their delay, the ids the ends release from
+ *   their running keys (in `outcomes[i].released`), then `claim_next` for the runner (starting
+ *   what it claims with `start`).
  * - `readFinal`: states joined with the outcome of each final state's attempt.
  *
  * Extra round trips only in rare cases: a registration racing a concurrent one, a transition
@@ -113,10 +114,14 @@ export function postgresSteps(parts: {
         const byOrd = (a: FinishRow, b: FinishRow) => Number(a.ord) - Number(b.ord)
         const claims = rows.filter((r) => r.step === 'c').sort(byOrd)
         next = claims.length ? claimBatch(claims, true, true) : empty()
-        return rows
+        const own = rows
           .filter((r) => r.step === 't')
           .sort(byOrd)
-          .map((r) => ({ ...r, ok: r.ok === true, found: r.found === true }))
+          .map((r) => ({ ...r, ok: r.ok === true, found: r.found === true, released: null }))
+        const woken = rows
+          .filter((r) => r.step === 'r')
+          .map((r) => ({ ...r, ok: true, found: true, released: r.id }))
+        return [...own, ...woken]
       })
       next ??= await claimQueued(runnerId, max, start)
       const delays = new Set<number>()

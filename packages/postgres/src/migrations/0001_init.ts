@@ -3,11 +3,20 @@
  *
  * Status literals appear only in index predicates (the registration index names the initial
  * status) and where a statement names the one status it is about (`retry` counts retries,
- * `pending` starts an attempt, a claim asked to start moves on to `running`): the status sets and transition rules arrive as parameters computed
+ * `pending` starts an attempt, a claim asked to start moves on to `running`, a blocked claim parks
+ * as `concurrency_controlled`): the status sets and transition rules arrive as parameters computed
  * from core's table (status-rules.ts), and `test/migrations.test.ts` checks the index predicate
  * still equals core's `INITIAL_STATUS`.
  *
- * The functions (claim, claim_next, transition, finish) always use generic plans: rows are
+ * Running concurrency parks instead of polling: a claim that blocks an id on its running key
+ * (→ CONCURRENCY_CONTROLLED) gives it the next `parked_seq` value; the ids parked on a key are the
+ * rows with that key and a non-null `parked_seq`, oldest first (a partial index). Every status
+ * write sets the column (claim: the sequence for a parked id, else null; transition: null), so a
+ * parked row is always CONCURRENCY_CONTROLLED and the list holds nothing else, however long it
+ * lives. A transition that takes a keyed invocation out of the active statuses, leaving no active
+ * holder, clears the oldest parked row's `parked_seq` and reports its id (`release`).
+ *
+ * The functions (claim, claim_next, transition, release, finish) always use generic plans: rows are
  * reached id by id through the primary key, so no plan depends on the values, and re-planning a
  * batch statement costs more than running it on a small batch.
  */
@@ -47,8 +56,12 @@ export function up(s: string): string[] {
        reroute boolean NOT NULL DEFAULT false,
        created_at bigint NOT NULL,
        attempt integer NOT NULL DEFAULT 0,
+       parked_seq bigint,
        PRIMARY KEY (app_id, id)
      ) WITH (fillfactor = 70)`,
+    // Parked order: a claim that parks an id takes the next value (under its key's advisory lock,
+    // so the order per key is the order of the parking claims).
+    `CREATE SEQUENCE ${s}.parked_seq`,
     // Registration concurrency: at most one REGISTERED invocation per key, enforced by the index
     // so concurrent register() calls cannot both create one (INSERT … ON CONFLICT DO NOTHING).
     `CREATE UNIQUE INDEX invocations_registration_key_idx ON ${s}.invocations (app_id, registration_key)
@@ -58,6 +71,9 @@ export function up(s: string): string[] {
     // condition in any plan, generic plans included.
     `CREATE INDEX invocations_running_key_status_idx ON ${s}.invocations (app_id, running_key, status)
        WHERE running_key IS NOT NULL`,
+    // The ids parked on each running key, oldest first (release takes the first).
+    `CREATE INDEX invocations_parked_idx ON ${s}.invocations (app_id, running_key, parked_seq)
+       WHERE parked_seq IS NOT NULL`,
     // Claim's first step looks up the running keys of a batch; most invocations have none.
     `CREATE INDEX invocations_keyed_idx ON ${s}.invocations (app_id, id) WHERE running_key IS NOT NULL`,
     // listInvocations, newest first, with and without a task.
@@ -184,6 +200,7 @@ export function up(s: string): string[] {
     claimFunction(s),
     claimNextFunction(s),
     transitionFunction(s),
+    releaseFunction(s),
     finishFunction(s),
   ]
 }
@@ -204,7 +221,8 @@ export function up(s: string): string[] {
  *    FOR UPDATE SKIP LOCKED (a row another claimer holds is `skipped`), decides each outcome —
  *    a key held by an active invocation, or by an earlier id of the same batch, blocks — and
  *    applies it as a compare-and-set with its history row. A claim (→ PENDING) starts the next
- *    attempt. Entering a final status (CONCURRENCY_CONTROLLED_FINAL) releases blocking edges and
+ *    attempt; a 'controlled' one (→ CONCURRENCY_CONTROLLED) is parked on its key: it takes the
+ *    next `parked_seq`, in request order. Entering a final status (CONCURRENCY_CONTROLLED_FINAL) releases blocking edges and
  *    NOTIFYs the final ids.
  *
  * The status rules arrive as arguments computed from core's table: `available`/`active`/`final`
@@ -295,8 +313,13 @@ function claimFunction(s: string): string {
           END AS outcome
         FROM ranked k
       ),
+      parks AS (
+        -- Numbered in request order (the sequence is read above the sort).
+        SELECT x.id, nextval('${s}.parked_seq') AS seq
+        FROM (SELECT d.id FROM decided d WHERE d.outcome = 'controlled' ORDER BY d.ord) x
+      ),
       moves AS (
-        SELECT d.ord, d.tid, d.id, d.outcome,
+        SELECT d.ord, d.tid, d.id, d.outcome, pk.seq AS park,
           CASE d.outcome WHEN 'claimed' THEN 'pending'
                          WHEN 'controlled' THEN 'concurrency_controlled'
                          ELSE 'concurrency_controlled_final' END AS to_status,
@@ -312,6 +335,7 @@ function claimFunction(s: string): string {
         FROM decided d
         CROSS JOIN LATERAL (SELECT CASE d.pend_mode WHEN 'n' THEN NULL WHEN 'a' THEN p_runner
                                                     ELSE d.owner END AS owner) po
+        LEFT JOIN parks pk ON pk.id = d.id
         WHERE d.outcome IN ('claimed', 'controlled', 'controlled_final')
       ),
       upd AS (
@@ -322,7 +346,8 @@ function claimFunction(s: string): string {
                     ELSE CASE m.run_mode WHEN 'n' THEN NULL WHEN 'a' THEN p_runner ELSE m.pend_owner END
                     END,
             status_ts = ${s}.now_ms(),
-            attempt = i.attempt + CASE m.outcome WHEN 'claimed' THEN 1 ELSE 0 END
+            attempt = i.attempt + CASE m.outcome WHEN 'claimed' THEN 1 ELSE 0 END,
+            parked_seq = m.park
         FROM moves m
         WHERE i.ctid = m.tid AND i.id = m.id
         RETURNING m.ord, i.id,
@@ -378,6 +403,22 @@ function claimFunction(s: string): string {
 }
 
 /**
+ * The pop of claim_next (and of finish after a release), as a PL/pgSQL statement: up to `p_max`
+ * ids due at `v_now` leave the app's queue into `v_ids`, oldest first (null when none).
+ */
+const popIntoIds = (s: string) => `WITH popped AS (
+        DELETE FROM ${s}.queue q
+        WHERE q.app_id = p_app AND q.ctid = ANY(ARRAY(
+          SELECT c.ctid FROM ${s}.queue c
+          WHERE c.app_id = p_app AND c.available_at <= v_now
+          ORDER BY c.available_at, c.seq
+          LIMIT p_max
+          FOR UPDATE SKIP LOCKED))
+        RETURNING q.id, q.available_at, q.seq
+      )
+      SELECT array_agg(p.id ORDER BY p.available_at, p.seq) INTO v_ids FROM popped p;`
+
+/**
  * claim_next(app, max, runner, …claim's arguments): pops up to `max` due ids from the app's
  * queue (oldest first, `FOR UPDATE SKIP LOCKED`, as `Broker.retrieve`) and claims them for
  * `runner` with the claim function (and, with `start`, starts them), in one round trip (the
@@ -402,17 +443,7 @@ function claimNextFunction(s: string): string {
     BEGIN
       -- The commit mode is the claim's to set (p_commit, restored when a claim makes an
       -- invocation final): it applies at commit, to the pop as well.
-      WITH popped AS (
-        DELETE FROM ${s}.queue q
-        WHERE q.app_id = p_app AND q.ctid = ANY(ARRAY(
-          SELECT c.ctid FROM ${s}.queue c
-          WHERE c.app_id = p_app AND c.available_at <= v_now
-          ORDER BY c.available_at, c.seq
-          LIMIT p_max
-          FOR UPDATE SKIP LOCKED))
-        RETURNING q.id, q.available_at, q.seq
-      )
-      SELECT array_agg(p.id ORDER BY p.available_at, p.seq) INTO v_ids FROM popped p;
+      ${popIntoIds(s)}
       IF v_ids IS NULL THEN
         RETURN;
       END IF;
@@ -430,10 +461,11 @@ const ruleMode = (x: string) =>
 
 /**
  * transition(app, ids, targets, actors, attempts, kinds, values, delays, rule_keys, rule_modes,
- * final, channel, queue_channel, commit): a batch of transitions in one statement. Ids must be
- * distinct (the caller splits repeats into rounds). `attempts` (null where a request names none),
- * `kinds`/`values` (the outcome to store with an accepted transition) and `delays` (queue an
- * accepted RETRY again after this many ms) may be shorter or empty: missing entries are null.
+ * active, final, channel, queue_channel, lock_ns, commit, release): a batch of transitions in one
+ * statement. Ids must be distinct (the caller splits repeats into rounds). `attempts` (null where
+ * a request names none), `kinds`/`values` (the outcome to store with an accepted transition) and
+ * `delays` (queue an accepted RETRY again after this many ms) may be shorter or empty: missing
+ * entries are null.
  *
  * Reads each row through the primary key (LATERAL, in id order: no plan can scan the app's
  * backlog, and concurrent batches lock rows in the same order), then one UPDATE is the
@@ -441,21 +473,32 @@ const ruleMode = (x: string) =>
  * row changed concurrently is re-checked against its newest version. Each accepted transition
  * gets its history row (with its attempt); entering PENDING starts the next attempt; RETRY
  * increments retries; an accepted transition's outcome is inserted under (id, attempt) unless
- * that attempt has one; final ones release edges and are NOTIFYed. Refused and unknown ids come
- * back with the record as read and write nothing (if that read was older than the refusal,
- * core's check accepts it and the caller asks again).
+ * that attempt has one; final ones release edges and are NOTIFYed; every one takes its row off
+ * its key's parked list. Refused and unknown ids come back with the record as read and write
+ * nothing (if that read was older than the refusal, core's check accepts it and the caller asks
+ * again).
+ *
+ * Running keys: a row with one is also locked as it is read (FOR UPDATE, through the keyed
+ * index: rows without a key are not touched), so the status it leaves is exact. The accepted
+ * transitions that take a keyed row out of the `active` statuses are left, as JSON
+ * `[[ord, key], …]`, in the transaction-local setting `nenc.leaving` (set only when there is one:
+ * nothing more on the hot path). With `release` the function then runs `release` on them and
+ * returns one more row per released id (`o_ord` the transition that released it, `o_released`
+ * the id); without it (finish) the caller does.
  */
 function transitionFunction(s: string): string {
   return `CREATE FUNCTION ${s}.transition(
       p_app text, p_ids text[], p_to text[], p_actors text[], p_attempts integer[],
       p_kinds text[], p_values text[], p_delays integer[],
-      p_rule_keys text[], p_rule_modes text[], p_final text[], p_channel text, p_queue_channel text,
-      p_commit text)
+      p_rule_keys text[], p_rule_modes text[], p_active text[], p_final text[], p_channel text,
+      p_queue_channel text, p_lock_ns text, p_commit text, p_release boolean)
     RETURNS TABLE (o_ord bigint, o_ok boolean, o_found boolean, o_task_id text, o_status text,
-                   o_owner text, o_ts bigint, o_retries integer, o_attempt integer)
+                   o_owner text, o_ts bigint, o_retries integer, o_attempt integer, o_released text)
     LANGUAGE plpgsql
     SET plan_cache_mode = force_generic_plan
     AS $fn$
+    DECLARE
+      v_leaving text;
     BEGIN
       IF p_commit IS NOT NULL THEN
         PERFORM set_config('synchronous_commit', p_commit, true);
@@ -467,11 +510,15 @@ function transitionFunction(s: string): string {
         WHERE r.id IS NOT NULL
       ),
       cur AS (
-        SELECT q.*, l.*
+        SELECT q.*, l.*, k.key_status
         FROM (SELECT * FROM req ORDER BY id) q
         CROSS JOIN LATERAL (
           SELECT i.ctid AS tid, i.task_id, i.status, i.owner, i.status_ts, i.retries, i.attempt AS cur_attempt
           FROM ${s}.invocations i WHERE i.app_id = p_app AND i.id = q.id) l
+        LEFT JOIN LATERAL (
+          SELECT i.status AS key_status FROM ${s}.invocations i
+          WHERE i.app_id = p_app AND i.id = q.id AND i.running_key IS NOT NULL
+          FOR UPDATE) k ON true
       ),
       upd AS (
         UPDATE ${s}.invocations i
@@ -479,13 +526,14 @@ function transitionFunction(s: string): string {
             owner = CASE ${ruleMode('i')} WHEN 'n' THEN NULL WHEN 'a' THEN c.actor ELSE i.owner END,
             status_ts = ${s}.now_ms(),
             retries = i.retries + CASE WHEN c.to_status = 'retry' THEN 1 ELSE 0 END,
-            attempt = i.attempt + CASE WHEN c.to_status = 'pending' THEN 1 ELSE 0 END
+            attempt = i.attempt + CASE WHEN c.to_status = 'pending' THEN 1 ELSE 0 END,
+            parked_seq = NULL
         FROM cur c
         WHERE i.ctid = c.tid AND i.id = c.id
           AND (c.req_attempt IS NULL OR i.attempt = c.req_attempt)
           AND ${ruleMode('i')} IS NOT NULL
         RETURNING c.ord, i.id, i.task_id, i.status, i.owner, i.status_ts, i.retries, i.attempt,
-                  c.actor, c.kind, c.value, c.delay_ms
+                  c.actor, c.kind, c.value, c.delay_ms, i.running_key, c.key_status
       ),
       hist AS (
         INSERT INTO ${s}.history (app_id, id, status, owner, actor, ts, attempt)
@@ -518,6 +566,13 @@ function transitionFunction(s: string): string {
             SELECT f.id, (sum(length(f.id) + 3) OVER (ORDER BY f.id)) / 6000 AS grp FROM fin f
           ) x GROUP BY x.grp
         ) g
+      ),
+      leaving AS (
+        SELECT count(set_config('nenc.leaving', x.j, true)) AS n FROM (
+          SELECT json_agg(json_build_array(u.ord, u.running_key))::text AS j FROM upd u
+          WHERE u.running_key IS NOT NULL AND u.key_status = ANY(p_active) AND NOT (u.status = ANY(p_active))
+          HAVING count(*) > 0
+        ) x
       )
       SELECT r.ord, (u.id IS NOT NULL), (c.id IS NOT NULL),
         coalesce(u.task_id, c.task_id),
@@ -525,12 +580,91 @@ function transitionFunction(s: string): string {
         CASE WHEN u.id IS NOT NULL THEN u.owner ELSE c.owner END,
         coalesce(u.status_ts, c.status_ts),
         coalesce(u.retries, c.retries),
-        coalesce(u.attempt, c.cur_attempt)
+        coalesce(u.attempt, c.cur_attempt),
+        NULL::text
       FROM req r
       LEFT JOIN upd u ON u.ord = r.ord
       LEFT JOIN cur c ON c.ord = r.ord
-      CROSS JOIN ntf CROSS JOIN qntf
+      CROSS JOIN ntf CROSS JOIN qntf CROSS JOIN leaving
       ORDER BY r.ord;
+      IF p_release THEN
+        v_leaving := nullif(current_setting('nenc.leaving', true), '');
+        IF v_leaving IS NOT NULL THEN
+          PERFORM set_config('nenc.leaving', '', true);
+          RETURN QUERY SELECT r.o_ord, true, true, NULL::text, NULL::text, NULL::text, NULL::bigint,
+              NULL::integer, NULL::integer, r.o_id
+            FROM ${s}.release(p_app, v_leaving, p_active, p_lock_ns, NULL) r;
+        END IF;
+      END IF;
+    END
+    $fn$`
+}
+
+/**
+ * release(app, leaving, active, lock_ns, ids): the parked ids that transitions free. `leaving` is
+ * the JSON `[[ord, key], …]` of accepted transitions that took a keyed invocation out of the
+ * active statuses (see transition). Takes the advisory lock of each of those keys — and of the
+ * running keys of `ids`, the batch finish claims next, so that one transaction takes all its key
+ * locks in one sorted pass (no deadlock between finishers) — then, with a fresh snapshot: for
+ * each key no active invocation holds any more, the oldest parked row leaves the list (its
+ * `parked_seq` cleared; it stays CONCURRENCY_CONTROLLED) and comes back as (ord of the first
+ * transition that left the key, id). One id per key.
+ *
+ * The locks pair it with claim: a claim that parked an id under the key before this release took
+ * the lock has committed, so the snapshot sees it parked; a claim after it waits for this
+ * transaction and sees the key free. A parked row another transaction holds is being moved out
+ * of CONCURRENCY_CONTROLLED (off the list): it is skipped, the next one is taken.
+ */
+function releaseFunction(s: string): string {
+  return `CREATE FUNCTION ${s}.release(
+      p_app text, p_leaving text, p_active text[], p_lock_ns text, p_ids text[])
+    RETURNS TABLE (o_ord bigint, o_id text)
+    LANGUAGE plpgsql
+    SET plan_cache_mode = force_generic_plan
+    AS $fn$
+    DECLARE
+      v_keys bigint[];
+      v_key bigint;
+    BEGIN
+      SELECT array_agg(DISTINCT h.k ORDER BY h.k) INTO v_keys FROM (
+        SELECT hashtextextended(p_lock_ns || (e.v ->> 1), 0) FROM json_array_elements(p_leaving::json) e(v)
+        UNION ALL
+        SELECT hashtextextended(p_lock_ns || k.running_key, 0)
+        FROM unnest(coalesce(p_ids, '{}')) AS x(id)
+        CROSS JOIN LATERAL (SELECT i.running_key FROM ${s}.invocations i
+                            WHERE i.app_id = p_app AND i.id = x.id AND i.running_key IS NOT NULL) k
+      ) h(k);
+      FOREACH v_key IN ARRAY coalesce(v_keys, '{}') LOOP
+        PERFORM pg_advisory_xact_lock(v_key);
+      END LOOP;
+
+      RETURN QUERY
+      WITH keys AS (
+        SELECT e.v ->> 1 AS key, min((e.v ->> 0)::bigint) AS ord
+        FROM json_array_elements(p_leaving::json) e(v) GROUP BY 1
+      ),
+      freed AS (
+        SELECT k.key, k.ord FROM keys k
+        WHERE NOT EXISTS (
+          SELECT 1 FROM ${s}.invocations a
+          WHERE a.app_id = p_app AND a.running_key = k.key AND a.status = ANY(p_active))
+      ),
+      picked AS (
+        SELECT f.ord, p.id FROM freed f
+        CROSS JOIN LATERAL (
+          SELECT i.id FROM ${s}.invocations i
+          WHERE i.app_id = p_app AND i.running_key = f.key AND i.parked_seq IS NOT NULL
+          ORDER BY i.parked_seq
+          LIMIT 1
+          FOR UPDATE SKIP LOCKED) p
+      ),
+      upd AS (
+        UPDATE ${s}.invocations i SET parked_seq = NULL
+        FROM picked p
+        WHERE i.app_id = p_app AND i.id = p.id
+        RETURNING p.ord, i.id
+      )
+      SELECT u.ord, u.id FROM upd u ORDER BY u.ord;
     END
     $fn$`
 }
@@ -541,8 +675,13 @@ function transitionFunction(s: string): string {
  * a batch of attempts — the transition function (actor `runner`, fenced by each attempt, outcomes
  * and RETRY re-queues only for accepted ones), then, when `max > 0`, claim_next for the same
  * runner with records (starting what it claims with `start`) — in one round trip and one transaction. Rows with `o_step = 't'` are the
- * transitions (ord = request position), `'c'` the claims. `commit` is null when a target is
- * final (acknowledged to waiters), else the intermediate mode.
+ * transitions (ord = request position), `'r'` the ids they released (ord = the transition,
+ * `o_id` the released id), `'c'` the claims. `commit` is null when a target is final
+ * (acknowledged to waiters), else the intermediate mode.
+ *
+ * When a transition left a running key (`nenc.leaving`, see transition), the claim's ids are
+ * popped first, so that `release` takes the locks of the released keys and of the claim's keys
+ * in one sorted pass; the claim then finds them held (advisory locks are reentrant).
  */
 function finishFunction(s: string): string {
   return `CREATE FUNCTION ${s}.finish(
@@ -561,24 +700,51 @@ function finishFunction(s: string): string {
     AS $fn$
     DECLARE
       v_commit text := current_setting('synchronous_commit');
+      v_leaving text;
+      v_now bigint;
+      v_ids text[];
     BEGIN
       IF cardinality(p_ids) > 0 THEN
         RETURN QUERY SELECT 't'::text, t.o_ord, p_ids[t.o_ord::integer], t.o_ok, t.o_found, NULL::text,
             t.o_task_id, t.o_status, t.o_owner, t.o_ts, t.o_retries, t.o_attempt,
             NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::bigint
           FROM ${s}.transition(p_app, p_ids, p_to, array_fill(p_runner, ARRAY[cardinality(p_ids)]), p_attempts,
-            p_kinds, p_values, p_delays, p_rule_keys, p_rule_modes, p_final, p_channel, p_queue_channel,
-            p_commit) t;
+            p_kinds, p_values, p_delays, p_rule_keys, p_rule_modes, p_active, p_final, p_channel,
+            p_queue_channel, p_lock_ns, p_commit, false) t;
+        v_leaving := nullif(current_setting('nenc.leaving', true), '');
       END IF;
+      IF v_leaving IS NULL THEN
+        IF p_max > 0 THEN
+          -- The claim starts from the session's commit mode, so a claim that makes an invocation
+          -- final (CONCURRENCY_CONTROLLED_FINAL) restores it even after a batch of RETRYs.
+          PERFORM set_config('synchronous_commit', v_commit, true);
+          RETURN QUERY SELECT 'c'::text, c.o_ord, c.o_id, NULL::boolean, NULL::boolean, c.o_outcome,
+              c.o_task_id, c.o_status, c.o_owner, c.o_ts, c.o_retries, c.o_attempt,
+              c.o_task_name, c.o_call_id, c.o_args, c.o_parent_id, c.o_workflow_id, c.o_workflow_type,
+              c.o_parent_workflow_id, c.o_created_at
+            FROM ${s}.claim_next(p_app, p_max, p_runner, p_available, p_active, p_final,
+              p_rule_keys, p_rule_modes, p_channel, p_lock_ns, p_commit, true, p_start) c;
+        END IF;
+        RETURN;
+      END IF;
+
+      -- A running key was left: pop, release (all key locks at once), then claim what was popped.
+      PERFORM set_config('nenc.leaving', '', true);
       IF p_max > 0 THEN
-        -- The claim starts from the session's commit mode, so a claim that makes an invocation
-        -- final (CONCURRENCY_CONTROLLED_FINAL) restores it even after a batch of RETRYs.
+        v_now := ${s}.now_ms();
+        ${popIntoIds(s)}
+      END IF;
+      RETURN QUERY SELECT 'r'::text, r.o_ord, r.o_id, true, true, NULL::text,
+          NULL::text, NULL::text, NULL::text, NULL::bigint, NULL::integer, NULL::integer,
+          NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::bigint
+        FROM ${s}.release(p_app, v_leaving, p_active, p_lock_ns, v_ids) r;
+      IF v_ids IS NOT NULL THEN
         PERFORM set_config('synchronous_commit', v_commit, true);
         RETURN QUERY SELECT 'c'::text, c.o_ord, c.o_id, NULL::boolean, NULL::boolean, c.o_outcome,
             c.o_task_id, c.o_status, c.o_owner, c.o_ts, c.o_retries, c.o_attempt,
             c.o_task_name, c.o_call_id, c.o_args, c.o_parent_id, c.o_workflow_id, c.o_workflow_type,
             c.o_parent_workflow_id, c.o_created_at
-          FROM ${s}.claim_next(p_app, p_max, p_runner, p_available, p_active, p_final,
+          FROM ${s}.claim(p_app, v_ids, p_runner, p_available, p_active, p_final,
             p_rule_keys, p_rule_modes, p_channel, p_lock_ns, p_commit, true, p_start) c;
       END IF;
     END
