@@ -33,7 +33,8 @@ const BACKEND = 'redis'
 
 /**
  * Maps a transition script code to core's outcome; `current` is the stored state the script
- * returned, `attempt` the attempt the request named (for `stale`).
+ * returned, `attempt` the attempt the request named (for `stale`), `released` the id the change
+ * unparked from the running key it freed (accepted changes only; null = none).
  */
 export function transitionOutcomeFromCode(
   code: number,
@@ -41,8 +42,10 @@ export function transitionOutcomeFromCode(
   to: InvocationStatus,
   actor: string | null,
   attempt?: number | null,
+  released?: string | null,
 ): TransitionOutcome {
-  if (code === TRANSITION_CODE.ok) return { ok: true, state: current! }
+  if (code === TRANSITION_CODE.ok)
+    return released ? { ok: true, state: current!, released: [released] } : { ok: true, state: current! }
   if (code === TRANSITION_CODE.notFound || current === null) return { ok: false, reason: 'not_found' }
   if (code === TRANSITION_CODE.stale) return { ok: false, reason: 'stale', current, attempt: attempt ?? -1 }
   if (code === TRANSITION_CODE.invalid)

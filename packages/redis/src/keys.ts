@@ -18,6 +18,11 @@ export const KEY_PARTS = {
   registered: 'o:reg:',
   /** Orchestrator: set of active (PENDING/RUNNING/PAUSED/RESUMED) ids per running-concurrency key. */
   running: 'o:run:',
+  /**
+   * Orchestrator: list of ids parked on one running-concurrency key (CONCURRENCY_CONTROLLED by a
+   * claim), oldest first; created by the first park, popped by the transition freeing the key.
+   */
+  parked: 'o:park:',
   /** Orchestrator: set of ids an invocation waits for. */
   waitingFor: 'o:wf:',
   /** Orchestrator: set of ids waiting for an invocation. */

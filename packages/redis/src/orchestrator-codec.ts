@@ -31,6 +31,12 @@ export function stateAt(reply: readonly Value[], at: number, id: string): Invoca
   }
 }
 
+/** The id a transition reply reports unparked at `at` (see the transition script), or null. */
+export function releasedAt(reply: readonly Value[], at: number): string | null {
+  const id = reply[at]
+  return typeof id === 'string' && id !== '' ? id : null
+}
+
 /** Parses one history list, oldest first; an entry nenc did not write is `CorruptDataError`. */
 export function parseHistory(entries: readonly string[], location: string): HistoryEntry[] {
   return entries.map((raw, i) => {

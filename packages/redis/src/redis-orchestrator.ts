@@ -37,6 +37,7 @@ import {
   type QueuedClaims,
   queuedClaimsAt,
   type Reply,
+  releasedAt,
   STATE_FIELDS,
   stateAt,
 } from './orchestrator-codec.js'
@@ -44,8 +45,8 @@ import { RedisComponent } from './redis-component.js'
 
 /** Requests per transition script call in large batches. */
 const TRANSITION_CHUNK = 200
-/** Reply fields per transition request: code, then the state. */
-const TRANSITION_FIELDS = 1 + STATE_FIELDS
+/** Reply fields per transition request: code, the state, then the id it unparked (or false). */
+const TRANSITION_FIELDS = 2 + STATE_FIELDS
 
 /** @internal One request of the transition script (see {@link RedisOrchestrator.transitionWith}). */
 export interface TransitionItem extends TransitionRequest {
@@ -203,7 +204,8 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
       for (let at = 1; at < end; at += TRANSITION_FIELDS) {
         const r = items[outcomes.length]!
         const state = stateAt(reply, at + 1, r.id)
-        outcomes.push(transitionOutcomeFromCode(Number(reply[at]), state, r.to, r.actor, r.attempt))
+        const released = releasedAt(reply, at + 1 + STATE_FIELDS)
+        outcomes.push(transitionOutcomeFromCode(Number(reply[at]), state, r.to, r.actor, r.attempt, released))
       }
       if (claim && j === replies.length - 1)
         next = queuedClaimsAt(reply, end, now, claim.runnerId, claim.start === true)

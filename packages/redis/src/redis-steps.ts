@@ -28,7 +28,10 @@ const EMPTY: ClaimBatch = { claimed: [], unclaimed: [], sawQueued: false }
  * - `claimIds`: the claim script with the claimed records.
  * - `finish`: the transition script, each item fenced by its attempt; an outcome is written
  *   (HSETNX under the attempt) and a RETRY queued only when its transition is accepted; then
- *   the claim of the next queued ids for the same runner (started too with `start`).
+ *   the claim of the next queued ids for the same runner (started too with `start`). Its
+ *   outcomes carry `released`, the ids its ends unparked from the running keys they freed.
+ * - The claim steps park what running concurrency blocks (CONCURRENCY_CONTROLLED) on its key,
+ *   as `claim` does.
  * - `readFinal`: the get-states script with the outcome of each final state's attempt.
  */
 export class RedisSteps implements FusedSteps {

@@ -130,6 +130,27 @@ describe('corrupt data under nenc keys', () => {
     expect(await raw.zcard(`${p}o:active`)).toBe(0)
   })
 
+  it("a foreign value under a running key's parked list: claim and transition write nothing", async () => {
+    const [a, c] = newRequests(2, { runningKey: 'pk', rerouteOnConcurrencyControl: true })
+    await b.orchestrator.register([a!, c!])
+    await b.orchestrator.claim([a!.id], 'r1')
+    await raw.set(`${p}o:park:pk`, 'not a list')
+    const err = await b.orchestrator.claim([c!.id], 'r1').catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(CorruptDataError)
+    expect((err as CorruptDataError).location).toBe(`${p}o:park:pk`)
+    await expect(
+      b.orchestrator.transition([{ id: a!.id, to: 'killed', actor: 'r1' }]),
+    ).rejects.toBeInstanceOf(CorruptDataError)
+    expect((await b.orchestrator.getStates([a!.id, c!.id])).map((s) => s!.status)).toEqual([
+      'pending',
+      'registered',
+    ])
+    await raw.del(`${p}o:park:pk`)
+    expect((await b.orchestrator.claim([c!.id], 'r1'))[0]!.outcome).toBe('controlled')
+    const [done] = await b.orchestrator.transition([{ id: a!.id, to: 'killed', actor: 'r1' }])
+    expect(done).toMatchObject({ ok: true, released: [c!.id] })
+  })
+
   it('a foreign message on the final channel is ignored', async () => {
     const seen: string[][] = []
     const unsubscribe = await b.orchestrator.subscribeFinal((ids) => seen.push(ids))

@@ -269,6 +269,39 @@ describe('redis fused steps', () => {
     expect(fin.next.claimed.every((c) => c.record !== null)).toBe(true)
   })
 
+  it('the claim steps park what running concurrency blocks; finish reports what its ends release', async () => {
+    const appId = freshAppId('fused-park')
+    b = await initBackend(appId)
+    const reqs = newRequests(4, { runningKey: 'pk', rerouteOnConcurrencyControl: true })
+    await b.steps.route(
+      reqs.map((r) => recordFor(r.id, r.callId)),
+      reqs.slice(0, 3),
+    )
+    await b.orchestrator.register([reqs[3]!])
+    const batch = await b.steps.claimQueued('r1', 3, true)
+    expect(batch.claimed.map((c) => c.state.id)).toEqual([reqs[0]!.id])
+    expect(batch.unclaimed).toEqual([
+      { id: reqs[1]!.id, outcome: 'controlled' },
+      { id: reqs[2]!.id, outcome: 'controlled' },
+    ])
+    expect((await b.steps.claimIds('r1', [reqs[3]!.id])).unclaimed).toEqual([
+      { id: reqs[3]!.id, outcome: 'controlled' },
+    ])
+    raw = rawClient()
+    expect(await raw.lrange(`nenc:{${appId}}:o:park:pk`, 0, -1)).toEqual(reqs.slice(1).map((r) => r.id))
+    const fin = await b.steps.finish(
+      'r1',
+      [{ id: reqs[0]!.id, attempt: 1, to: 'success', outcome: result('1') }],
+      2,
+      true,
+    )
+    expect(fin.outcomes).toEqual([
+      { ok: true, state: expect.objectContaining({ status: 'success' }), released: [reqs[1]!.id] },
+    ])
+    expect(fin.next.claimed).toEqual([])
+    expect(await raw.lrange(`nenc:{${appId}}:o:park:pk`, 0, -1)).toEqual([reqs[2]!.id, reqs[3]!.id])
+  })
+
   it('each step is one round trip; a runner spends few commands per invocation', async () => {
     const appId = freshAppId('fused-count')
     b = await initBackend(appId)

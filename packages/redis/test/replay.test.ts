@@ -35,7 +35,8 @@ describe('transition-invocations.lua replay of a call whose answer was lost', ()
     ])) as unknown[][]
     expect(reply![1]).toBe(0) // a: already applied by the lost call → ok
     expect(reply![2]).toBe('running')
-    expect(reply![8]).toBe(0) // c: applied now
+    expect(reply![8]).toBeNull() // a: released nothing
+    expect(reply![9]).toBe(0) // c: applied now
     expect((await b.orchestrator.getHistory(a!.id)).map((h) => h.status)).toEqual([
       'registered',
       'pending',

@@ -117,12 +117,13 @@ local function load(id)
 end
 
 -- Error reply when a key apply() / release() may write for a loaded entry holds foreign data:
--- history list, registration and running-key sets, blocking-control edge sets.
+-- history list, registration and running-key sets, the running key's parked list,
+-- blocking-control edge sets.
 local function bad_writes(id, e)
   if not e then return nil end
   local bad = bad_type(K_history(id), 'list')
   if not bad and e.rk ~= '' then bad = bad_type(K_registered(e.rk), 'set') end
-  if not bad and e.nk ~= '' then bad = bad_type(K_running(e.nk), 'set') end
+  if not bad and e.nk ~= '' then bad = bad_type(K_running(e.nk), 'set') or bad_type(K_parked(e.nk), 'list') end
   if not bad and e.w == '1' then
     bad = bad_type(K_waitedBy(id), 'set') or bad_type(K_waitingFor(id), 'set')
     if not bad then
@@ -170,11 +171,25 @@ local function release(id, e)
   end
 end
 
+-- Takes the oldest invocation parked on a freed running key that is still CONCURRENCY_CONTROLLED
+-- off the key's list; ids met on the way that left that status otherwise are dropped, so the
+-- list never keeps them. Returns the id, or nil when none waits.
+local function unpark(nk)
+  local list = K_parked(nk)
+  while true do
+    local id = redis.call('LPOP', list)
+    if not id then return nil end
+    if redis.pcall('HGET', K_invocation(id), 's') == 'concurrency_controlled' then return id end
+  end
+end
+
 -- Validates (core's table) and applies one status change of a loaded entry: status, owner,
 -- time, retries, attempt (+1 entering PENDING), history entry, registration / running-key /
 -- recovery indexes, edges and the final notification. \`attempt\` ('' or nil = not fenced) is
 -- the attempt the actor claimed: any other stored attempt is TR_STALE, checked first. Returns a
--- TR_* code; nothing is written unless it is TR_OK.
+-- TR_* code; nothing is written unless it is TR_OK. Leaving the active statuses frees the
+-- running key when no other active invocation holds it: the oldest invocation parked on it is
+-- unparked, returned second (nil = none) for the caller to report (core wakes it).
 local function apply(id, e, to, actor, now, attempt)
   local from = e.s
   if attempt and attempt ~= '' and tonumber(attempt) ~= e.a then return TR_STALE end
@@ -199,7 +214,7 @@ local function apply(id, e, to, actor, now, attempt)
   end
   e.q = TOKEN
   redis.call('RPUSH', K_history(id), to .. US .. owner .. US .. actor .. US .. now .. US .. e.a)
-  local prev = from
+  local prev, released = from, nil
   e.s, e.o, e.t = to, owner, now
   if prev == 'registered' and e.rk ~= '' then redis.call('SREM', K_registered(e.rk), id) end
   -- Active = holds a running slot (PENDING … RESUMED): running-key sets and the active zset,
@@ -209,14 +224,18 @@ local function apply(id, e, to, actor, now, attempt)
     if e.nk ~= '' then redis.call('SADD', K_running(e.nk), id) end
   elseif ACTIVE[prev] and not ACTIVE[to] then
     redis.call('ZREM', KEYS[1], id)
-    if e.nk ~= '' then redis.call('SREM', K_running(e.nk), id) end
+    if e.nk ~= '' then
+      local run = K_running(e.nk)
+      redis.call('SREM', run, id)
+      if redis.call('SCARD', run) == 0 then released = unpark(e.nk) end
+    end
   end
   if FINAL[to] then
     redis.call('ZREM', KEYS[3], id)
     release(id, e)
     FINALS[#FINALS + 1] = id
   end
-  return TR_OK
+  return TR_OK, released
 end
 
 local function publish_finals(channel)
@@ -225,7 +244,8 @@ end
 
 -- Claims one loaded entry (false/nil = unknown or unreadable) for a runner: skip unless
 -- available for run; running key held by an active invocation → a controlled status (or defer
--- when the status cannot enter one); else PENDING owned by the runner and, with start, then
+-- when the status cannot enter one; CONCURRENCY_CONTROLLED also parks it at the tail of the
+-- key's parked list, where the transition freeing the key finds it); else PENDING owned by the runner and, with start, then
 -- RUNNING for it fenced by the new attempt (refused: CL_SKIPPED, left PENDING for recovery).
 -- Returns a CL_* code.
 local function claim_one(id, e, runner, now, start)
@@ -236,6 +256,7 @@ local function claim_one(id, e, runner, now, start)
       return CL_CONTROLLED_FINAL
     elseif TO[e.s .. '>concurrency_controlled'] then
       apply(id, e, 'concurrency_controlled', runner, now)
+      redis.call('RPUSH', K_parked(e.nk), id)
       return CL_CONTROLLED
     end
     return CL_DEFERRED

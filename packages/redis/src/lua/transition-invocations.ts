@@ -25,6 +25,7 @@ export const transitionInvocations = new LuaScript(
 --   then per request: id, to, actor, attempt ('' = not fenced), outcome ('' = none),
 --   RETRY delay ms ('' = not queued)
 -- Returns: { now, then per request: code, status, owner, time, retries, task id, attempt,
+--   released (the id unparked from the running key this change freed, false = none),
 --   then saw queued ('1'/'0'), ms until the next delayed id is due (-1 = none / not asked),
 --   c = number of ids claimed, then per popped id: id, code, retries, task id, attempt, record }
 --   code TR_OK (state after), TR_NOT_FOUND (rest false), TR_INVALID / TR_OWNERSHIP / TR_STALE
@@ -55,11 +56,13 @@ for i = first, #ARGV, W do
   local e = S[id]
   if not e then
     out[#out + 1] = TR_NOT_FOUND
-    for _ = 1, 6 do out[#out + 1] = false end
+    for _ = 1, 7 do out[#out + 1] = false end
   else
-    local code = TR_OK
+    -- A replayed request that the lost call applied reports no release: recovery re-offers
+    -- what it may have unparked (orchestrator.parkedRecheckMs).
+    local code, released = TR_OK, nil
     if not (replay and e.q == TOKEN) then
-      code = apply(id, e, ARGV[i + 1], ARGV[i + 2], now, ARGV[i + 3])
+      code, released = apply(id, e, ARGV[i + 1], ARGV[i + 2], now, ARGV[i + 3])
       if code == TR_OK then
         if ARGV[i + 4] ~= '' then redis.call('HSETNX', K_outcome(id), e.a, ARGV[i + 4]) end
         local delay = ARGV[i + 5]
@@ -75,7 +78,7 @@ for i = first, #ARGV, W do
     end
     local n = #out
     out[n + 1], out[n + 2], out[n + 3], out[n + 4] = code, e.s, e.o, e.t
-    out[n + 5], out[n + 6], out[n + 7] = e.r, e.k, e.a
+    out[n + 5], out[n + 6], out[n + 7], out[n + 8] = e.r, e.k, e.a, released or false
   end
 end
 -- Accepted RETRYs queued again, as route-invocations does.
