@@ -187,13 +187,14 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
       calls.push({ keys, args })
     }
     let replies: Reply[]
+    const sentAt = Date.now()
     try {
       replies =
         calls.length === 1
           ? [(await this.conn.scripts.eval(transitionInvocations, keys, calls[0]!.args)) as Reply]
           : ((await this.conn.scripts.evalMany(transitionInvocations, calls)) as Reply[])
     } catch (err) {
-      replies = await this.replay(calls, err)
+      replies = await this.replay(calls, err, sentAt)
     }
     const outcomes: TransitionOutcome[] = []
     let next: QueuedClaims | null = null
@@ -241,17 +242,24 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
    * care the runner would see its own RUNNING rejected and leave the invocation stuck. Once the
    * connection is back (within `replayWindowMs`), the same calls are sent again in replay mode
    * with the same tokens: what the lost call applied is answered from the stored state, the rest
-   * is applied now. Other errors, or no connection in time, throw the original error.
+   * is applied now, and what the lost call claimed (fused finish / claimQueued) is returned as
+   * claimed — else, RUNNING under this live runner, nobody would ever run or recover it. Other
+   * errors, or no connection in time, throw the original error.
    */
-  private async replay(calls: { keys: string[]; args: string[] }[], err: unknown): Promise<Reply[]> {
+  private async replay(
+    calls: { keys: string[]; args: string[] }[],
+    err: unknown,
+    sentAt: number,
+  ): Promise<Reply[]> {
     if (!(err instanceof BackendUnavailableError) || calls.length === 0) throw err
     try {
       await this.conn.whenReady(this.conn.options.replayWindowMs)
     } catch {
       throw err
     }
-    // Layout: prefix, channel, token, replay flag, …
-    for (const c of calls) c.args[3] = '1'
+    // Layout: prefix, channel, token, replay flag (ms since the lost call was sent), …
+    const ago = String(Math.max(1, Date.now() - sentAt))
+    for (const c of calls) c.args[3] = ago
     return (await this.conn.scripts.evalMany(transitionInvocations, calls)) as Reply[]
   }
 

@@ -53,4 +53,30 @@ describe('transition-invocations.lua replay of a call whose answer was lost', ()
     ])) as unknown[][]
     expect(plain![1]).toBe(2)
   })
+
+  it('a replayed claim step returns what the lost call claimed (and started) instead of leaving it orphaned', async () => {
+    const appId = freshAppId('replay-claim')
+    b = await initBackend(appId)
+    const reqs = newRequests(3)
+    await b.orchestrator.register(reqs)
+    await b.broker.route(reqs.map((r) => r.id))
+    const conn = (b.orchestrator as unknown as { conn: RedisConnection }).conn
+    const p = `nenc:{${appId}}:`
+    const keys = [`${p}o:active`, `${p}o:waited`, `${p}o:live`, `${p}b:queue`, `${p}b:delayed`, `${p}b:seq`]
+    const args = (replay: string) => [p, `${p}o:final`, 'token-2', replay, `${p}b:routed`, 'r1', '2', '1']
+    await conn.scripts.evalMany(transitionInvocations, [{ keys, args: args('0') }]) // "answer lost"
+    const [reply] = (await conn.scripts.evalMany(transitionInvocations, [
+      { keys, args: args('200') },
+    ])) as unknown[][]
+    // now, saw queued, next due, count, then per claim: id, code, retries, task, attempt, record
+    expect(reply![3]).toBe(2)
+    expect([reply![4], reply![10]]).toEqual([reqs[0]!.id, reqs[1]!.id])
+    expect([reply![5], reply![11]]).toEqual([0, 0])
+    expect(await b.broker.retrieve(10)).toEqual([reqs[2]!.id]) // nothing more popped
+    expect((await b.orchestrator.getHistory(reqs[0]!.id)).map((h) => h.status)).toEqual([
+      'registered',
+      'pending',
+      'running',
+    ])
+  })
 })

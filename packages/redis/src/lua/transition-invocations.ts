@@ -17,8 +17,10 @@ export const transitionInvocations = new LuaScript(
 -- KEYS[1] active zset, KEYS[2] waited zset, KEYS[3] live ids zset; only when routing or
 --   claiming: KEYS[4] queue list, KEYS[5] delayed zset, KEYS[6] delayed sequence counter
 -- ARGV[1] app prefix, ARGV[2] final-status channel, ARGV[3] token of this call,
---   ARGV[4] '1' when replaying a call whose answer was lost: a request whose invocation
---   already carries this token was applied by it and is answered from the stored state,
+--   ARGV[4] '0', or when replaying a call whose answer was lost, how many ms ago it was sent: a
+--   request whose invocation already carries this token was applied by it and is answered from
+--   the stored state, and what its claim part claimed (active since then, owned by the claim
+--   runner, carrying the token) is returned claimed again before anything new is popped,
 --   ARGV[5] routed channel (for RETRY delays; '' = none), ARGV[6] runner to claim for,
 --   ARGV[7] claim max (0 = claim nothing), ARGV[8] '1' to start what is claimed (PENDING then
 --   RUNNING, fenced by the new attempt; the claim's fields are then the RUNNING state's),
@@ -34,7 +36,7 @@ export const transitionInvocations = new LuaScript(
 --   error reply NENC_CORRUPT <key> when a key it would write holds foreign data (nothing written).
 local W = 6
 TOKEN = ARGV[3]
-local replay = ARGV[4] == '1'
+local replay = ARGV[4] ~= '0'
 local routed = ARGV[5]
 local claim_runner = ARGV[6]
 local claim_max = tonumber(ARGV[7])
@@ -101,23 +103,43 @@ for _, delay in ipairs(delays) do
 end
 -- Claim next: the broker's retrieve (move due ids, pop) then claim-invocations with records.
 local popped, next_due = {}, -1
-if claim_max > 0 then
+if claim_max > 0 and replay then
+  -- The lost call's claims: nobody else knows of them (its runner never saw the answer).
+  local requested = {}
+  for i = first, #ARGV, W do requested[ARGV[i]] = true end
+  local since = tonumber(now) - tonumber(ARGV[4]) - 1000
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], since, '+inf')) do
+    if #popped >= claim_max then break end
+    if not requested[id] then
+      local e = load_writable(id)
+      if e and e.q == TOKEN and e.o == claim_runner and (e.s == 'pending' or e.s == 'running') then
+        popped[#popped + 1] = id
+      end
+    end
+  end
+end
+local reclaimed = #popped
+if claim_max > reclaimed then
   next_due = move_due(KEYS[4], KEYS[5], tonumber(now))
-  popped = redis.call('LPOP', KEYS[4], claim_max) or {}
+  for _, id in ipairs(redis.call('LPOP', KEYS[4], claim_max - reclaimed) or {}) do
+    popped[#popped + 1] = id
+  end
 end
 out[#out + 1] = #popped > 0 and '1' or '0'
 out[#out + 1] = next_due
 local count_at = #out + 1
 out[count_at] = 0
 local slots, with_record, seen = {}, {}, {}
-for _, id in ipairs(popped) do
+for n, id in ipairs(popped) do
   if not seen[id] then
     seen[id] = true
     -- An unreadable popped id is skipped: left in the queue it would be popped again for ever.
     local e = load_writable(id)
     out[count_at] = out[count_at] + 1
     out[#out + 1] = id
-    push_claim(out, id, e, claim_one(id, e, claim_runner, now, claim_start), slots, with_record)
+    local code = CL_CLAIMED
+    if n > reclaimed then code = claim_one(id, e, claim_runner, now, claim_start) end
+    push_claim(out, id, e, code, slots, with_record)
   end
 end
 fill_records(out, slots, with_record)
