@@ -58,6 +58,32 @@ describe('migrations', () => {
     await closeAll(b)
   })
 
+  it('a schema made by an earlier pre-release build (its migration since rewritten) is rebuilt', async () => {
+    const schema = pgt.currentSchema()
+    await pgt.backend('a')
+    await admin().query(`UPDATE "${schema}".migrations SET checksum = 'an older build'`)
+    await admin().query(`CREATE TABLE "${schema}".left_by_old_build (x int)`)
+    const b = postgresBackend({ connectionString: PG_URL, schema })
+    await initAll(b, 'a')
+    const leftover = await admin().query('SELECT to_regclass($1) AS t', [`"${schema}".left_by_old_build`])
+    expect(leftover.rows[0].t).toBeNull()
+    expect(await versions(schema)).toEqual(Array.from({ length: LATEST_MIGRATION }, (_, i) => i + 1))
+    // The rebuilt schema works: its functions are this build's.
+    const [out] = await b.orchestrator.register([
+      {
+        id: 'rebuilt-1',
+        taskId: 'a.t',
+        callId: 'a.t:x',
+        actor: 'test',
+        registrationKey: null,
+        runningKey: null,
+        rerouteOnConcurrencyControl: true,
+      },
+    ])
+    expect(out).toEqual({ id: 'rebuilt-1', reused: false })
+    await closeAll(b)
+  })
+
   it('migrate: false refuses an unmigrated schema and accepts a migrated one', async () => {
     const empty = pgt.schema()
     const b = postgresBackend({ connectionString: PG_URL, schema: empty, migrate: false })
