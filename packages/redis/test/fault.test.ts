@@ -103,7 +103,8 @@ describe('a Redis server that stops and comes back (real redis-server with AOF)'
     })
     let done = 0
     const work = app.task('work', async (i: number) => {
-      await sleep(5)
+      // Long enough that Redis stops while most of the 200 are still to run.
+      await sleep(25)
       done++
       return i * 2
     })
