@@ -141,6 +141,35 @@ describe.skipIf(!hasRedis)('runner processes under real signals', () => {
         expect(statuses.length, statuses.join(' → ')).toBeLessThanOrEqual(12)
       }
     }, 60_000)
+    it(`${backend}: kill -9 while parents wait on their children: recovered parents reuse their children, each effect once`, async () => {
+      const P = 5
+      const t = await newTestApp(backend, 'k9p')
+      cleanup = async () => {
+        await t.app.purge().catch(() => {})
+        await t.app.close()
+      }
+      const key = `nenc-test:${t.app.appId}`
+      const parents = await t.effectParent.parallelize(
+        Array.from({ length: P }, () => [key, 1500] as [string, number]),
+      )
+      const victim = runnerProcess('ThreadRunner', { maxThreads: 20 })
+      await victim.running
+      await until('every child running', async () => (await countStatus(t.app, ['running'])) >= P * 3)
+      victim.proc.kill('SIGKILL')
+      await victim.exited
+      const rescuer = bindRunner(t.app, new ThreadRunner({ maxThreads: 20 }))
+      rescuers.push(rescuer)
+      await rescuer.start()
+      const results = await parents.results()
+      await rescuer.stop()
+      expect(results.flat()).toHaveLength(P * 2)
+      // Recovered parents ran again and found the children their first run created.
+      for (const inv of parents.invocations) {
+        expect(await t.app.backend.stateBackend.getChildInvocations(inv.id)).toHaveLength(2)
+        expect((await inv.history()).map((h) => h.status)).toContain('running_recovery')
+      }
+      await expectEachEffectOnce(key, P * 2)
+    }, 60_000)
     // Every runner on the first backend; the others repeat the ThreadRunner case only, to keep
     // the suite fast (the stop path of process runners does not depend on the backend).
     const kinds = [
