@@ -96,6 +96,8 @@ const UNAVAILABLE_MESSAGES = [
   'Reached the max retries per request limit',
   'connect ETIMEDOUT',
   'Connection lost',
+  // ioredis rejects commands in flight when the socket closes under them (server stopped).
+  'Command aborted due to connection close',
 ]
 /** Server replies that mean "not serving right now" rather than "your command is wrong". */
 const UNAVAILABLE_REPLIES = /^(LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY |NOREPLICAS)/

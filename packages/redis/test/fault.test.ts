@@ -165,4 +165,47 @@ describe('a Redis server that stops and comes back (real redis-server with AOF)'
     await impatient.purge().catch(() => {})
     await impatient.close()
   }, 60_000)
+
+  it('Redis stops while a big batch is being routed: what was registered was queued with it, and all of it runs', async () => {
+    const app = new Nenc({
+      appId: freshAppId('fault-route'),
+      backend: redisBackend({ url: server.url, connectTimeoutMs: 500 }),
+      runner: new ThreadRunner({ maxThreads: 8 }),
+      env: {},
+      config: {
+        task: { parallelBatchSize: 500 },
+        runner: { idleWakeMs: 200, heartbeatIntervalMs: 500 },
+        orchestrator: { resultPollMs: 200, lostQueuedAfterMs: 500, atomicServiceCheckMs: 200 },
+      },
+    })
+    const noop = app.task('noop', async (i: number) => i)
+    const routing = noop.parallelize(Array.from({ length: 20_000 }, (_, i) => [i] as [number])).then(
+      (g) => ({ ok: true as const, g }),
+      (err: unknown) => ({ ok: false as const, err }),
+    )
+    await sleep(30)
+    await server.stop()
+    const outcome = await routing
+    await server.start()
+    await whenBack(() => app.backend.broker.count())
+    if (!outcome.ok) expect(outcome.err).toBeInstanceOf(BackendUnavailableError)
+    // Whatever was registered is also queued (records, registration and queueing are one script
+    // per chunk of the pipeline): a runner runs all of it, nothing is left REGISTERED unqueued.
+    const orchestrator = app.backend.orchestrator
+    const registered = await orchestrator.listInvocations({ statuses: ['registered'], limit: 100_000 })
+    expect(registered.length).toBeGreaterThan(0)
+    expect(await app.backend.broker.count()).toBe(registered.length)
+    if (outcome.ok) expect(registered.length).toBe(20_000)
+    await app.runner.start()
+    await whenBack(async () => {
+      const left = await orchestrator.listInvocations({
+        statuses: ['registered', 'pending', 'running'],
+        limit: 10,
+      })
+      if (left.length) throw new Error(`${left.length}+ not done yet`)
+    }, 30_000)
+    await app.runner.stop()
+    await app.purge()
+    await app.close()
+  }, 60_000)
 })
