@@ -52,6 +52,7 @@ export type {
 } from './interfaces/fused-steps.js'
 export type {
   ClaimOutcome,
+  FinalOutcomes,
   HistoryEntry,
   InvocationState,
   ListInvocationsQuery,

@@ -2,12 +2,14 @@ import { randomUUID } from 'node:crypto'
 import {
   BackendUnavailableError,
   type ClaimOutcome,
+  type FinalOutcomes,
   type HistoryEntry,
   type InvocationRecord,
   type InvocationState,
   isFinal,
   type ListInvocationsQuery,
   type Orchestrator,
+  type Outcome,
   type RegisterRequest,
   type RegisterResult,
   type RunnerHeartbeat,
@@ -42,6 +44,7 @@ import {
   stateAt,
 } from './orchestrator-codec.js'
 import { RedisComponent } from './redis-component.js'
+import { parseOutcome } from './state-codec.js'
 
 /** Requests per transition script call in large batches. */
 const TRANSITION_CHUNK = 200
@@ -378,15 +381,32 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
    * Subscribes to the app's final channel, published by the transition and claim scripts. A
    * message that is not a JSON array of ids (foreign publisher) is ignored.
    */
-  async subscribeFinal(listener: (ids: string[]) => void): Promise<Unsubscribe> {
+  async subscribeFinal(listener: (ids: string[], outcomes?: FinalOutcomes) => void): Promise<Unsubscribe> {
     const stop = await this.conn.subscribe(this.keys.fixed('finalChannel'), (message) => {
-      let ids: unknown
+      let entries: unknown
       try {
-        ids = JSON.parse(message)
+        entries = JSON.parse(message)
       } catch {
         return
       }
-      if (Array.isArray(ids) && ids.length > 0) listener(ids.map(String))
+      if (!Array.isArray(entries) || entries.length === 0) return
+      // An entry is an id, or [id, outcome] when the script that ended it stored that outcome.
+      const ids: string[] = []
+      const outcomes = new Map<string, Outcome>()
+      for (const e of entries) {
+        if (typeof e === 'string') ids.push(e)
+        else if (Array.isArray(e) && typeof e[0] === 'string') {
+          ids.push(e[0])
+          if (typeof e[1] === 'string') {
+            try {
+              outcomes.set(e[0], parseOutcome(e[1], 'a final-status notification'))
+            } catch {
+              // Not an outcome nenc wrote: the waiter reads the stored one instead.
+            }
+          }
+        }
+      }
+      if (ids.length) listener(ids, outcomes.size ? outcomes : undefined)
     })
     const unsubscribe = async () => {
       if (this.subscriptions.delete(unsubscribe)) await stop()

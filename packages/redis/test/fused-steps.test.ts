@@ -72,6 +72,30 @@ describe('redis fused steps', () => {
     return reqs
   }
 
+  it('a final-status notification carries the small outcomes the finish stored, so a waiter needs no read', async () => {
+    b = await initBackend(freshAppId('inline'))
+    const heard: { ids: string[]; outcomes?: ReadonlyMap<string, unknown> }[] = []
+    const stop = await b.orchestrator.subscribeFinal((ids, outcomes) => heard.push({ ids, outcomes }))
+    const [small, big] = await routed(2)
+    const claimed = await b.steps.claimQueued('r1', 2, true)
+    expect(claimed.claimed).toHaveLength(2)
+    const large = `"${'x'.repeat(5000)}"`
+    await b.steps.finish(
+      'r1',
+      [
+        { id: small!.id, attempt: 1, to: 'success', outcome: result('42') },
+        { id: big!.id, attempt: 1, to: 'failed', outcome: { kind: 'error', value: large } },
+      ],
+      0,
+    )
+    for (let i = 0; i < 100 && heard.length === 0; i++) await new Promise((r) => setTimeout(r, 10))
+    expect(heard).toHaveLength(1)
+    expect(heard[0]!.ids.sort()).toEqual([small!.id, big!.id].sort())
+    // The small outcome rides along; the large one is left to a read.
+    expect([...(heard[0]!.outcomes ?? new Map())]).toEqual([[small!.id, result('42')]])
+    await stop()
+  })
+
   it('claimQueued returns the claimed states with their records; a corrupt record fails its own id only', async () => {
     const appId = freshAppId('fused-claim')
     b = await initBackend(appId)

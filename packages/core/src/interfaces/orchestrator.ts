@@ -1,5 +1,6 @@
 import type { InvocationStatus, StatusRecord } from '../invocation/status.js'
 import type { Component, Unsubscribe } from './component.js'
+import type { Outcome } from './state-backend.js'
 
 export interface OrchestratorCapabilities {
   /** Final-status notifications are pushed by the server. */
@@ -86,6 +87,13 @@ export type ClaimOutcome =
   | { id: string; outcome: 'deferred' }
   /** Unknown id, or no longer available for run (stale or duplicate queue entry): nothing changed. */
   | { id: string; outcome: 'skipped' }
+
+/**
+ * Outcomes a final-status notification may carry (optional, small ones only): each the outcome
+ * of the winning attempt, written in the same atomic step as the final status it announces. A
+ * waiter that has it needs no read.
+ */
+export type FinalOutcomes = ReadonlyMap<string, Outcome>
 
 /** One entry of an invocation's status history. */
 export interface HistoryEntry {
@@ -178,7 +186,7 @@ export interface Orchestrator extends Component {
   getRunningForRecovery(deadAfterMs: number, limit: number): Promise<string[]>
 
   /** Calls `listener` with ids that reached a final status in any process of this app. */
-  subscribeFinal(listener: (ids: string[]) => void): Promise<Unsubscribe>
+  subscribeFinal(listener: (ids: string[], outcomes?: FinalOutcomes) => void): Promise<Unsubscribe>
   /** Removes every record of this app. */
   purge(): Promise<void>
 }

@@ -107,8 +107,13 @@ export class FinishBatcher {
       items.map((i) => i.id),
       outcomes,
     )
-    const finals = items.filter((it, i) => outcomes[i]!.ok && it.to !== 'retry').map((it) => it.id)
-    if (finals.length) this.rt.waiter.markFinal(finals)
+    const won = items.filter((it, i) => outcomes[i]!.ok && it.to !== 'retry')
+    if (won.length)
+      this.rt.waiter.markFinal(
+        won.map((it) => it.id),
+        // Accepted, fenced: these are the winning attempts' outcomes.
+        new Map(won.flatMap((it) => (it.outcome ? [[it.id, it.outcome] as const] : []))),
+      )
     // Ends release running keys: the invocations parked on them run next.
     // Not retried with the batch (its ends are written): a lost wake-up is recovery's
     // (`orchestrator.parkedRecheckMs`).

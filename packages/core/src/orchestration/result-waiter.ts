@@ -1,6 +1,7 @@
 import { AbortedError, BackendUnavailableError, ResultTimeoutError } from '../errors.js'
 import type { Unsubscribe } from '../interfaces/component.js'
 import type { Orchestrator } from '../interfaces/orchestrator.js'
+import type { Outcome } from '../interfaces/state-backend.js'
 import { isFinal } from '../invocation/status.js'
 import type { NencRuntime } from '../runtime.js'
 
@@ -71,8 +72,33 @@ export class ResultWaiter {
     }
   }
 
-  /** Marks ids final (from a notification or a read) and wakes their waiters. */
-  markFinal(ids: readonly string[]): void {
+  /**
+   * Outcomes that came with a final status (the runner's own accepted finish, or a notification
+   * that carried them): `result()` in this process then needs no read. Bounded; the oldest go.
+   */
+  private readonly outcomes = new Map<string, Outcome>()
+  private static readonly MAX_OUTCOMES = 10_000
+
+  /** The outcome a final status brought along, if any (see {@link markFinal}). */
+  knownOutcome(id: string): Outcome | undefined {
+    return this.outcomes.get(id)
+  }
+
+  /**
+   * Marks ids final (from a notification or a read) and wakes their waiters. `outcomes`: the
+   * winning attempts' outcomes where the source knows them; kept before the waiters wake, so
+   * they read them from here.
+   */
+  markFinal(ids: readonly string[], outcomes?: ReadonlyMap<string, Outcome>): void {
+    if (outcomes?.size) {
+      for (const [id, o] of outcomes) this.outcomes.set(id, o)
+      let drop = this.outcomes.size - ResultWaiter.MAX_OUTCOMES
+      if (drop > 0)
+        for (const id of this.outcomes.keys()) {
+          if (drop-- <= 0) break
+          this.outcomes.delete(id)
+        }
+    }
     for (const id of ids) {
       // Each id arrives twice in the runner's process (its own finish and the notification).
       if (this.finals.has(id)) continue
@@ -98,7 +124,7 @@ export class ResultWaiter {
 
   private ensureSubscribed(): Promise<Unsubscribe> {
     if (!this.subscription) {
-      const sub = this.orchestrator.subscribeFinal((ids) => this.markFinal(ids))
+      const sub = this.orchestrator.subscribeFinal((ids, outcomes) => this.markFinal(ids, outcomes))
       this.subscription = sub
       // A failed subscription (backend down) is retried by the next wait, not cached forever.
       sub.catch(() => {

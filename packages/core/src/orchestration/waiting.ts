@@ -59,9 +59,17 @@ export async function readOutcomes(
   ids: readonly string[],
   taskNames: readonly string[],
 ): Promise<PromiseSettledResult<unknown>[]> {
-  const finals = await rideOutOutage(rt, () => stepsOf(rt.backend).readFinal(ids))
+  // Outcomes that came with the final status need no read (the runner's own finish, or a
+  // notification that carried them); the rest are read in one step.
+  const known = ids.map((id) => rt.waiter.knownOutcome(id))
+  const missing = ids.filter((_, i) => !known[i])
+  const read = missing.length ? await rideOutOutage(rt, () => stepsOf(rt.backend).readFinal(missing)) : []
+  const readById = new Map(missing.map((id, i) => [id, read[i]!]))
   return ids.map((id, i): PromiseSettledResult<unknown> => {
-    const { state, outcome: o } = finals[i] ?? { state: null, outcome: null }
+    const k = known[i]
+    const { state, outcome: o } = k
+      ? { state: null, outcome: k }
+      : (readById.get(id) ?? { state: null, outcome: null })
     if (o?.kind === 'result') {
       try {
         return { status: 'fulfilled', value: rt.serializer.deserialize(o.value) }

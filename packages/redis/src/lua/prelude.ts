@@ -93,6 +93,8 @@ local TR_OK, TR_NOT_FOUND, TR_INVALID, TR_OWNERSHIP, TR_STALE = ${TRANSITION_COD
 local CL_CLAIMED, CL_CONTROLLED, CL_CONTROLLED_FINAL, CL_DEFERRED, CL_SKIPPED = ${CLAIM_CODE.claimed}, ${CLAIM_CODE.controlled}, ${CLAIM_CODE.controlledFinal}, ${CLAIM_CODE.deferred}, ${CLAIM_CODE.skipped}
 local S = {}
 local FINALS = {}
+-- id → its index in FINALS: a script that wrote the winning outcome puts it beside the id.
+local FINAL_AT = {}
 -- Token written with every change of this call ('' = none; set by transition-invocations).
 local TOKEN = ''
 
@@ -234,12 +236,22 @@ local function apply(id, e, to, actor, now, attempt)
     redis.call('ZREM', KEYS[3], id)
     release(id, e)
     FINALS[#FINALS + 1] = id
+    FINAL_AT[id] = #FINALS
   end
   return TR_OK, released
 end
 
+-- Publishes the ids that became final; an entry is [id, outcome] where this script stored that
+-- outcome (small ones only), so a waiter needs no read.
 local function publish_finals(channel)
   if #FINALS > 0 then redis.call('PUBLISH', channel, cjson.encode(FINALS)) end
+end
+
+local INLINE_OUTCOME_MAX = 2048
+-- The outcome this script just stored for a final id rides along with its notification.
+local function final_outcome(id, raw)
+  local at = FINAL_AT[id]
+  if at and #raw <= INLINE_OUTCOME_MAX then FINALS[at] = { id, raw } end
 end
 
 -- Claims one loaded entry (false/nil = unknown or unreadable) for a runner: skip unless

@@ -66,7 +66,9 @@ for i = first, #ARGV, W do
     if not (replay and e.q == TOKEN) then
       code, released = apply(id, e, ARGV[i + 1], ARGV[i + 2], now, ARGV[i + 3])
       if code == TR_OK then
-        if ARGV[i + 4] ~= '' then redis.call('HSETNX', K_outcome(id), e.a, ARGV[i + 4]) end
+        if ARGV[i + 4] ~= '' and redis.call('HSETNX', K_outcome(id), e.a, ARGV[i + 4]) == 1 then
+          final_outcome(id, ARGV[i + 4])
+        end
         local delay = ARGV[i + 5]
         if delay ~= '' then
           if not queued[delay] then
