@@ -116,6 +116,7 @@ export { InvocationExecutor, KILLED, LazyAbortController } from './orchestration
 export { FinishBatcher } from './orchestration/finish-batcher.js'
 export type { RecoveryReport } from './orchestration/recovery.js'
 export { recoverInvocations } from './orchestration/recovery.js'
+export { MAX_INLINE_OUTCOME_CHARS } from './orchestration/result-waiter.js'
 export { transitionOrThrow } from './orchestration/transition.js'
 export { BaseRunner } from './runner/base-runner.js'
 export { DummyRunner } from './runner/dummy-runner.js'

@@ -34,6 +34,12 @@ interface Wait {
   fail: (err: Error) => void
 }
 
+/**
+ * Outcomes up to this many characters may travel with a final status (kept by the waiter,
+ * carried by notifications); larger ones are always read from the state backend.
+ */
+export const MAX_INLINE_OUTCOME_CHARS = 2048
+
 export class ResultWaiter {
   private readonly finals = new Set<string>()
   /** id → the waits that need it. One Wait per waitAll/waitAny call, not per id. */
@@ -91,7 +97,9 @@ export class ResultWaiter {
    */
   markFinal(ids: readonly string[], outcomes?: ReadonlyMap<string, Outcome>): void {
     if (outcomes?.size) {
-      for (const [id, o] of outcomes) this.outcomes.set(id, o)
+      // Small ones only: a runner's process finishes everything it runs, and a cache of large
+      // results nobody here awaits would grow to MAX_OUTCOMES × their size.
+      for (const [id, o] of outcomes) if (o.value.length <= MAX_INLINE_OUTCOME_CHARS) this.outcomes.set(id, o)
       let drop = this.outcomes.size - ResultWaiter.MAX_OUTCOMES
       if (drop > 0)
         for (const id of this.outcomes.keys()) {

@@ -1,4 +1,4 @@
-import { ACTIVE_STATUSES, statusTableJson } from '@nenc/core'
+import { ACTIVE_STATUSES, MAX_INLINE_OUTCOME_CHARS, statusTableJson } from '@nenc/core'
 import { CLAIM_CODE, CORRUPT_REPLY, TRANSITION_CODE } from '../errors-from-code.js'
 import { luaKeyFunctions } from '../keys.js'
 
@@ -247,7 +247,7 @@ local function publish_finals(channel)
   if #FINALS > 0 then redis.call('PUBLISH', channel, cjson.encode(FINALS)) end
 end
 
-local INLINE_OUTCOME_MAX = 2048
+local INLINE_OUTCOME_MAX = ${MAX_INLINE_OUTCOME_CHARS}
 -- The outcome this script just stored for a final id rides along with its notification.
 local function final_outcome(id, raw)
   local at = FINAL_AT[id]
