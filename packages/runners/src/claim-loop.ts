@@ -137,7 +137,7 @@ export class ClaimLoop {
     this.reserved += n
     const p = (async () => {
       try {
-        await settleUnclaimed(this.o.app, this.o.runnerId, next.unclaimed)
+        await settleUnclaimed(this.o.app, next.unclaimed)
       } catch (err) {
         // Recovery requeues what is left CONCURRENCY_CONTROLLED (its stranded step).
         this.o.app.logger.error({ err }, 'could not reroute concurrency-blocked invocations')

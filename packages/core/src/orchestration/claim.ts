@@ -68,7 +68,7 @@ export async function getInvocationsToRun(
     claimed.push(...q.claimed)
     unclaimed.push(...q.unclaimed)
   }
-  await settleUnclaimed(rt, runnerId, unclaimed)
+  await settleUnclaimed(rt, unclaimed)
   return { claimed, sawQueued }
 }
 
@@ -78,11 +78,7 @@ export async function getInvocationsToRun(
  * deferred one (its status, RETRY, cannot be parked) is queued again after
  * `orchestrator.concurrencyRerouteDelayMs`; stale ids are dropped.
  */
-export async function settleUnclaimed(
-  rt: NencRuntime,
-  _runnerId: string,
-  unclaimed: ClaimBatch['unclaimed'],
-): Promise<void> {
+export async function settleUnclaimed(rt: NencRuntime, unclaimed: ClaimBatch['unclaimed']): Promise<void> {
   const toDefer = unclaimed.filter((u) => u.outcome === 'deferred').map((u) => u.id)
   if (toDefer.length)
     await rt.backend.broker.route(toDefer, {

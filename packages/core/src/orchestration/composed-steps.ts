@@ -48,7 +48,12 @@ export async function withRecords(
   })
 }
 
-const EMPTY: ClaimBatch = { claimed: [], unclaimed: [], sawQueued: false }
+/** Shared by every empty answer: frozen, so no caller can add to another's batch. */
+const EMPTY: ClaimBatch = Object.freeze({
+  claimed: Object.freeze([]) as unknown as ClaimedInvocation[],
+  unclaimed: Object.freeze([]) as unknown as ClaimBatch['unclaimed'],
+  sawQueued: false,
+})
 
 /**
  * The steps of {@link FusedSteps} built from the five components, one component call after the
