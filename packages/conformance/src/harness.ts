@@ -3,6 +3,7 @@ import {
   type Backend,
   COMPONENT_NAMES,
   type ConfigInput,
+  type InvocationRecord,
   Nenc,
   newInvocationId,
   type RegisterRequest,
@@ -89,6 +90,23 @@ export function useBackend(factory: BackendFactory) {
   }
 
   return { components, app }
+}
+
+/**
+ * The stored record of a register request's invocation (a synthetic task `task`, no arguments,
+ * a fixed creation time so that tests can compare records read back with `toEqual`).
+ */
+export function recordFor(r: Pick<RegisterRequest, 'id' | 'taskId' | 'callId'>): InvocationRecord {
+  return {
+    id: r.id,
+    taskId: r.taskId,
+    taskName: 'task',
+    callId: r.callId,
+    args: '[]',
+    parentId: null,
+    workflow: { id: r.id, type: r.taskId, parentWorkflowId: null },
+    createdAt: 1_700_000_000_000,
+  }
 }
 
 /** Register requests for `n` new invocations of a synthetic task (component-level suites). */

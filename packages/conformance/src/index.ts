@@ -1,7 +1,7 @@
 export { eventually, expectValidHistories } from './assertions.js'
 export { describeBackend, withoutSteps } from './describe-backend.js'
 export type { BackendFactory, SuiteContext } from './harness.js'
-export { FAST_CONFIG, newRequests, useBackend } from './harness.js'
+export { FAST_CONFIG, newRequests, recordFor, useBackend } from './harness.js'
 export { describeBlockingControl } from './suites/blocking.suite.js'
 export { describeBroker } from './suites/broker.suite.js'
 export { describeClaims } from './suites/claim.suite.js'

@@ -1,18 +1,7 @@
-import type { InvocationRecord } from '@nenc/core'
+import { recordFor } from '@nenc/conformance'
 import { describe, expect, it } from 'vitest'
 import type { PostgresBackend } from '../src/index.js'
 import { admin, countStatements, requests, sleep, usePostgres } from './helpers.js'
-
-const recordFor = (r: { id: string; taskId: string; callId: string }): InvocationRecord => ({
-  id: r.id,
-  taskId: r.taskId,
-  taskName: 't',
-  callId: r.callId,
-  args: '["x"]',
-  parentId: null,
-  workflow: { id: r.id, type: r.taskId, parentWorkflowId: null },
-  createdAt: 1_700_000_000_000,
-})
 
 const result = (value: string) => ({ kind: 'result' as const, value })
 

@@ -1,4 +1,4 @@
-import { newRequests } from '@nenc/conformance'
+import { newRequests, recordFor } from '@nenc/conformance'
 import { CorruptDataError, type InvocationRecord, Nenc } from '@nenc/core'
 import { ThreadRunner } from '@nenc/runners'
 import type { Redis } from 'ioredis'
@@ -6,17 +6,6 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { RedisBackend } from '../src/index.js'
 import type { RedisConnection } from '../src/redis-connection.js'
 import { destroyBackend, freshAppId, initBackend, REDIS_URL, rawClient } from './helpers.js'
-
-const recordFor = (id: string, callId: string): InvocationRecord => ({
-  id,
-  taskId: 'conformance.task',
-  taskName: 'task',
-  callId,
-  args: '[]',
-  parentId: null,
-  workflow: { id, type: 'conformance.task', parentWorkflowId: null },
-  createdAt: Date.now(),
-})
 
 const result = (value: string) => ({ kind: 'result' as const, value })
 
@@ -65,10 +54,7 @@ describe('redis fused steps', () => {
 
   async function routed(n: number) {
     const reqs = newRequests(n)
-    await b.steps.route(
-      reqs.map((r) => recordFor(r.id, r.callId)),
-      reqs,
-    )
+    await b.steps.route(reqs.map(recordFor), reqs)
     return reqs
   }
 
@@ -170,10 +156,7 @@ describe('redis fused steps', () => {
     const appId = freshAppId('fused-route')
     b = await initBackend(appId)
     const reqs = newRequests(3, { registrationKey: 'k' })
-    const res = await b.steps.route(
-      reqs.map((r) => recordFor(r.id, r.callId)),
-      reqs,
-    )
+    const res = await b.steps.route(reqs.map(recordFor), reqs)
     expect(res.map((r) => r.reused)).toEqual([false, true, true])
     expect(await b.broker.retrieve(10)).toEqual([reqs[0]!.id])
     expect((await b.stateBackend.getInvocations([reqs[0]!.id]))[0]?.callId).toBe(reqs[0]!.callId)
@@ -297,10 +280,7 @@ describe('redis fused steps', () => {
     const appId = freshAppId('fused-park')
     b = await initBackend(appId)
     const reqs = newRequests(4, { runningKey: 'pk', rerouteOnConcurrencyControl: true })
-    await b.steps.route(
-      reqs.map((r) => recordFor(r.id, r.callId)),
-      reqs.slice(0, 3),
-    )
+    await b.steps.route(reqs.map(recordFor), reqs.slice(0, 3))
     await b.orchestrator.register([reqs[3]!])
     const batch = await b.steps.claimQueued('r1', 3, true)
     expect(batch.claimed.map((c) => c.state.id)).toEqual([reqs[0]!.id])
@@ -339,7 +319,7 @@ describe('redis fused steps', () => {
       await b.steps.readFinal([warm[0]!.id])
 
       const reqs = newRequests(20)
-      const records = reqs.map((r) => recordFor(r.id, r.callId))
+      const records = reqs.map(recordFor)
       expect(await counter.during(() => b.steps.route(records, reqs))).toEqual(['evalsha'])
       let claimed: string[] = []
       expect(
