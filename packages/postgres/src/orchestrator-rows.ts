@@ -62,3 +62,23 @@ export function stateOf(row: StateRow, where: string): InvocationState {
     attempt: storedNumber(row.attempt, where),
   }
 }
+
+/**
+ * Invocation records as the ten parallel arrays the `unnest(…)` of `invocation_records` takes, in
+ * column order (id, task_id, task_name, call_id, args, parent_id, workflow_id, workflow_type,
+ * parent_workflow_id, created_at): one encoding for the state backend's upsert and the fused route.
+ */
+export function recordArrays(rs: readonly InvocationRecord[]): unknown[][] {
+  return [
+    rs.map((r) => r.id),
+    rs.map((r) => r.taskId),
+    rs.map((r) => r.taskName),
+    rs.map((r) => r.callId),
+    rs.map((r) => r.args),
+    rs.map((r) => r.parentId),
+    rs.map((r) => r.workflow.id),
+    rs.map((r) => r.workflow.type),
+    rs.map((r) => r.workflow.parentWorkflowId),
+    rs.map((r) => r.createdAt),
+  ]
+}

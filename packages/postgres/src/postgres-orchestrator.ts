@@ -23,7 +23,7 @@ import {
   type StatementContext,
   transitionRows,
 } from './orchestrator-claims.js'
-import { type StateRow, stateOf } from './orchestrator-rows.js'
+import { recordArrays, type StateRow, stateOf } from './orchestrator-rows.js'
 import { blockingSql, purgeFinishedSql, registerSql } from './orchestrator-sql.js'
 import { BACKEND } from './pg-errors.js'
 import { PostgresComponent } from './postgres-component.js'
@@ -92,19 +92,7 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
       ]
       if (recs) {
         const rs = recs
-        values.push(
-          rs.map((r) => r.id),
-          rs.map((r) => r.taskId),
-          rs.map((r) => r.taskName),
-          rs.map((r) => r.callId),
-          rs.map((r) => r.args),
-          rs.map((r) => r.parentId),
-          rs.map((r) => r.workflow.id),
-          rs.map((r) => r.workflow.type),
-          rs.map((r) => r.workflow.parentWorkflowId),
-          rs.map((r) => r.createdAt),
-          this.channel('queue'),
-        )
+        values.push(...recordArrays(rs), this.channel('queue'))
         recs = [] // written with the first round
       }
       const rows = await this.query<{ created: boolean; id_exists: boolean; holder: string | null }>(

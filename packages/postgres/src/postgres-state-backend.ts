@@ -7,6 +7,7 @@ import {
   type StateBackend,
 } from '@nenc/core'
 import { asyncCommit } from './identifiers.js'
+import { recordArrays } from './orchestrator-rows.js'
 import { BACKEND } from './pg-errors.js'
 import { PostgresComponent } from './postgres-component.js'
 import { storedNumber } from './status-rules.js'
@@ -64,16 +65,7 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
          created_at = EXCLUDED.created_at`,
       [
         this.appId,
-        rs.map((r) => r.id),
-        rs.map((r) => r.taskId),
-        rs.map((r) => r.taskName),
-        rs.map((r) => r.callId),
-        rs.map((r) => r.args),
-        rs.map((r) => r.parentId),
-        rs.map((r) => r.workflow.id),
-        rs.map((r) => r.workflow.type),
-        rs.map((r) => r.workflow.parentWorkflowId),
-        rs.map((r) => r.createdAt),
+        ...recordArrays(rs),
         this.connection.intermediateCommit, // register() and route() follow; route() flushes
       ],
       'upsertInvocations',
