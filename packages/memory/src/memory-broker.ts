@@ -1,5 +1,5 @@
-import type { Broker, RouteOptions, Unsubscribe } from '@nenc/core'
-import { MemoryComponent, Notifier } from './component-base.js'
+import { type Broker, CoalescingNotifier, type RouteOptions, type Unsubscribe } from '@nenc/core'
+import { MemoryComponent } from './component-base.js'
 
 /**
  * A FIFO of ids in this process. Retrieval is synchronous inside one call, so concurrent
@@ -11,7 +11,7 @@ export class MemoryBroker extends MemoryComponent implements Broker {
   private queue: string[] = []
   private head = 0
   private readonly timers = new Set<NodeJS.Timeout>()
-  private readonly notifier = new Notifier<void>()
+  private readonly notifier = new CoalescingNotifier<void>()
 
   async route(ids: readonly string[], options?: RouteOptions): Promise<void> {
     const delay = options?.delayMs ?? 0
