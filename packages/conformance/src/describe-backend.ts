@@ -5,6 +5,7 @@ import { describeClaims } from './suites/claim.suite.js'
 import { describeEmptyBatches } from './suites/empty-batches.suite.js'
 import { describeEndToEnd } from './suites/end-to-end.suite.js'
 import { describeFencing } from './suites/fencing.suite.js'
+import { describeProgress } from './suites/progress.suite.js'
 import { describeRecovery } from './suites/recovery.suite.js'
 import { describeReplay } from './suites/replay.suite.js'
 import { describeStores } from './suites/state.suite.js'
@@ -55,6 +56,7 @@ function describeAll(name: string, factory: BackendFactory): void {
   describeBlockingControl(name, factory)
   describeStores(name, factory)
   describeEmptyBatches(name, factory)
+  describeProgress(name, factory)
   describeEndToEnd(name, factory)
   describeRecovery(name, factory)
   describeReplay(name, factory)

@@ -23,6 +23,13 @@ export interface InvocationContext {
   /** Aborted when the task times out or its runner stops; pass it to fetch, timers, etc. */
   readonly signal: AbortSignal
   readonly logger: Logger
+  /**
+   * Reports progress (any serializable value up to 4,096 characters serialized, e.g.
+   * `{ done: 40, total: 100 }`): stored with the invocation at most every
+   * `runner.progressThrottleMs`, the last report always, and pushed to `invocation.onProgress`
+   * listeners. Throws a SerializationError for a value it cannot store.
+   */
+  progress(value: unknown): void
   /** @internal the runner's wait accounting. */
   readonly hooks: WaitHooks
   /** @internal app id, so a nested call knows which app it belongs to. */

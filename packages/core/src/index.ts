@@ -68,6 +68,7 @@ export type {
   InvocationRecord,
   Outcome,
   OutcomeRef,
+  ProgressRecord,
   RunnerContextRecord,
   StateBackend,
   WorkflowIdentity,
@@ -114,6 +115,7 @@ export { decodeError, describeError, encodeError } from './orchestration/errors-
 export type { ExecutionControl, StartedInvocation } from './orchestration/executor.js'
 export { InvocationExecutor, KILLED, LazyAbortController } from './orchestration/executor.js'
 export { FinishBatcher } from './orchestration/finish-batcher.js'
+export { type InvocationProgress, MAX_PROGRESS_CHARS } from './orchestration/progress.js'
 export type { RecoveryReport } from './orchestration/recovery.js'
 export { recoverInvocations } from './orchestration/recovery.js'
 export { MAX_INLINE_OUTCOME_CHARS } from './orchestration/result-waiter.js'

@@ -50,6 +50,7 @@ function inParent<T>(
     invocationId: parentId,
     taskName: 'parent',
     runnerId: 'r1',
+    progress: () => {},
     workflow: { id: parentId, type: 'app.parent', parentWorkflowId: null },
     attempt: retries,
     signal: new AbortController().signal,

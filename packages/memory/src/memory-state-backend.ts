@@ -1,4 +1,13 @@
-import type { InvocationRecord, Outcome, OutcomeRef, RunnerContextRecord, StateBackend } from '@nenc/core'
+import {
+  CoalescingNotifier,
+  type InvocationRecord,
+  type Outcome,
+  type OutcomeRef,
+  type ProgressRecord,
+  type RunnerContextRecord,
+  type StateBackend,
+  type Unsubscribe,
+} from '@nenc/core'
 import { MemoryComponent } from './component-base.js'
 
 /** Invocation records, outcomes, workflow data and runner contexts in maps. */
@@ -8,6 +17,8 @@ export class MemoryStateBackend extends MemoryComponent implements StateBackend 
   private readonly outcomes = new Map<string, Outcome>()
   private readonly workflowData = new Map<string, string>()
   private readonly runners = new Map<string, RunnerContextRecord>()
+  private readonly progress = new Map<string, ProgressRecord>()
+  private readonly progressListeners = new CoalescingNotifier<ProgressRecord>()
 
   async upsertInvocations(records: readonly InvocationRecord[]): Promise<void> {
     for (const r of records) {
@@ -48,6 +59,29 @@ export class MemoryStateBackend extends MemoryComponent implements StateBackend 
     this.workflowData.set(`${workflowId}\u0000${key}`, value)
   }
 
+  async setProgress(items: readonly ProgressRecord[]): Promise<void> {
+    const stored: ProgressRecord[] = []
+    for (const it of items) {
+      const current = this.progress.get(it.id)
+      if (current && current.attempt > it.attempt) continue
+      const record = { ...it }
+      this.progress.set(it.id, record)
+      stored.push(record)
+    }
+    this.progressListeners.emit(stored)
+  }
+
+  async getProgress(ids: readonly string[]): Promise<(ProgressRecord | null)[]> {
+    return ids.map((id) => {
+      const r = this.progress.get(id)
+      return r ? { ...r } : null
+    })
+  }
+
+  async subscribeProgress(listener: (records: ProgressRecord[]) => void): Promise<Unsubscribe> {
+    return this.progressListeners.add(listener)
+  }
+
   async storeRunnerContext(ctx: RunnerContextRecord): Promise<void> {
     this.runners.set(ctx.runnerId, ctx)
   }
@@ -62,6 +96,7 @@ export class MemoryStateBackend extends MemoryComponent implements StateBackend 
     this.outcomes.clear()
     this.workflowData.clear()
     this.runners.clear()
+    this.progress.clear()
   }
 }
 

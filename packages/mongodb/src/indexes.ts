@@ -60,7 +60,7 @@ export function brokerIndexes(names: CollectionNames): IndexPlan {
 
 /**
  * State backend: children by parent; records with an outcome, and outcomes, expire with their
- * invocation. Outcomes are read by `_id` (id, attempt) only.
+ * invocation. Outcomes are read by `_id` (id, attempt) only, progress by `_id` (id).
  */
 export function stateBackendIndexes(names: CollectionNames, retentionSeconds: number | null): IndexPlan {
   const ttl = ttlSeconds(retentionSeconds)
@@ -70,6 +70,8 @@ export function stateBackendIndexes(names: CollectionNames, retentionSeconds: nu
       { name: 'nenc_finished_ttl', key: { finishedAt: 1 }, expireAfterSeconds: ttl },
     ],
     [names.outcomes]: [{ name: 'nenc_finished_ttl', key: { finishedAt: 1 }, expireAfterSeconds: ttl }],
+    // Progress expires the retention period after its last report.
+    [names.progress]: [{ name: 'nenc_updated_ttl', key: { reportedAt: 1 }, expireAfterSeconds: ttl }],
   }
 }
 

@@ -1,4 +1,11 @@
-import type { InvocationRecord, Outcome, OutcomeRef, RunnerContextRecord, StateBackend } from '@nenc/core'
+import type {
+  InvocationRecord,
+  Outcome,
+  OutcomeRef,
+  ProgressRecord,
+  RunnerContextRecord,
+  StateBackend,
+} from '@nenc/core'
 import { type Collection, MongoBulkWriteError } from 'mongodb'
 import { MongoComponent } from './component-base.js'
 import { corrupt, isStr } from './documents.js'
@@ -24,10 +31,19 @@ import {
 } from './queries/state.js'
 import { DUPLICATE_KEY, guard, writeErrorsOf } from './translate-error.js'
 
+/** One invocation's latest progress (`_id` = invocation id); `reportedAt` drives the TTL index. */
+interface ProgressDoc {
+  _id: string
+  attempt: number
+  updatedAt: number
+  value: string
+  reportedAt: Date
+}
+
 /**
  * Invocation records (one document per invocation, retired by the TTL index once an outcome is
  * stored), outcomes (one document per (invocation, attempt), written once), workflow data and
- * runner contexts. Batches are one `bulkWrite` (per collection) or one `find`.
+ * runner contexts and progress. Batches are one `bulkWrite` (per collection) or one `find`.
  */
 export class MongoStateBackend extends MongoComponent implements StateBackend {
   protected indexPlan(names: CollectionNames): IndexPlan {
@@ -35,7 +51,7 @@ export class MongoStateBackend extends MongoComponent implements StateBackend {
   }
 
   protected ownCollections(names: CollectionNames): string[] {
-    return [names.records, names.outcomes, names.workflowData, names.runnerContexts]
+    return [names.records, names.outcomes, names.workflowData, names.runnerContexts, names.progress]
   }
 
   private get records(): Collection<RecordDoc> {
@@ -161,6 +177,64 @@ export class MongoStateBackend extends MongoComponent implements StateBackend {
     })
   }
 
+  /** One invocation's latest progress (`_id` = invocation id); `reportedAt` drives the TTL index. */
+  private get progressDocs(): Collection<ProgressDoc> {
+    return this.collection<ProgressDoc>(this.names.progress)
+  }
+
+  /**
+   * One unordered bulk write of conditional upserts: a document of a higher attempt does not
+   * match the filter, so the upsert's insert fails on its `_id` and the stored one is kept. No
+   * push: core re-reads for `onProgress` every `orchestrator.progressPollMs`.
+   */
+  async setProgress(items: readonly ProgressRecord[]): Promise<void> {
+    if (items.length === 0) return
+    const latest = new Map<string, ProgressRecord>()
+    for (const it of items) {
+      const seen = latest.get(it.id)
+      if (!seen || seen.attempt <= it.attempt) latest.set(it.id, it)
+    }
+    await guard('storing invocation progress', () =>
+      this.progressDocs
+        .bulkWrite(
+          [...latest.values()].map((it) => ({
+            updateOne: {
+              filter: { _id: it.id, attempt: { $lte: it.attempt } },
+              update: {
+                $set: {
+                  attempt: it.attempt,
+                  updatedAt: it.updatedAt,
+                  value: it.value,
+                  reportedAt: new Date(),
+                },
+              },
+              upsert: true,
+            },
+          })),
+          { ordered: false },
+        )
+        .catch((err: unknown) => {
+          const errors = err instanceof MongoBulkWriteError ? writeErrorsOf(err) : []
+          if (errors.length === 0 || errors.some((e) => e.code !== DUPLICATE_KEY)) throw err
+        }),
+    )
+  }
+
+  async getProgress(ids: readonly string[]): Promise<(ProgressRecord | null)[]> {
+    if (ids.length === 0) return []
+    return guard('reading invocation progress', async () => {
+      const docs = await this.progressDocs.find({ _id: { $in: [...new Set(ids)] } }).toArray()
+      const byId = new Map(docs.map((d) => [d._id, d]))
+      return ids.map((id) => {
+        const d = byId.get(id)
+        if (!d) return null
+        if (typeof d.attempt !== 'number' || typeof d.updatedAt !== 'number' || typeof d.value !== 'string')
+          throw corrupt(`${this.names.progress}/${id}`, 'it is not an invocation progress')
+        return { id, attempt: d.attempt, updatedAt: d.updatedAt, value: d.value }
+      })
+    })
+  }
+
   async purge(): Promise<void> {
     await guard('purging the state backend', () =>
       Promise.all([
@@ -168,6 +242,7 @@ export class MongoStateBackend extends MongoComponent implements StateBackend {
         this.outcomes.deleteMany({}),
         this.workflowData.deleteMany({}),
         this.runnerContexts.deleteMany({}),
+        this.progressDocs.deleteMany({}),
       ]),
     )
   }

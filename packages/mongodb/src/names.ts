@@ -19,6 +19,8 @@ export interface CollectionNames {
   workflowData: string
   /** State backend: runner contexts. */
   runnerContexts: string
+  /** State backend: the latest progress per invocation. */
+  progress: string
   /** Client data store: large serialized values by content hash. */
   clientData: string
   /** Trigger store: trigger definitions, one document per task. */
@@ -40,6 +42,7 @@ const SUFFIXES: Readonly<CollectionNames> = {
   outcomes: 'outcomes',
   workflowData: 'workflow_data',
   runnerContexts: 'runner_contexts',
+  progress: 'progress',
   clientData: 'client_data',
   triggers: 'triggers',
   validConditions: 'valid_conditions',

@@ -73,6 +73,7 @@ describe('index specifications', () => {
         { name: 'nenc_finished_ttl', key: { finishedAt: 1 }, expireAfterSeconds: 60 },
       ],
       nenc_app_outcomes: [{ name: 'nenc_finished_ttl', key: { finishedAt: 1 }, expireAfterSeconds: 60 }],
+      nenc_app_progress: [{ name: 'nenc_updated_ttl', key: { reportedAt: 1 }, expireAfterSeconds: 60 }],
     })
     expect(triggerStoreIndexes(names)).toEqual({
       nenc_app_triggers: [{ name: 'nenc_condition', key: { 'triggers.conditionIds': 1 } }],

@@ -21,6 +21,7 @@ describe('collection names', () => {
       outcomes: 'nenc_shop_outcomes',
       workflowData: 'nenc_shop_workflow_data',
       runnerContexts: 'nenc_shop_runner_contexts',
+      progress: 'nenc_shop_progress',
       clientData: 'nenc_shop_client_data',
       triggers: 'nenc_shop_triggers',
       validConditions: 'nenc_shop_valid_conditions',

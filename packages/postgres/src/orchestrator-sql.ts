@@ -174,5 +174,6 @@ dw AS (DELETE FROM ${s}.waits w WHERE w.app_id = $1
         AND (w.waiter_id IN (SELECT v.id FROM victims v) OR w.waited_id IN (SELECT v.id FROM victims v))),
 dr AS (DELETE FROM ${s}.invocation_records r WHERE r.app_id = $1 AND r.id IN (SELECT v.id FROM victims v)),
 dout AS (DELETE FROM ${s}.outcomes o WHERE o.app_id = $1 AND o.id IN (SELECT v.id FROM victims v)),
+dprog AS (DELETE FROM ${s}.progress p WHERE p.app_id = $1 AND p.id IN (SELECT v.id FROM victims v)),
 di AS (DELETE FROM ${s}.invocations i WHERE i.app_id = $1 AND i.id IN (SELECT v.id FROM victims v) RETURNING 1)
 SELECT count(*)::int AS n FROM di`

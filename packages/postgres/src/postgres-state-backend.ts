@@ -3,10 +3,12 @@ import {
   type InvocationRecord,
   type Outcome,
   type OutcomeRef,
+  type ProgressRecord,
   type RunnerContextRecord,
   type StateBackend,
+  type Unsubscribe,
 } from '@nenc/core'
-import { asyncCommit } from './identifiers.js'
+import { asyncCommit, channelName } from './identifiers.js'
 import { recordArrays } from './orchestrator-rows.js'
 import { BACKEND } from './pg-errors.js'
 import { PostgresComponent } from './postgres-component.js'
@@ -204,12 +206,87 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
     }
   }
 
+  /**
+   * One statement: upserts each record unless a higher attempt's is stored, and NOTIFYs the id of
+   * each stored one (the payload stays far below NOTIFY's 8,000-byte limit; subscribers read the
+   * value). Ids repeated in the batch keep the last record of the highest attempt.
+   */
+  async setProgress(items: readonly ProgressRecord[]): Promise<void> {
+    if (items.length === 0) return
+    const latest = new Map<string, ProgressRecord>()
+    for (const it of items) {
+      const seen = latest.get(it.id)
+      if (!seen || seen.attempt <= it.attempt) latest.set(it.id, it)
+    }
+    const list = [...latest.values()]
+    await this.query(
+      `WITH sc AS (SELECT ${asyncCommit('$7')}),
+       up AS (
+         INSERT INTO ${this.s}.progress AS p (app_id, id, attempt, updated_at, value)
+         SELECT $1, x.* FROM unnest($2::text[], $3::integer[], $4::bigint[], $5::text[]) AS x
+         CROSS JOIN sc
+         ON CONFLICT (app_id, id) DO UPDATE
+           SET attempt = EXCLUDED.attempt, updated_at = EXCLUDED.updated_at, value = EXCLUDED.value
+           WHERE p.attempt <= EXCLUDED.attempt
+         RETURNING p.id)
+       SELECT pg_notify($6, up.id) FROM up`,
+      [
+        this.appId,
+        list.map((i) => i.id),
+        list.map((i) => i.attempt),
+        list.map((i) => i.updatedAt),
+        list.map((i) => i.value),
+        channelName(this.connection.schema, this.appId, 'progress'),
+        this.connection.intermediateCommit,
+      ],
+      'setProgress',
+    )
+  }
+
+  async getProgress(ids: readonly string[]): Promise<(ProgressRecord | null)[]> {
+    if (ids.length === 0) return []
+    const rows = await this.query<{ id: string; attempt: number; updated_at: string; value: string }>(
+      `SELECT p.id, p.attempt, p.updated_at, p.value FROM ${this.s}.progress p
+       WHERE p.app_id = $1 AND p.id = ANY($2::text[])`,
+      [this.appId, ids],
+      'getProgress',
+    )
+    const byId = new Map(rows.map((r) => [r.id, r]))
+    return ids.map((id) => {
+      const r = byId.get(id)
+      return r
+        ? {
+            id,
+            attempt: r.attempt,
+            updatedAt: storedNumber(r.updated_at, `progress of ${id}`),
+            value: r.value,
+          }
+        : null
+    })
+  }
+
+  /** LISTENs on the app's progress channel (payload: an id) and reads what was stored. */
+  async subscribeProgress(listener: (records: ProgressRecord[]) => void): Promise<Unsubscribe> {
+    return this.connection.listener.listen(
+      channelName(this.connection.schema, this.appId, 'progress'),
+      (id) => {
+        this.getProgress([id]).then(
+          ([r]) => {
+            if (r) listener([r])
+          },
+          () => {}, // a failed read drops this report; the next one is pushed again
+        )
+      },
+    )
+  }
+
   async purge(): Promise<void> {
     const s = this.s
     await this.query(
       `WITH a AS (DELETE FROM ${s}.invocation_records WHERE app_id = $1),
             b AS (DELETE FROM ${s}.outcomes WHERE app_id = $1),
-            c AS (DELETE FROM ${s}.workflow_data WHERE app_id = $1)
+            c AS (DELETE FROM ${s}.workflow_data WHERE app_id = $1),
+            d AS (DELETE FROM ${s}.progress WHERE app_id = $1)
        DELETE FROM ${s}.runner_contexts WHERE app_id = $1`,
       [this.appId],
       'purge state backend',

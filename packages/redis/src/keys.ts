@@ -63,6 +63,10 @@ export const KEY_PARTS = {
   outcome: 's:out:',
   /** State backend: hash of workflow data per workflow id. */
   workflowData: 's:wf:',
+  /** State backend: one invocation's latest progress, `<attempt>\n<updatedAt>\n<value>`. */
+  progress: 's:prog:',
+  /** State backend: pub/sub channel of stored progress records (JSON array). */
+  progressChannel: 's:progress',
   /** State backend: JSON runner context. */
   runnerContext: 's:rc:',
   /** Client data store: serialized value by content key. */

@@ -3,13 +3,23 @@ import {
   type InvocationRecord,
   type Outcome,
   type OutcomeRef,
+  type ProgressRecord,
   type RunnerContextRecord,
   type StateBackend,
+  type Unsubscribe,
 } from '@nenc/core'
 import { getOutcomes, setOutcomes } from './lua/outcomes.js'
+import { setProgress } from './lua/progress.js'
 import { upsertInvocations } from './lua/upsert-invocations.js'
 import { RedisComponent } from './redis-component.js'
-import { encodeOutcome, parseOutcome, parseRecord, parseRunnerContext } from './state-codec.js'
+import {
+  encodeOutcome,
+  parseOutcome,
+  parseProgress,
+  parseProgressMessage,
+  parseRecord,
+  parseRunnerContext,
+} from './state-codec.js'
 
 /**
  * Invocation records, outcomes, workflow data and runner contexts. Every batch method is one
@@ -18,6 +28,7 @@ import { encodeOutcome, parseOutcome, parseRecord, parseRunnerContext } from './
  */
 export class RedisStateBackend extends RedisComponent implements StateBackend {
   protected readonly component = 'stateBackend' as const
+  private readonly subscriptions = new Set<Unsubscribe>()
 
   async upsertInvocations(records: readonly InvocationRecord[]): Promise<void> {
     if (records.length === 0) return
@@ -84,6 +95,37 @@ export class RedisStateBackend extends RedisComponent implements StateBackend {
   async setWorkflowData(workflowId: string, key: string, value: string): Promise<void> {
     const hash = this.keys.of('workflowData', workflowId)
     await this.conn.command('setWorkflowData', (c) => c.hset(hash, key, value))
+  }
+
+  async setProgress(items: readonly ProgressRecord[]): Promise<void> {
+    if (items.length === 0) return
+    const args: string[] = [this.keys.prefix]
+    for (const it of items) args.push(it.id, String(it.attempt), String(it.updatedAt), it.value)
+    await this.run(setProgress, [this.keys.fixed('progressChannel')], args)
+  }
+
+  async getProgress(ids: readonly string[]): Promise<(ProgressRecord | null)[]> {
+    if (ids.length === 0) return []
+    const keys = ids.map((id) => this.keys.of('progress', id))
+    const values = await this.conn.command('getProgress', (c) => c.mget(keys))
+    return values.map((raw, i) => (raw == null ? null : parseProgress(raw, ids[i]!, keys[i]!)))
+  }
+
+  /** Pushed by the set-progress script on the app's progress channel; foreign messages are ignored. */
+  async subscribeProgress(listener: (records: ProgressRecord[]) => void): Promise<Unsubscribe> {
+    const stop = await this.conn.subscribe(this.keys.fixed('progressChannel'), (message) => {
+      const records = parseProgressMessage(message)
+      if (records.length) listener(records)
+    })
+    const unsubscribe = async () => {
+      if (this.subscriptions.delete(unsubscribe)) await stop()
+    }
+    this.subscriptions.add(unsubscribe)
+    return unsubscribe
+  }
+
+  protected override async onClose(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((u) => u()))
   }
 
   async storeRunnerContext(ctx: RunnerContextRecord): Promise<void> {

@@ -1,4 +1,4 @@
-import type { InvocationRecord, Outcome, RunnerContextRecord } from '@nenc/core'
+import type { InvocationRecord, Outcome, ProgressRecord, RunnerContextRecord } from '@nenc/core'
 import { corrupt } from './errors-from-code.js'
 
 /**
@@ -64,4 +64,34 @@ export function parseRunnerContext(raw: string, runnerId: string, location: stri
     typeof r.startedAt === 'number'
   if (!ok) throw corrupt(location, 'it is not a runner context')
   return r as unknown as RunnerContextRecord
+}
+
+/** A progress key's value: `<attempt>\n<updatedAt>\n<value>` (see the set-progress script). */
+export function parseProgress(raw: string, id: string, location: string): ProgressRecord {
+  const a = raw.indexOf('\n')
+  const b = a < 0 ? -1 : raw.indexOf('\n', a + 1)
+  const attempt = Number(raw.slice(0, a))
+  const updatedAt = Number(raw.slice(a + 1, b))
+  if (b < 0 || !Number.isInteger(attempt) || !Number.isFinite(updatedAt))
+    throw corrupt(location, 'it is not an invocation progress')
+  return { id, attempt, updatedAt, value: raw.slice(b + 1) }
+}
+
+/** A progress-channel message: a JSON array of `[id, attempt, updatedAt, value]`; anything else is dropped. */
+export function parseProgressMessage(message: string): ProgressRecord[] {
+  let entries: unknown
+  try {
+    entries = JSON.parse(message)
+  } catch {
+    return []
+  }
+  if (!Array.isArray(entries)) return []
+  const out: ProgressRecord[] = []
+  for (const e of entries) {
+    if (!Array.isArray(e)) continue
+    const [id, attempt, updatedAt, value] = e as unknown[]
+    if (isStr(id) && typeof attempt === 'number' && typeof updatedAt === 'number' && isStr(value))
+      out.push({ id, attempt, updatedAt, value })
+  }
+  return out
 }

@@ -51,6 +51,11 @@ export const APP_FIELDS = {
     default: 10000,
     doc: 'On stop, how long running invocations get to finish on the stopping runner (no new claims meanwhile); what still runs then, and what waits for results at once, is killed and rerouted.',
   },
+  'runner.progressThrottleMs': {
+    schema: int(0),
+    default: 500,
+    doc: "A task's progress reports are stored at most this often (the first at once, the last one always); 0 = every report.",
+  },
   'runner.handleSignals': {
     schema: z.boolean(),
     default: false,
@@ -105,6 +110,11 @@ export const APP_FIELDS = {
     schema: int(10),
     default: 2000,
     doc: 'Safety net: waiting callers re-check statuses this often besides pushed notifications.',
+  },
+  'orchestrator.progressPollMs': {
+    schema: int(10),
+    default: 1000,
+    doc: '`invocation.onProgress` on a state backend that cannot push progress re-reads it this often.',
   },
   'orchestrator.waitOutageMs': {
     schema: int(0),

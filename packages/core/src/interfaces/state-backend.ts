@@ -1,5 +1,5 @@
 import type { StatusRecord } from '../invocation/status.js'
-import type { Component } from './component.js'
+import type { Component, Unsubscribe } from './component.js'
 
 /** Workflow identity (reference-behaviour §8). */
 export interface WorkflowIdentity {
@@ -34,6 +34,17 @@ export interface OutcomeRef {
   attempt: number
 }
 
+/** The last progress an attempt of an invocation reported (`context().progress(value)`). */
+export interface ProgressRecord {
+  id: string
+  /** The attempt that reported it. */
+  attempt: number
+  /** Serialized value. */
+  value: string
+  /** ms epoch of the report. */
+  updatedAt: number
+}
+
 /** A runner's identity and where it runs; children name their parent. */
 export interface RunnerContextRecord {
   runnerId: string
@@ -64,6 +75,20 @@ export interface StateBackend extends Component {
   setOutcomes(items: readonly (OutcomeRef & { outcome: Outcome })[]): Promise<void>
   /** Outcomes in input order; null where that attempt has none. */
   getOutcomes(refs: readonly OutcomeRef[]): Promise<(Outcome | null)[]>
+  /**
+   * Stores the latest progress of each invocation: a record replaces the stored one unless the
+   * stored one is of a higher attempt (a runner presumed dead that reports late never hides the
+   * live attempt's progress). Backends that push progress notify their subscribers of each
+   * stored record.
+   */
+  setProgress(items: readonly ProgressRecord[]): Promise<void>
+  /** The stored progress in input order; null where none was reported. */
+  getProgress(ids: readonly string[]): Promise<(ProgressRecord | null)[]>
+  /**
+   * Optional push: `listener` hears every record `setProgress` stores, from any process. Core
+   * re-reads every `orchestrator.progressPollMs` when a backend leaves it out.
+   */
+  subscribeProgress?(listener: (records: ProgressRecord[]) => void): Promise<Unsubscribe>
   /** Workflow key/value data (serialized strings). Unknown key: null. */
   getWorkflowData(workflowId: string, key: string): Promise<string | null>
   setWorkflowData(workflowId: string, key: string, value: string): Promise<void>

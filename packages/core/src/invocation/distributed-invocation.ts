@@ -1,5 +1,7 @@
 import { InvocationNotFoundError } from '../errors.js'
+import type { Unsubscribe } from '../interfaces/component.js'
 import type { HistoryEntry } from '../interfaces/orchestrator.js'
+import { decodeProgress, type InvocationProgress, watchProgress } from '../orchestration/progress.js'
 import type { ResultOptions } from '../orchestration/result-waiter.js'
 import { readOutcomes, waitFinal } from '../orchestration/waiting.js'
 import type { NencRuntime } from '../runtime.js'
@@ -30,6 +32,16 @@ export class DistributedInvocation<R> implements Invocation<R> {
 
   history(): Promise<HistoryEntry[]> {
     return this.rt.backend.orchestrator.getHistory(this.id)
+  }
+
+  async progress(): Promise<InvocationProgress | null> {
+    await this.rt.ready()
+    const [record] = await this.rt.backend.stateBackend.getProgress([this.id])
+    return record ? decodeProgress(this.rt, record) : null
+  }
+
+  onProgress(listener: (progress: InvocationProgress) => void): Promise<Unsubscribe> {
+    return watchProgress(this.rt, this.id, listener)
   }
 
   toJSON(): { id: string; taskName: string } {

@@ -1,8 +1,10 @@
+import type { Unsubscribe } from '../interfaces/component.js'
 import type { HistoryEntry } from '../interfaces/orchestrator.js'
+import type { InvocationProgress } from '../orchestration/progress.js'
 import type { ResultOptions } from '../orchestration/result-waiter.js'
 import type { InvocationStatus } from './status.js'
 
-export type { ResultOptions }
+export type { InvocationProgress, ResultOptions }
 
 /**
  * A handle on one invocation. `result()` resolves with the task's return value once a runner
@@ -22,4 +24,11 @@ export interface Invocation<R> {
   result(options?: ResultOptions): Promise<R>
   /** The status records, oldest first. */
   history(): Promise<HistoryEntry[]>
+  /** The last progress its task reported (`context().progress(value)`), or null. */
+  progress(): Promise<InvocationProgress | null>
+  /**
+   * Calls `listener` with the current progress and each new report until the returned function
+   * is called (pushed where the backend can, else re-read every `orchestrator.progressPollMs`).
+   */
+  onProgress(listener: (progress: InvocationProgress) => void): Promise<Unsubscribe>
 }

@@ -1,8 +1,10 @@
 import { type InvocationContext, invocationStorage, type WaitHooks } from '../context.js'
-import { RetryError, TaskError, TaskTimeoutError } from '../errors.js'
+import { RetryError, SerializationError, TaskError, TaskTimeoutError } from '../errors.js'
 import { newInvocationId } from '../ids.js'
+import type { Unsubscribe } from '../interfaces/component.js'
 import type { HistoryEntry } from '../interfaces/orchestrator.js'
 import { describeError } from '../orchestration/errors-codec.js'
+import { type InvocationProgress, MAX_PROGRESS_CHARS } from '../orchestration/progress.js'
 import type { ResultOptions } from '../orchestration/result-waiter.js'
 import type { NencRuntime } from '../runtime.js'
 import type { AnyTask } from '../task.js'
@@ -23,6 +25,7 @@ export class SyncInvocation<R> implements Invocation<R> {
   private readonly records: HistoryEntry[] = []
   private current: StatusRecord | null = null
   private outcome: { ok: true; value: R } | { ok: false; error: TaskError } | null = null
+  private lastProgress: InvocationProgress | null = null
 
   constructor(
     private readonly rt: NencRuntime,
@@ -69,6 +72,19 @@ export class SyncInvocation<R> implements Invocation<R> {
         hooks: noHooks,
         appId: this.rt.appId,
         logger: this.rt.logger.child({ invocationId: this.id, task: this.task.taskName }),
+        progress: (value) => {
+          const text = serializer.serialize(value, `the progress of ${this.task.taskName}`)
+          if (text.length > MAX_PROGRESS_CHARS)
+            throw new SerializationError(
+              `the progress of ${this.task.taskName}`,
+              `it is ${text.length} characters serialized; progress may be at most ${MAX_PROGRESS_CHARS}`,
+            )
+          this.lastProgress = {
+            value: serializer.deserialize(text),
+            attempt: this.current!.attempt,
+            updatedAt: Date.now(),
+          }
+        },
       }
       try {
         const value = await invocationStorage.run(ctx, () => this.task.fn(...roundTripped))
@@ -110,5 +126,16 @@ export class SyncInvocation<R> implements Invocation<R> {
 
   async history(): Promise<HistoryEntry[]> {
     return [...this.records]
+  }
+
+  /** Dev mode: the last progress the finished call reported. */
+  async progress(): Promise<InvocationProgress | null> {
+    return this.lastProgress
+  }
+
+  /** Dev mode: the call already ran, so the listener hears its last progress once. */
+  async onProgress(listener: (progress: InvocationProgress) => void): Promise<Unsubscribe> {
+    if (this.lastProgress) listener(this.lastProgress)
+    return () => {}
   }
 }

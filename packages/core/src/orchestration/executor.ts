@@ -8,6 +8,7 @@ import { deserializeArgs } from './args.js'
 import { warnStale } from './claim.js'
 import { encodeError } from './errors-codec.js'
 import { FinishBatcher } from './finish-batcher.js'
+import { ProgressReporter } from './progress.js'
 import { ReplayCursor } from './replay.js'
 
 /** A claimed invocation that is RUNNING on this runner and ready to execute. */
@@ -101,6 +102,8 @@ export class InvocationExecutor {
       return
     }
     let timer: NodeJS.Timeout | undefined
+    // Built on the first report: most tasks never report progress.
+    let reporter: ProgressReporter | undefined
     try {
       const args = await deserializeArgs(
         this.rt.serializer,
@@ -121,6 +124,10 @@ export class InvocationExecutor {
         hooks: this.hooks,
         appId: this.rt.appId,
         replay: new ReplayCursor(state.id, state.attempt, state.retries),
+        progress: (value) => {
+          reporter ??= new ProgressReporter(this.rt, state.id, state.attempt, task.taskName)
+          reporter.report(value)
+        },
         // Built on first use: most tasks never log, and a child logger per invocation costs.
         get logger() {
           return appLogger.child({ invocationId: state.id, task: task.taskName })
@@ -143,6 +150,7 @@ export class InvocationExecutor {
         ])
       }
       const value = await run
+      if (reporter) await reporter.flush() // the final progress is stored before the outcome
       if (isKilled(abort)) return // rerouted by the runner: another run will store the outcome
       const text = this.rt.serializer.serialize(value, `the result of ${task.taskName}`)
       void this.finisher.finish({
@@ -152,6 +160,7 @@ export class InvocationExecutor {
         outcome: { kind: 'result', value: text },
       })
     } catch (err) {
+      if (reporter) await reporter.flush()
       if (isKilled(abort)) return // rerouted by the runner
       void this.finisher.finish(this.failure(task, state, err))
     } finally {

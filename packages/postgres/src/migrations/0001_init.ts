@@ -138,6 +138,15 @@ export function up(s: string): string[] {
        value text NOT NULL,
        PRIMARY KEY (app_id, id, attempt)
      )`,
+    // The latest progress per invocation; a lower attempt never replaces a higher one's.
+    `CREATE TABLE ${s}.progress (
+       app_id text NOT NULL,
+       id text NOT NULL,
+       attempt integer NOT NULL,
+       updated_at bigint NOT NULL,
+       value text NOT NULL,
+       PRIMARY KEY (app_id, id)
+     )`,
     `CREATE TABLE ${s}.workflow_data (
        app_id text NOT NULL,
        workflow_id text NOT NULL,
