@@ -2,6 +2,7 @@ import { type InvocationContext, invocationStorage, type WaitHooks } from '../co
 import { RetryError, TaskError, TaskTimeoutError } from '../errors.js'
 import { newInvocationId } from '../ids.js'
 import type { HistoryEntry } from '../interfaces/orchestrator.js'
+import { invocationLogFields } from '../log-fields.js'
 import { describeError } from '../orchestration/errors-codec.js'
 import type { ResultOptions } from '../orchestration/result-waiter.js'
 import type { NencRuntime } from '../runtime.js'
@@ -68,7 +69,8 @@ export class SyncInvocation<R> implements Invocation<R> {
         signal: abort.signal,
         hooks: noHooks,
         appId: this.rt.appId,
-        logger: this.rt.logger.child({ invocationId: this.id, task: this.task.taskName }),
+        // Dev mode has no claims: each retry is one more attempt.
+        logger: this.rt.logger.child(invocationLogFields(this.id, this.task.taskName, attempt + 1, attempt)),
       }
       try {
         const value = await invocationStorage.run(ctx, () => this.task.fn(...roundTripped))
