@@ -1,7 +1,9 @@
 import { Command } from 'commander'
 import { registerConfigShow } from './commands/config-show.js'
+import { registerInvocationList } from './commands/invocation-list.js'
 import { registerInvocationShow } from './commands/invocation-show.js'
 import { registerRunnerStart } from './commands/runner-start.js'
+import { registerRunners } from './commands/runners.js'
 import { registerStatusRender } from './commands/status-render.js'
 
 /** The `nenc` command tree; each command lives in its own file under `commands/`. */
@@ -14,7 +16,10 @@ export function createProgram(version: string): Command {
     .exitOverride()
   registerRunnerStart(program.command('runner').description('run tasks'))
   registerStatusRender(program.command('status').description('the invocation status machine'))
-  registerInvocationShow(program.command('invocation').description('inspect invocations'))
+  const invocation = program.command('invocation').description('inspect invocations')
+  registerInvocationShow(invocation)
+  registerInvocationList(invocation)
+  registerRunners(program)
   registerConfigShow(program.command('config').description('configuration'))
   return program
 }

@@ -23,6 +23,12 @@ describe('readInvocation', () => {
     const marker = { $nenc: 'ref', k: 'x' }
     const inv = await echo(1, big, marker)
     const report = await readInvocation(app, inv.id)
-    expect(report.args).toEqual([1, big, marker])
+    expect(report.args).toEqual({
+      args: [
+        { chars: 1, inClientDataStore: false, value: 1 },
+        { chars: 202, inClientDataStore: true, value: big },
+        { chars: JSON.stringify(marker).length, inClientDataStore: false, value: marker },
+      ],
+    })
   })
 })

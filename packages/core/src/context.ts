@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-import type { Logger } from 'pino'
 import { NencError } from './errors.js'
 import type { WorkflowIdentity } from './interfaces/state-backend.js'
+import type { Logger } from './logger.js'
 import type { ReplayCursor } from './orchestration/replay.js'
 
 /** What a runner needs to hear from a running task: that it waits, and for how long. */

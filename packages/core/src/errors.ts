@@ -39,6 +39,12 @@ export interface RemoteErrorInfo {
   stack?: string
   code?: string
   cause?: RemoteErrorInfo
+  /**
+   * Set when this error is another invocation's failure re-raised here by awaiting its result (a
+   * child's `result()`, a group's `results()`): that invocation. Following `from` invocation by
+   * invocation gives the error chain down to where it was first thrown (`nenc invocation show`).
+   */
+  from?: { invocationId: string; taskName: string }
 }
 
 /** A task's function threw (or its invocation ended FAILED); `remote` describes the original error. */

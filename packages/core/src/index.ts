@@ -99,6 +99,9 @@ export {
   statusTableJson,
 } from './invocation/status.js'
 export { statusTableMarkdown } from './invocation/status-doc.js'
+export { invocationLogFields } from './log-fields.js'
+export type { CreateLoggerOptions, LogFn, LogFormat, Logger } from './logger.js'
+export { createLogger, logFormat } from './logger.js'
 export { deserializeArgs } from './orchestration/args.js'
 export { isInServiceWindow } from './orchestration/atomic-service.js'
 export type { ClaimRound } from './orchestration/claim.js'

@@ -1,6 +1,6 @@
-import type { Logger } from 'pino'
 import type { NencConfig } from './config/config.js'
 import type { Backend } from './interfaces/backend.js'
+import type { Logger } from './logger.js'
 import type { LargeValueCache } from './orchestration/args.js'
 import type { ResultWaiter } from './orchestration/result-waiter.js'
 import type { BaseRunner } from './runner/base-runner.js'

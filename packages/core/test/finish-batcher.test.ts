@@ -106,7 +106,9 @@ describe('FinishBatcher', () => {
       to: 'success',
       outcome: { kind: 'result', value: '1' },
     })
-    expect(warns).toEqual([{ id: 'a', staleAttempt: 2, currentAttempt: 3, status: 'success' }])
+    expect(warns).toEqual([
+      { invocationId: 'a', attempt: 2, staleAttempt: 2, currentAttempt: 3, status: 'success' },
+    ])
     expect(finals).toEqual([])
   })
 

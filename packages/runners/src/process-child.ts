@@ -100,7 +100,10 @@ async function runOneShot(app: Nenc): Promise<void> {
     // The parent claimed it; the record is read here, where it runs.
     started = await executor.start(await withRecords(app.backend, [invocation]))
   } catch (err) {
-    app.logger.error({ err }, 'could not start the claimed invocation; rerouting it')
+    app.logger.error(
+      { err, invocationId: invocation.id, attempt: invocation.attempt },
+      'could not start the claimed invocation; rerouting it',
+    )
     await rerouteUnstarted(app, [invocation.id], spec!.runnerId, () => invocation.attempt)
     report({ type: 'ended', ids: [invocation.id] })
     return

@@ -173,7 +173,13 @@ export abstract class ProcessSupervisor extends BaseRunner {
     o.timer = setTimeout(() => {
       if (child.exited || !child.owned.has(id)) return
       this.app.logger.warn(
-        { child: child.runnerId, invocationId: id, task: o.taskName, timeoutMs: o.timeoutMs },
+        {
+          child: child.runnerId,
+          invocationId: id,
+          task: o.taskName,
+          retries: o.retries,
+          timeoutMs: o.timeoutMs,
+        },
         'task exceeded its timeout; killing its process',
       )
       child.timedOut.add(id)

@@ -49,7 +49,7 @@ describe.skipIf(backends.length === 0)('a frozen runner that wakes up overwrites
         await t.app.close()
       }
       const proc = fork(SCRIPT, ['ThreadRunner', JSON.stringify({ maxThreads: 10 })], {
-        env: process.env,
+        env: { ...process.env, NENC_LOG_LEVEL: 'warn' }, // its stale-attempt warnings are checked
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       })
       procs.push(proc)
@@ -98,10 +98,16 @@ describe.skipIf(backends.length === 0)('a frozen runner that wakes up overwrites
         .split('\n')
         .filter((l) => l.includes('stale attempt'))
         .map(
-          (l) => JSON.parse(l) as { level: number; id: string; staleAttempt: number; currentAttempt: number },
+          (l) =>
+            JSON.parse(l) as {
+              level: number
+              invocationId: string
+              staleAttempt: number
+              currentAttempt: number
+            },
         )
       expect(warns.every((w) => w.level === 40 && w.staleAttempt === 1 && w.currentAttempt === 2)).toBe(true)
-      expect(new Set(warns.map((w) => w.id))).toEqual(new Set(ids))
+      expect(new Set(warns.map((w) => w.invocationId))).toEqual(new Set(ids))
       expect(frozenPid).not.toBe(process.pid)
       await rescuer.stop()
     }, 60_000)

@@ -3,6 +3,7 @@ import { RetryError, SerializationError, TaskError, TaskTimeoutError } from '../
 import { newInvocationId } from '../ids.js'
 import type { Unsubscribe } from '../interfaces/component.js'
 import type { HistoryEntry } from '../interfaces/orchestrator.js'
+import { invocationLogFields } from '../log-fields.js'
 import { describeError } from '../orchestration/errors-codec.js'
 import { type InvocationProgress, MAX_PROGRESS_CHARS } from '../orchestration/progress.js'
 import type { ResultOptions } from '../orchestration/result-waiter.js'
@@ -71,7 +72,8 @@ export class SyncInvocation<R> implements Invocation<R> {
         signal: abort.signal,
         hooks: noHooks,
         appId: this.rt.appId,
-        logger: this.rt.logger.child({ invocationId: this.id, task: this.task.taskName }),
+        // Dev mode has no claims: each retry is one more attempt.
+        logger: this.rt.logger.child(invocationLogFields(this.id, this.task.taskName, attempt + 1, attempt)),
         progress: (value) => {
           const text = serializer.serialize(value, `the progress of ${this.task.taskName}`)
           if (text.length > MAX_PROGRESS_CHARS)

@@ -158,7 +158,13 @@ export function warnStale(
   outcomes.forEach((o, i) => {
     if (o.ok || o.reason !== 'stale') return
     rt.logger.warn(
-      { id: ids[i], staleAttempt: o.attempt, currentAttempt: o.current.attempt, status: o.current.status },
+      {
+        invocationId: ids[i],
+        attempt: o.attempt,
+        staleAttempt: o.attempt,
+        currentAttempt: o.current.attempt,
+        status: o.current.status,
+      },
       'stale attempt: a newer attempt holds this invocation; the write was refused',
     )
   })

@@ -1,8 +1,13 @@
 import { type RemoteErrorInfo, TaskError } from '../errors.js'
 
-/** Describes a thrown value as plain data for storage (name, message, stack, code, cause chain). */
+/**
+ * Describes a thrown value as plain data for storage (name, message, stack, code, cause chain).
+ * Another invocation's failure (TaskError) is stored as that invocation's error, so callers see
+ * the original name and message, with `from` naming the invocation it came from.
+ */
 export function describeError(err: unknown, depth = 0): RemoteErrorInfo {
-  if (err instanceof TaskError) return err.remote
+  if (err instanceof TaskError)
+    return { ...err.remote, from: { invocationId: err.invocationId, taskName: err.taskName } }
   if (err instanceof Error) {
     const info: RemoteErrorInfo = { name: err.name, message: err.message }
     if (err.stack) info.stack = err.stack

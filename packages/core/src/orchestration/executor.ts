@@ -2,6 +2,7 @@ import { type InvocationContext, invocationStorage, type WaitHooks } from '../co
 import { RetryError, SerializationError, TaskNotFoundError, TaskTimeoutError } from '../errors.js'
 import type { ClaimedInvocation } from '../interfaces/fused-steps.js'
 import type { InvocationState } from '../interfaces/orchestrator.js'
+import { invocationLogFields } from '../log-fields.js'
 import type { NencRuntime } from '../runtime.js'
 import type { AnyTask } from '../task.js'
 import { deserializeArgs } from './args.js'
@@ -130,7 +131,7 @@ export class InvocationExecutor {
         },
         // Built on first use: most tasks never log, and a child logger per invocation costs.
         get logger() {
-          return appLogger.child({ invocationId: state.id, task: task.taskName })
+          return appLogger.child(invocationLogFields(state.id, task.taskName, state.attempt, state.retries))
         },
       }
       const timeoutMs = task.options.timeoutMs

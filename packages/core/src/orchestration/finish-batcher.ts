@@ -100,7 +100,10 @@ export class FinishBatcher {
       // Lost race: the invocation was killed and rerouted (runner stop) or recovered; its new
       // owner runs it. A stale attempt is worth a warning (this runner was presumed dead).
       if (!r.ok && r.reason !== 'stale')
-        this.rt.logger.debug({ id: item.id, to: item.to, reason: r.reason }, 'finish transition rejected')
+        this.rt.logger.debug(
+          { invocationId: item.id, attempt: item.attempt, to: item.to, reason: r.reason },
+          'finish transition rejected',
+        )
     })
     warnStale(
       this.rt,

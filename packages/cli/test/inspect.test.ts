@@ -1,0 +1,195 @@
+import { randomUUID } from 'node:crypto'
+import type { Nenc, Task } from '@nenc/core'
+import { bindRunner, ThreadRunner } from '@nenc/runners'
+import pg from 'pg'
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { fixture, nenc, startRunnerProcess } from './helpers.js'
+
+/**
+ * The inspection commands as a user runs them, as real processes against a Redis app and a
+ * PostgreSQL app holding real invocations: `invocation show` (large arguments, parent and
+ * children, the error chain), `invocation list` and `runners`, in text and `--json`.
+ */
+const PG_URL = process.env.NENC_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+const APP = fixture('inspect-app.mjs')
+
+interface InspectApp {
+  app: Nenc
+  leaf: Task<[number], number>
+  middle: Task<[number], number>
+  top: Task<[number[]], number>
+  echo: Task<[string], string>
+}
+
+const schemas: string[] = []
+afterAll(async () => {
+  if (!schemas.length) return
+  const admin = new pg.Client({ connectionString: PG_URL })
+  await admin.connect()
+  for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`)
+  await admin.end()
+})
+
+describe.each(['redis', 'postgres'] as const)('inspection commands on %s', (backend) => {
+  let mod: InspectApp
+  let env: Record<string, string>
+  let inProcess: ThreadRunner | null = null
+  const procs: ReturnType<typeof startRunnerProcess>[] = []
+
+  beforeEach(async () => {
+    const id = randomUUID().replace(/-/g, '').slice(0, 12)
+    env = {
+      NENC_TEST_BACKEND: backend,
+      NENC_TEST_APP_ID: `cli-inspect-${id}`,
+      NENC_TEST_PG_SCHEMA: `nenc_cli_${id}`,
+    }
+    if (backend === 'postgres') schemas.push(env.NENC_TEST_PG_SCHEMA!)
+    Object.assign(process.env, env)
+    // A fresh module instance per test: app id and schema come from the environment.
+    mod = await import(`${APP}?${id}`)
+  })
+
+  afterEach(async () => {
+    for (const p of procs.splice(0))
+      if (p.proc.exitCode === null && p.proc.signalCode === null) p.proc.kill('SIGKILL')
+    await inProcess?.stop()
+    inProcess = null
+    await mod.app.purge()
+    await mod.app.close()
+  })
+
+  /** Runs the app's invocations in this process (the commands read them from another). */
+  async function runInProcess(): Promise<void> {
+    inProcess = bindRunner(mod.app, new ThreadRunner({ maxThreads: 8 }))
+    await inProcess.start()
+  }
+
+  const json = async (args: string[]) => {
+    const r = await nenc([...args, '--app', APP, '--json'], env)
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    return JSON.parse(r.stdout)
+  }
+
+  it('invocation show: children of a fan-out and the error chain down to the invocation that threw', async () => {
+    await runInProcess()
+    const inv = await mod.top([1, -2])
+    await expect(inv.result({ timeoutMs: 20_000 })).rejects.toThrow(/negative input -2/)
+    const report = await json(['invocation', 'show', inv.id])
+    expect(report.status).toBe('failed')
+    expect(report.childCount).toBe(2)
+    expect(report.children.map((c: { task: string }) => c.task)).toEqual(['middle', 'middle'])
+    const failedMiddle = report.children.find((c: { status: string }) => c.status === 'failed')
+    expect(report.children.map((c: { status: string }) => c.status).sort()).toEqual(['failed', 'success'])
+    const chain = report.errorChain as { invocationId: string; task: string; name: string; message: string }[]
+    expect(chain.map((l) => l.task)).toEqual(['top', 'middle', 'leaf'])
+    expect(chain[0]!.invocationId).toBe(inv.id)
+    expect(chain[1]!.invocationId).toBe(failedMiddle.id)
+    for (const l of chain) expect(l).toMatchObject({ name: 'RangeError', message: 'negative input -2' })
+
+    // The leaf names its parent, and the text output tells the same story.
+    const leafReport = await json(['invocation', 'show', chain[2]!.invocationId])
+    expect(leafReport.parent).toEqual({ id: failedMiddle.id, task: 'middle', status: 'failed' })
+    expect(leafReport.errorChain).toHaveLength(1)
+    const text = await nenc(['invocation', 'show', inv.id, '--app', APP], env)
+    expect(text.stdout).toContain('children (2)')
+    expect(text.stdout).toContain(`  ${failedMiddle.id}  middle  failed`)
+    expect(text.stdout).toMatch(/^error chain/m)
+    expect(text.stdout).toContain(`  ${chain[2]!.invocationId}  leaf  RangeError: negative input -2`)
+  })
+
+  it('invocation show: a large argument and result are summarised with their size, or shown in full on request', async () => {
+    await runInProcess()
+    const big = 'x'.repeat(50_000)
+    const inv = await mod.echo(big)
+    expect(await inv.result({ timeoutMs: 20_000 })).toBe(big)
+    const report = await json(['invocation', 'show', inv.id])
+    const serializedChars = JSON.stringify(big).length
+    expect(report.args.args).toEqual([
+      { chars: serializedChars, inClientDataStore: true, preview: `${JSON.stringify(big).slice(0, 80)}…` },
+    ])
+    expect(report.resultChars).toBe(serializedChars)
+    expect(report).not.toHaveProperty('result')
+    const text = await nenc(['invocation', 'show', inv.id, '--app', APP], env)
+    expect(text.stdout).toContain(`arg 1     (${serializedChars} chars, in the client data store;`)
+    expect(text.stdout).toContain(`result    (${serializedChars} chars;`)
+    const full = await json(['invocation', 'show', inv.id, '--max-value-chars', '100000'])
+    expect(full.args.args[0].value).toBe(big)
+    expect(full.result).toBe(big)
+  })
+
+  it('invocation list: filtered by task and status, limited, in text and JSON', async () => {
+    await runInProcess()
+    const ok = await mod.leaf.parallelize([[1], [2], [3]])
+    const bad = await mod.leaf(-1)
+    await ok.results()
+    await expect(bad.result({ timeoutMs: 20_000 })).rejects.toThrow()
+    await (await mod.echo('hi')).result({ timeoutMs: 20_000 })
+
+    const leaves = await json(['invocation', 'list', '--task', 'leaf'])
+    expect(leaves.map((r: { id: string }) => r.id).sort()).toEqual(
+      [...ok.invocations.map((i) => i.id), bad.id].sort(),
+    )
+    const failed = await json(['invocation', 'list', '--task', 'leaf', '--status', 'failed'])
+    expect(failed).toEqual([
+      expect.objectContaining({ id: bad.id, task: 'leaf', status: 'failed', attempt: 1 }),
+    ])
+    expect(await json(['invocation', 'list', '--limit', '2'])).toHaveLength(2)
+    const text = await nenc(['invocation', 'list', '--app', APP, '--status', 'failed'], env)
+    expect(text.stdout).toMatch(/^id\s+task\s+status\s+attempt\s+created$/m)
+    expect(text.stdout).toContain(bad.id)
+    expect(text.stdout.trim().split('\n')).toHaveLength(2)
+  })
+
+  it('invocation list: an unknown status or task is a usage error naming what exists', async () => {
+    const status = await nenc(['invocation', 'list', '--app', APP, '--status', 'done'], env)
+    expect(status.code).toBe(2)
+    expect(status.stderr).toContain('unknown status done; one or more of registered,')
+    const task = await nenc(['invocation', 'list', '--app', APP, '--task', 'nope'], env)
+    expect(task.code).toBe(2)
+    expect(task.stderr).toContain('defines no task "nope"; its tasks: leaf, middle, top, echo')
+  })
+
+  it('runners: none alive, then a process runner with its children, then none after it stops', async () => {
+    const none = await nenc(['runners', '--app', APP], env)
+    expect(none.code).toBe(0)
+    expect(none.stdout).toContain(`no runner of app "${env.NENC_TEST_APP_ID}" is alive`)
+    expect((await json(['runners'])).runners).toEqual([])
+
+    const runner = startRunnerProcess(
+      ['--app', APP, '--runner', 'persistent-process', '--processes', '2'],
+      env,
+    )
+    procs.push(runner)
+    const { runnerId } = await runner.running
+    let report: { runners: { runnerId: string; runnerClass: string; pid: number; children: unknown[] }[] }
+    // The pool's workers register as they come up: wait until both heartbeat.
+    const end = Date.now() + 20_000
+    do {
+      report = await json(['runners'])
+      if (report.runners[0]?.children.length === 2) break
+      await new Promise((r) => setTimeout(r, 200))
+    } while (Date.now() < end)
+    expect(report.runners).toHaveLength(1)
+    expect(report.runners[0]).toMatchObject({
+      runnerId,
+      runnerClass: 'PersistentProcessRunner',
+      pid: runner.proc.pid,
+    })
+    expect(report.runners[0]!.children).toHaveLength(2)
+    const text = await nenc(['runners', '--app', APP], env)
+    expect(text.stdout).toContain(`${runnerId}  PersistentProcessRunner  pid ${runner.proc.pid}`)
+    expect(text.stdout.match(/└ /g)).toHaveLength(2)
+
+    runner.proc.kill('SIGTERM')
+    expect(await runner.exited).toBe(0)
+    // Without heartbeats it counts as dead after runnerDeadAfterMs (1.5 s here).
+    const gone = Date.now() + 20_000
+    let after = await nenc(['runners', '--app', APP], env)
+    while (!after.stdout.includes('is alive') && Date.now() < gone) {
+      await new Promise((r) => setTimeout(r, 300))
+      after = await nenc(['runners', '--app', APP], env)
+    }
+    expect(after.stdout).toContain(`no runner of app "${env.NENC_TEST_APP_ID}" is alive`)
+  })
+})
