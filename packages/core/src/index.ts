@@ -1,7 +1,21 @@
 export type { NencOptions } from './app.js'
 export { Nenc } from './app.js'
 // Backend kit: what every backend would otherwise write again.
-export { rejectionOutcome, WaitsTracker } from './backend-kit/index.js'
+export type { KeysetPosition } from './backend-kit/index.js'
+export {
+  checkFilter,
+  checkRecordQuery,
+  DEFAULT_PAGE_LIMIT,
+  decodeCursor,
+  encodeCursor,
+  isAfter,
+  MAX_PAGE_LIMIT,
+  newestFirst,
+  pageOfPositions,
+  pageRequest,
+  rejectionOutcome,
+  WaitsTracker,
+} from './backend-kit/index.js'
 export type {
   ConfigInput,
   ConfigRow,
@@ -22,6 +36,7 @@ export {
   ConcurrencyControlledError,
   ConfigError,
   CorruptDataError,
+  InvalidQueryError,
   InvalidTransitionError,
   InvocationNotFoundError,
   NencError,
@@ -50,6 +65,15 @@ export type {
   FinishResult,
   FusedSteps,
 } from './interfaces/fused-steps.js'
+export type {
+  InvocationCount,
+  InvocationCountQuery,
+  InvocationFilter,
+  InvocationPage,
+  InvocationPageQuery,
+  PageRequest,
+  RecordPageQuery,
+} from './interfaces/listing.js'
 export type {
   ClaimOutcome,
   FinalOutcomes,
