@@ -1,6 +1,7 @@
 import { Command } from 'commander'
 import { registerConfigShow } from './commands/config-show.js'
 import { registerInvocationShow } from './commands/invocation-show.js'
+import { registerMonitor } from './commands/monitor.js'
 import { registerRunnerStart } from './commands/runner-start.js'
 import { registerStatusRender } from './commands/status-render.js'
 
@@ -16,5 +17,6 @@ export function createProgram(version: string): Command {
   registerStatusRender(program.command('status').description('the invocation status machine'))
   registerInvocationShow(program.command('invocation').description('inspect invocations'))
   registerConfigShow(program.command('config').description('configuration'))
+  registerMonitor(program)
   return program
 }
