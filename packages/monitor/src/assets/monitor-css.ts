@@ -27,7 +27,7 @@ td.num { text-align:right; }
 .filters label { display:flex; flex-direction:column; font-size:.8rem; color:var(--muted); }
 dl.summary { display:grid; grid-template-columns:8rem auto; gap:.25rem .8rem; } dl.summary dt { color:var(--muted); }
 ol.timeline { list-style:none; padding-left:0; border-left:3px solid var(--line); }
-ol.timeline li { margin:.3rem 0 .3rem -.2rem; padding-left:.8rem; display:flex; gap:.8rem; font-size:.88rem; }
+ol.timeline li { margin:.3rem 0 .3rem -.2rem; padding-left:.8rem; display:flex; gap:.8rem; font-size:.88rem; white-space:nowrap; }
 .offset { width:6rem; color:var(--muted); font-family:ui-monospace, monospace; }
 pre.value { background:#fff; border:1px solid var(--line); padding:.6rem; overflow:auto; max-height:24rem; white-space:pre-wrap; }
 pre.error { border-color:#e05555; }
