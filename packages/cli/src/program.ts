@@ -2,6 +2,7 @@ import { Command } from 'commander'
 import { registerConfigShow } from './commands/config-show.js'
 import { registerInvocationList } from './commands/invocation-list.js'
 import { registerInvocationShow } from './commands/invocation-show.js'
+import { registerMonitor } from './commands/monitor.js'
 import { registerRunnerStart } from './commands/runner-start.js'
 import { registerRunners } from './commands/runners.js'
 import { registerStatusRender } from './commands/status-render.js'
@@ -21,5 +22,6 @@ export function createProgram(version: string): Command {
   registerInvocationList(invocation)
   registerRunners(program)
   registerConfigShow(program.command('config').description('configuration'))
+  registerMonitor(program)
   return program
 }

@@ -5,6 +5,7 @@ import { describeClaims } from './suites/claim.suite.js'
 import { describeEmptyBatches } from './suites/empty-batches.suite.js'
 import { describeEndToEnd } from './suites/end-to-end.suite.js'
 import { describeFencing } from './suites/fencing.suite.js'
+import { describeListing } from './suites/listing.suite.js'
 import { describeProgress } from './suites/progress.suite.js'
 import { describeRecovery } from './suites/recovery.suite.js'
 import { describeReplay } from './suites/replay.suite.js'
@@ -60,4 +61,5 @@ function describeAll(name: string, factory: BackendFactory): void {
   describeEndToEnd(name, factory)
   describeRecovery(name, factory)
   describeReplay(name, factory)
+  describeListing(name, factory)
 }

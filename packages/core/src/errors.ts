@@ -21,6 +21,7 @@ export type NencErrorCode =
   | 'TIMEOUT'
   | 'RESULT_TIMEOUT'
   | 'ABORTED'
+  | 'INVALID_QUERY'
 
 /** Root of every error nenc throws on purpose. */
 export class NencError extends Error {
@@ -267,5 +268,14 @@ export class ResultTimeoutError extends NencError {
     this.invocationId = invocationIds[0] ?? ''
     this.invocationIds = [...invocationIds]
     this.timeoutMs = timeoutMs
+  }
+}
+
+/** A listing or count query is malformed; `field` names the bad part (limit, cursor, a filter). */
+export class InvalidQueryError extends NencError {
+  readonly field: string
+  constructor(field: string, reason: string) {
+    super('INVALID_QUERY', `Invalid listing query, ${field}: ${reason}`)
+    this.field = field
   }
 }

@@ -1,7 +1,23 @@
 export type { NencOptions } from './app.js'
 export { Nenc } from './app.js'
 // Backend kit: what every backend would otherwise write again.
-export { AppBinding, CoalescingNotifier, rejectionOutcome, WaitsTracker } from './backend-kit/index.js'
+export type { KeysetPosition } from './backend-kit/index.js'
+export {
+  AppBinding,
+  CoalescingNotifier,
+  checkFilter,
+  checkRecordQuery,
+  DEFAULT_PAGE_LIMIT,
+  decodeCursor,
+  encodeCursor,
+  isAfter,
+  MAX_PAGE_LIMIT,
+  newestFirst,
+  pageOfPositions,
+  pageRequest,
+  rejectionOutcome,
+  WaitsTracker,
+} from './backend-kit/index.js'
 export type {
   ConfigInput,
   ConfigRow,
@@ -22,6 +38,7 @@ export {
   ConcurrencyControlledError,
   ConfigError,
   CorruptDataError,
+  InvalidQueryError,
   InvalidTransitionError,
   InvocationNotFoundError,
   NencError,
@@ -50,6 +67,15 @@ export type {
   FinishResult,
   FusedSteps,
 } from './interfaces/fused-steps.js'
+export type {
+  InvocationCount,
+  InvocationCountQuery,
+  InvocationFilter,
+  InvocationPage,
+  InvocationPageQuery,
+  PageRequest,
+  RecordPageQuery,
+} from './interfaces/listing.js'
 export type {
   ClaimOutcome,
   FinalOutcomes,

@@ -180,6 +180,8 @@ describe('unknown NENC__ environment variables', () => {
       NENC__TASK__A_B__RUNNING_CONCURRENCY: 'task',
       NENC_LOG_LEVEL: 'warn',
       NENC_APP: './app.ts',
+      // Read by @nenc/monitor itself (a secret, not an app configuration key).
+      NENC__MONITOR__TOKEN: 'a-monitor-token-of-length',
       PATH: '/usr/bin',
     })
     expect(warnings).toEqual([])

@@ -1,8 +1,14 @@
 import {
   type ClaimOutcome,
   CoalescingNotifier,
+  checkFilter,
   checkTransition,
   type HistoryEntry,
+  type InvocationCount,
+  type InvocationCountQuery,
+  type InvocationFilter,
+  type InvocationPage,
+  type InvocationPageQuery,
   type InvocationState,
   type InvocationStatus,
   isActive,
@@ -10,6 +16,7 @@ import {
   isFinal,
   type ListInvocationsQuery,
   type Orchestrator,
+  pageOfPositions,
   type RegisterRequest,
   type RegisterResult,
   type RunnerHeartbeat,
@@ -220,6 +227,37 @@ export class MemoryOrchestrator extends MemoryComponent implements Orchestrator 
       .sort((a, b) => b.createdAt - a.createdAt || (a.state.id < b.state.id ? 1 : -1))
     const offset = q.offset ?? 0
     return matches.slice(offset, offset + (q.limit ?? 100)).map((e) => e.state.id)
+  }
+
+  async pageInvocations(q: InvocationPageQuery): Promise<InvocationPage> {
+    const matches = this.matching(q)
+    return pageOfPositions(
+      matches.map((e) => ({ createdAt: e.createdAt, id: e.state.id })),
+      q,
+    )
+  }
+
+  async countInvocations(q: InvocationCountQuery): Promise<InvocationCount[]> {
+    const counts = new Map<string, InvocationCount>()
+    for (const e of this.matching(q)) {
+      const key = `${e.state.taskId}\0${e.state.status}`
+      const c = counts.get(key)
+      if (c) c.count++
+      else counts.set(key, { taskId: e.state.taskId, status: e.state.status, count: 1 })
+    }
+    return [...counts.values()]
+  }
+
+  private matching(f: InvocationFilter): Entry[] {
+    checkFilter(f)
+    const statuses = f.statuses ? new Set(f.statuses) : null
+    return [...this.entries.values()].filter(
+      (e) =>
+        (f.taskId === undefined || e.state.taskId === f.taskId) &&
+        (!statuses || statuses.has(e.state.status)) &&
+        (f.createdFrom === undefined || e.createdAt >= f.createdFrom) &&
+        (f.createdBefore === undefined || e.createdAt < f.createdBefore),
+    )
   }
 
   async addWaiting(waiterId: string, waitedIds: readonly string[]): Promise<void> {

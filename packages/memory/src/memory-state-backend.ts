@@ -1,9 +1,13 @@
 import {
   CoalescingNotifier,
+  checkRecordQuery,
+  type InvocationPage,
   type InvocationRecord,
   type Outcome,
   type OutcomeRef,
   type ProgressRecord,
+  pageOfPositions,
+  type RecordPageQuery,
   type RunnerContextRecord,
   type StateBackend,
   type Unsubscribe,
@@ -37,6 +41,15 @@ export class MemoryStateBackend extends MemoryComponent implements StateBackend 
 
   async getChildInvocations(parentId: string): Promise<string[]> {
     return [...(this.children.get(parentId) ?? [])]
+  }
+
+  /** Scans every record: the memory backend holds one process's invocations. */
+  async listInvocationRecords(q: RecordPageQuery): Promise<InvocationPage> {
+    checkRecordQuery(q)
+    const matches = [...this.records.values()].filter((r) =>
+      q.workflowId !== undefined ? r.workflow.id === q.workflowId : r.parentId === q.parentId,
+    )
+    return pageOfPositions(matches, q)
   }
 
   /** Write-once per (id, attempt): a late write of an attempt that already has one is dropped. */

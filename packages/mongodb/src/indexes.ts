@@ -59,7 +59,8 @@ export function brokerIndexes(names: CollectionNames): IndexPlan {
 }
 
 /**
- * State backend: children by parent; records with an outcome, and outcomes, expire with their
+ * State backend: children by parent (either direction of the index serves both orders), a
+ * workflow's records; records with an outcome, and outcomes, expire with their
  * invocation. Outcomes are read by `_id` (id, attempt) only, progress by `_id` (id).
  */
 export function stateBackendIndexes(names: CollectionNames, retentionSeconds: number | null): IndexPlan {
@@ -67,6 +68,8 @@ export function stateBackendIndexes(names: CollectionNames, retentionSeconds: nu
   return {
     [names.records]: [
       { name: 'nenc_parent', key: { parentId: 1, createdAt: 1, _id: 1 } },
+      // listInvocationRecords by workflow, newest first (records are written once, never updated).
+      { name: 'nenc_workflow_created', key: { 'workflow.id': 1, createdAt: -1, _id: -1 } },
       { name: 'nenc_finished_ttl', key: { finishedAt: 1 }, expireAfterSeconds: ttl },
     ],
     [names.outcomes]: [{ name: 'nenc_finished_ttl', key: { finishedAt: 1 }, expireAfterSeconds: ttl }],

@@ -3,7 +3,12 @@ import {
   CoalescingNotifier,
   CorruptDataError,
   type HistoryEntry,
+  type InvocationCount,
+  type InvocationCountQuery,
+  type InvocationPage,
+  type InvocationPageQuery,
   type InvocationState,
+  isStatus,
   type ListInvocationsQuery,
   type Orchestrator,
   type OrchestratorCapabilities,
@@ -17,13 +22,14 @@ import {
 import type { Collection, Document } from 'mongodb'
 import { MongoComponent } from './component-base.js'
 import type { WakeTransport } from './connection.js'
-import { decodeInvocation, historyOf, type InvocationDoc, stateOf } from './documents.js'
+import { corrupt, decodeInvocation, historyOf, type InvocationDoc, stateOf } from './documents.js'
 import { type Job, type ReadDoc, runJobs } from './guarded-write.js'
 import { type IndexPlan, orchestratorIndexes } from './indexes.js'
 import { type CollectionNames, newOpToken } from './names.js'
 import * as coordination from './orchestrator-coordination.js'
 import { MAX_RECLAIMS, recheckParked, releaseFreedKeys } from './parking.js'
 import { FINALS_FEED_PIPELINE, finishedSinceFilter, listQuery, NO_HISTORY } from './queries/invocations.js'
+import { invocationCountPipeline, invocationPageFind, pageOfDocs } from './queries/listing.js'
 import { ParkSequence } from './queries/parking.js'
 import { registerInvocations } from './register-invocations.js'
 import {
@@ -237,6 +243,33 @@ export class MongoOrchestrator extends MongoComponent implements Orchestrator {
         .limit(q.limit)
         .toArray()
       return docs.map((d) => String(d._id))
+    })
+  }
+
+  async pageInvocations(query: InvocationPageQuery): Promise<InvocationPage> {
+    const find = invocationPageFind(query)
+    if (query.statuses?.length === 0) return { ids: [], next: null }
+    return guard('listing invocations', async () => {
+      const docs = await this.invocations
+        .find(find.filter, { projection: { _id: 1, createdAt: 1 } })
+        .sort(find.sort)
+        .limit(find.limit)
+        .toArray()
+      return pageOfDocs(docs, find)
+    })
+  }
+
+  async countInvocations(query: InvocationCountQuery): Promise<InvocationCount[]> {
+    const pipeline = invocationCountPipeline(query)
+    return guard('counting invocations', async () => {
+      const rows = await this.invocations
+        .aggregate<{ _id: { t: string; s: string }; n: number }>(pipeline)
+        .toArray()
+      return rows.map((r) => {
+        if (!isStatus(r._id.s))
+          throw corrupt(`${this.names.invocations} of ${r._id.t}`, `unknown status "${r._id.s}"`)
+        return { taskId: r._id.t, status: r._id.s, count: r.n }
+      })
     })
   }
 

@@ -1,8 +1,10 @@
 import type {
+  InvocationPage,
   InvocationRecord,
   Outcome,
   OutcomeRef,
   ProgressRecord,
+  RecordPageQuery,
   RunnerContextRecord,
   StateBackend,
 } from '@nenc/core'
@@ -11,6 +13,7 @@ import { MongoComponent } from './component-base.js'
 import { corrupt, isStr } from './documents.js'
 import { type IndexPlan, stateBackendIndexes } from './indexes.js'
 import type { CollectionNames } from './names.js'
+import { pageOfDocs, recordPageFind } from './queries/listing.js'
 import {
   decodeOutcome,
   decodeRecord,
@@ -93,6 +96,18 @@ export class MongoStateBackend extends MongoComponent implements StateBackend {
         .sort({ createdAt: 1, _id: 1 })
         .toArray()
       return docs.map((d) => String(d._id))
+    })
+  }
+
+  async listInvocationRecords(query: RecordPageQuery): Promise<InvocationPage> {
+    const find = recordPageFind(query)
+    return guard('listing invocation records', async () => {
+      const docs = await this.records
+        .find(find.filter, { projection: { _id: 1, createdAt: 1 } })
+        .sort(find.sort)
+        .limit(find.limit)
+        .toArray()
+      return pageOfDocs(docs, find)
     })
   }
 

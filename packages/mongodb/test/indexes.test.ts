@@ -70,6 +70,7 @@ describe('index specifications', () => {
     expect(stateBackendIndexes(names, 60)).toEqual({
       nenc_app_records: [
         { name: 'nenc_parent', key: { parentId: 1, createdAt: 1, _id: 1 } },
+        { name: 'nenc_workflow_created', key: { 'workflow.id': 1, createdAt: -1, _id: -1 } },
         { name: 'nenc_finished_ttl', key: { finishedAt: 1 }, expireAfterSeconds: 60 },
       ],
       nenc_app_outcomes: [{ name: 'nenc_finished_ttl', key: { finishedAt: 1 }, expireAfterSeconds: 60 }],

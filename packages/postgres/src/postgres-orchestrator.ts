@@ -3,6 +3,10 @@ import {
   type ClaimOutcome,
   type HistoryEntry,
   INITIAL_STATUS,
+  type InvocationCount,
+  type InvocationCountQuery,
+  type InvocationPage,
+  type InvocationPageQuery,
   type InvocationRecord,
   type InvocationState,
   type ListInvocationsQuery,
@@ -16,6 +20,7 @@ import {
   WaitsTracker,
 } from '@nenc/core'
 import { asyncCommit, channelName } from './identifiers.js'
+import { filterConditions, keysetTail, pageOfRows, Where } from './listing-sql.js'
 import {
   applyTransitions,
   claimOutcomes,
@@ -172,6 +177,39 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
       'listInvocations',
     )
     return rows.map((r) => r.id)
+  }
+
+  /** A keyset range on the creation-time indexes (with or without a task); statuses filter rows. */
+  async pageInvocations(q: InvocationPageQuery): Promise<InvocationPage> {
+    const where = filterConditions(
+      new Where([this.appId]).add(() => 'app_id = $1'),
+      q,
+    )
+    const { tail, limit } = keysetTail(where, q)
+    if (q.statuses?.length === 0) return { ids: [], next: null }
+    const rows = await this.query<{ id: string; created_at: string }>(
+      `SELECT id, created_at FROM ${this.s}.invocations WHERE ${where} ${tail}`,
+      where.values,
+      'pageInvocations',
+    )
+    return pageOfRows(rows, limit)
+  }
+
+  async countInvocations(q: InvocationCountQuery): Promise<InvocationCount[]> {
+    const where = filterConditions(
+      new Where([this.appId]).add(() => 'app_id = $1'),
+      q,
+    )
+    const rows = await this.query<{ task_id: string; status: string; n: string }>(
+      `SELECT task_id, status, count(*) AS n FROM ${this.s}.invocations WHERE ${where} GROUP BY task_id, status`,
+      where.values,
+      'countInvocations',
+    )
+    return rows.map((r) => ({
+      taskId: r.task_id,
+      status: storedStatus(r.status, `invocations of ${r.task_id}`),
+      count: storedNumber(r.n, `count of ${r.task_id}`),
+    }))
   }
 
   async addWaiting(waiterId: string, waitedIds: readonly string[]): Promise<void> {

@@ -1,14 +1,18 @@
 import {
   CorruptDataError,
+  checkRecordQuery,
+  type InvocationPage,
   type InvocationRecord,
   type Outcome,
   type OutcomeRef,
   type ProgressRecord,
+  type RecordPageQuery,
   type RunnerContextRecord,
   type StateBackend,
   type Unsubscribe,
 } from '@nenc/core'
 import { asyncCommit, channelName } from './identifiers.js'
+import { keysetTail, pageOfRows, Where } from './listing-sql.js'
 import { recordArrays } from './orchestrator-rows.js'
 import { BACKEND } from './pg-errors.js'
 import { PostgresComponent } from './postgres-component.js'
@@ -109,6 +113,21 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
       'getChildInvocations',
     )
     return rows.map((r) => r.id)
+  }
+
+  /** A keyset range on the workflow or parent index (both `…, created_at DESC, id DESC`). */
+  async listInvocationRecords(q: RecordPageQuery): Promise<InvocationPage> {
+    checkRecordQuery(q)
+    const where = new Where([this.appId]).add(() => 'app_id = $1')
+    if (q.workflowId !== undefined) where.add((p) => `workflow_id = ${p(q.workflowId)}`)
+    else where.add((p) => `parent_id = ${p(q.parentId)}`)
+    const { tail, limit } = keysetTail(where, q)
+    const rows = await this.query<{ id: string; created_at: string }>(
+      `SELECT id, created_at FROM ${this.s}.invocation_records WHERE ${where} ${tail}`,
+      where.values,
+      'listInvocationRecords',
+    )
+    return pageOfRows(rows, limit)
   }
 
   /**

@@ -4,6 +4,10 @@ import {
   type ClaimOutcome,
   type FinalOutcomes,
   type HistoryEntry,
+  type InvocationCount,
+  type InvocationCountQuery,
+  type InvocationPage,
+  type InvocationPageQuery,
   type InvocationRecord,
   type InvocationState,
   isFinal,
@@ -44,6 +48,7 @@ import {
   stateAt,
 } from './orchestrator-codec.js'
 import { RedisComponent } from './redis-component.js'
+import { countRedisInvocations, pageRedisInvocations } from './redis-listing.js'
 import { parseOutcome } from './state-codec.js'
 
 /** Requests per transition script call in large batches. */
@@ -308,6 +313,15 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
       ...(q.statuses ?? []),
     ]
     return (await this.run(listInvocations, [source, this.keys.fixed('live')], args)) as string[]
+  }
+
+  async pageInvocations(q: InvocationPageQuery): Promise<InvocationPage> {
+    return pageRedisInvocations((script, keys, args) => this.run(script, keys, args), this.keys, q)
+  }
+
+  /** A scan of the range (per task: its zset), in slices of a few thousand ids per script. */
+  async countInvocations(q: InvocationCountQuery): Promise<InvocationCount[]> {
+    return countRedisInvocations((script, keys, args) => this.run(script, keys, args), this.keys, q)
   }
 
   async addWaiting(waiterId: string, waitedIds: readonly string[]): Promise<void> {

@@ -1,9 +1,13 @@
 import {
   CorruptDataError,
+  checkRecordQuery,
+  type InvocationPage,
   type InvocationRecord,
   type Outcome,
   type OutcomeRef,
   type ProgressRecord,
+  pageOfPositions,
+  type RecordPageQuery,
   type RunnerContextRecord,
   type StateBackend,
   type Unsubscribe,
@@ -70,6 +74,42 @@ export class RedisStateBackend extends RedisComponent implements StateBackend {
   async getChildInvocations(parentId: string): Promise<string[]> {
     const key = this.keys.of('children', parentId)
     return this.conn.command('getChildInvocations', (c) => c.lrange(key, 0, -1))
+  }
+
+  /**
+   * Reads the parent's children list, or walks a workflow's tree from its root through the
+   * children lists (one LRANGE pipeline and one MGET per level), then pages in process. No index
+   * is kept for it, so routing writes nothing more; the cost is the size of that family, paid by
+   * each page (see the README).
+   */
+  async listInvocationRecords(q: RecordPageQuery): Promise<InvocationPage> {
+    checkRecordQuery(q)
+    if (q.parentId !== undefined) {
+      const ids = await this.getChildInvocations(q.parentId)
+      const records = await this.getInvocations(ids)
+      return pageOfPositions(
+        records.filter((r) => r !== null),
+        q,
+      )
+    }
+    const workflowId = q.workflowId!
+    const members: InvocationRecord[] = []
+    let level = (await this.getInvocations([workflowId])).filter((r) => r?.workflow.id === workflowId)
+    while (level.length > 0) {
+      const inWorkflow = level.filter((r): r is InvocationRecord => r?.workflow.id === workflowId)
+      members.push(...inWorkflow)
+      const childLists = await this.conn.command('listInvocationRecords', (c) => {
+        const p = c.pipeline()
+        for (const r of inWorkflow) p.lrange(this.keys.of('children', r.id), 0, -1)
+        return p.exec()
+      })
+      const childIds = (childLists ?? []).flatMap(([err, ids]) => {
+        if (err) throw err
+        return ids as string[]
+      })
+      level = childIds.length ? await this.getInvocations(childIds) : []
+    }
+    return pageOfPositions(members, q)
   }
 
   async setOutcomes(items: readonly (OutcomeRef & { outcome: Outcome })[]): Promise<void> {

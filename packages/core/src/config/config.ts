@@ -95,6 +95,12 @@ function appEnvNames(): Map<string, string> {
 }
 
 /**
+ * `NENC__…` variables that other nenc packages read themselves (not configuration keys of the
+ * app): `NENC__MONITOR__TOKEN` (the web monitor's token, a secret `config show` must not print).
+ */
+export const PACKAGE_ENV_VARIABLES: ReadonlySet<string> = new Set(['NENC__MONITOR__TOKEN'])
+
+/**
  * `NENC__…` variables that name no key: an app-level key, or a per-task option
  * `NENC__TASK__<TASK_NAME>__<FIELD>` with a known field (the task name cannot be checked before
  * the tasks are defined). Each comes with the closest known variable and its key.
@@ -107,6 +113,7 @@ export function unknownEnvVariables(
   const out: { variable: string; closest: string; key: string }[] = []
   for (const variable of Object.keys(env).sort()) {
     if (!variable.startsWith(ENV_PREFIX) || env[variable] === undefined || known.has(variable)) continue
+    if (PACKAGE_ENV_VARIABLES.has(variable)) continue
     const rest = variable.slice(ENV_PREFIX.length)
     if (rest.startsWith('TASK__')) {
       const tail = rest.slice('TASK__'.length)

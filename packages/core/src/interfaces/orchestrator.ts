@@ -1,5 +1,6 @@
 import type { InvocationStatus, StatusRecord } from '../invocation/status.js'
 import type { Component, Unsubscribe } from './component.js'
+import type { InvocationCount, InvocationCountQuery, InvocationPage, InvocationPageQuery } from './listing.js'
 import type { Outcome } from './state-backend.js'
 
 export interface OrchestratorCapabilities {
@@ -164,6 +165,13 @@ export interface Orchestrator extends Component {
   getHistory(id: string): Promise<HistoryEntry[]>
   /** Ids newest first, filtered by task and statuses. */
   listInvocations(query: ListInvocationsQuery): Promise<string[]>
+  /**
+   * One page of ids matching every given filter, newest first (creation time, then id), with a
+   * keyset cursor (see {@link InvocationPage}). Bad limit, cursor or bounds: `InvalidQueryError`.
+   */
+  pageInvocations(query: InvocationPageQuery): Promise<InvocationPage>
+  /** Invocations per (task, current status) among those matching the filter; zero counts left out. */
+  countInvocations(query: InvocationCountQuery): Promise<InvocationCount[]>
 
   /** Blocking control: `waiterId` waits for each of `waitedIds`. Idempotent. */
   addWaiting(waiterId: string, waitedIds: readonly string[]): Promise<void>

@@ -1,5 +1,6 @@
 import type { StatusRecord } from '../invocation/status.js'
 import type { Component, Unsubscribe } from './component.js'
+import type { InvocationPage, RecordPageQuery } from './listing.js'
 
 /** Workflow identity (reference-behaviour §8). */
 export interface WorkflowIdentity {
@@ -66,6 +67,12 @@ export interface StateBackend extends Component {
   getInvocations(ids: readonly string[]): Promise<(InvocationRecord | null)[]>
   /** Ids of invocations whose parent is `parentId`. */
   getChildInvocations(parentId: string): Promise<string[]>
+  /**
+   * One page of the invocations of a workflow (its root included, sub-workflows' own invocations
+   * not) or of a parent's children, newest first by the records' creation time, then id, with a
+   * keyset cursor. Bad query: `InvalidQueryError`.
+   */
+  listInvocationRecords(query: RecordPageQuery): Promise<InvocationPage>
   /**
    * Stores outcomes under (id, attempt), write-once: when that attempt already has an outcome the
    * stored one is kept. The runner calls it before the attempt-fenced final transition, so a

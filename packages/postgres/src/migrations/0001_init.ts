@@ -76,7 +76,9 @@ export function up(s: string): string[] {
        WHERE parked_seq IS NOT NULL`,
     // Claim's first step looks up the running keys of a batch; most invocations have none.
     `CREATE INDEX invocations_keyed_idx ON ${s}.invocations (app_id, id) WHERE running_key IS NOT NULL`,
-    // listInvocations, newest first, with and without a task.
+    // listInvocations and pageInvocations (keyset ranges), newest first, with and without a task;
+    // a status filter is checked on the rows (no index on (status, created_at): status changes on
+    // every transition, and each index holding it is one more entry to write per change).
     `CREATE INDEX invocations_created_idx ON ${s}.invocations (app_id, created_at DESC, id DESC)`,
     `CREATE INDEX invocations_task_created_idx ON ${s}.invocations (app_id, task_id, created_at DESC, id DESC)`,
     // Recovery (pending / running owners), listing by status and retention of final ones.
@@ -129,6 +131,12 @@ export function up(s: string): string[] {
      )`,
     `CREATE INDEX invocation_records_parent_idx ON ${s}.invocation_records (app_id, parent_id, seq)
        WHERE parent_id IS NOT NULL`,
+    // Listing a parent's children and a workflow's invocations, newest first (keyset pages).
+    // Records are written once at routing and never updated, so these cost nothing on transitions.
+    `CREATE INDEX invocation_records_parent_created_idx
+       ON ${s}.invocation_records (app_id, parent_id, created_at DESC, id DESC) WHERE parent_id IS NOT NULL`,
+    `CREATE INDEX invocation_records_workflow_idx
+       ON ${s}.invocation_records (app_id, workflow_id, created_at DESC, id DESC)`,
     // One outcome per (invocation, attempt), written once (INSERT … ON CONFLICT DO NOTHING).
     `CREATE TABLE ${s}.outcomes (
        app_id text NOT NULL,

@@ -1,0 +1,186 @@
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { InvalidQueryError, type Nenc } from '@nenc/core'
+import { type Context, Hono } from 'hono'
+import { html } from 'hono/html'
+import { streamSSE } from 'hono/streaming'
+import { ActionError, rerun, retryFailed } from './actions.js'
+import { MONITOR_CSS } from './assets/monitor-css.js'
+import { MONITOR_JS } from './assets/monitor-js.js'
+import { FilterError, filterQuery, parseFilters } from './filters.js'
+import { FinalHub } from './final-hub.js'
+import type { ResolvedMonitorOptions } from './options.js'
+import { readInvocation } from './read/invocation.js'
+import { listPage } from './read/listing.js'
+import { readOverview, readRunners } from './read/overview.js'
+import { readTimeline } from './read/timeline.js'
+import { authenticate, checkCsrf, newCsrfToken, securityHeaders } from './security.js'
+import { invocationView } from './views/invocation.js'
+import { invocationsView } from './views/invocations.js'
+import { type Html, invocationLink, layout, type PageContext } from './views/layout.js'
+import { overviewView } from './views/overview.js'
+import { runnersView } from './views/runners.js'
+import { timelineView } from './views/timeline.js'
+
+/** htmx, read once from the installed `htmx.org` package and served by the monitor itself. */
+const HTMX = readFileSync(createRequire(import.meta.url).resolve('htmx.org/dist/htmx.min.js'), 'utf8')
+
+export interface MonitorApp {
+  /** The Hono app (its `fetch` answers every route; tests call it directly). */
+  hono: Hono
+  /** Ends the live-update subscription. */
+  close(): Promise<void>
+}
+
+/**
+ * The monitor's routes over one app. Everything is read through the app's component interfaces
+ * (orchestrator, state backend, broker), so it works on any backend and on mixed ones.
+ */
+export function createMonitorApp(app: Nenc, options: ResolvedMonitorOptions): MonitorApp {
+  const csrf = newCsrfToken()
+  const ctx: PageContext = { appId: app.appId, csrf, readOnly: options.readOnly }
+  const hub = new FinalHub(app.backend.orchestrator)
+  const hono = new Hono()
+  const page = (c: Context, title: string, active: string, body: Html, status = 200) =>
+    c.html(layout(ctx, title, active, body), status as 200)
+  const logAction = (action: string, detail: Record<string, unknown>) =>
+    options.log(
+      JSON.stringify({ monitor: 'action', at: new Date().toISOString(), app: app.appId, action, ...detail }),
+    )
+
+  hono.use('*', securityHeaders)
+  hono.use('*', authenticate(options.token))
+  hono.use('*', checkCsrf(csrf))
+  hono.use('*', async (_c, next) => {
+    await app.ready()
+    return next()
+  })
+
+  hono.onError((err, c) => {
+    if (err instanceof FilterError || err instanceof InvalidQueryError) {
+      return page(c, 'Bad request', '', html`<p class="notice error" id="error">${err.message}</p>`, 400)
+    }
+    if (err instanceof ActionError) {
+      return page(c, 'Action refused', '', html`<p class="notice error" id="error">${err.message}</p>`, 409)
+    }
+    options.log(JSON.stringify({ monitor: 'error', at: new Date().toISOString(), message: String(err) }))
+    return page(
+      c,
+      'Error',
+      '',
+      html`<p class="notice error" id="error">The monitor could not read the backend: ${String(err)}</p>`,
+      500,
+    )
+  })
+
+  hono.get('/assets/htmx.min.js', (c) =>
+    c.body(HTMX, 200, { 'Content-Type': 'text/javascript; charset=utf-8' }),
+  )
+  hono.get('/assets/monitor.js', (c) =>
+    c.body(MONITOR_JS, 200, { 'Content-Type': 'text/javascript; charset=utf-8' }),
+  )
+  hono.get('/assets/monitor.css', (c) =>
+    c.body(MONITOR_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8' }),
+  )
+
+  hono.get('/', async (c) =>
+    page(c, 'Overview', '/', overviewView(ctx, await readOverview(app, options.overviewHours))),
+  )
+
+  hono.get('/invocations', async (c) => {
+    const f = parseFilters(
+      (n) => c.req.query(n),
+      (n) => c.req.queries(n) ?? [],
+    )
+    const result = await listPage(app, f)
+    return page(
+      c,
+      'Invocations',
+      '/invocations',
+      invocationsView(ctx, f, result, app.taskNames().map(taskIdOf(app))),
+    )
+  })
+
+  hono.get('/search', (c) => {
+    const id = (c.req.query('id') ?? '').trim()
+    return c.redirect(id ? `/invocations/${encodeURIComponent(id)}` : '/invocations', 303)
+  })
+
+  hono.get('/invocations/:id', async (c) => {
+    const id = c.req.param('id')
+    const detail = await readInvocation(app, id)
+    if (!detail) {
+      return page(
+        c,
+        'Not found',
+        '/invocations',
+        html`<p class="notice error" id="error">No invocation ${id} in app "${app.appId}".</p>`,
+        404,
+      )
+    }
+    return page(c, `Invocation ${id}`, '/invocations', invocationView(ctx, detail))
+  })
+
+  hono.get('/timeline', async (c) => {
+    const minutes = Math.min(1440, Math.max(1, Number(c.req.query('minutes') ?? 15) || 15))
+    const t = await readTimeline(app, Date.now() - minutes * 60_000, 300)
+    return page(c, 'Timeline across runners', '/timeline', timelineView(ctx, t, minutes))
+  })
+
+  hono.get('/runners', async (c) => page(c, 'Runners', '/runners', runnersView(ctx, await readRunners(app))))
+
+  hono.get('/events', (c) =>
+    streamSSE(c, async (stream) => {
+      let stop = () => {}
+      const done = new Promise<void>((resolve) => {
+        stream.onAbort(() => resolve())
+      })
+      stop = await hub.add((ids) => {
+        void stream.writeSSE({ event: 'final', data: JSON.stringify(ids) })
+      })
+      // A reconnecting EventSource waits 5 s: no page asks the server more often than that.
+      await stream.writeSSE({ event: 'ready', data: '{}', retry: 5000 })
+      const keepAlive = setInterval(() => void stream.writeSSE({ event: 'ping', data: '' }), 25_000)
+      await done
+      clearInterval(keepAlive)
+      stop()
+    }),
+  )
+
+  // Actions: POST only, CSRF-checked above, refused in read-only mode, each logged.
+  hono.use('/actions/*', async (c, next) => {
+    if (options.readOnly) return c.text('Forbidden: the monitor runs read-only.', 403)
+    return next()
+  })
+
+  hono.post('/actions/rerun/:id', async (c) => {
+    const id = c.req.param('id')
+    const newId = await rerun(app, id)
+    logAction('rerun', { id, newId })
+    return c.redirect(`/invocations/${encodeURIComponent(newId)}`, 303)
+  })
+
+  hono.post('/actions/retry-failed', async (c) => {
+    const body = await c.req.parseBody()
+    const query = new URLSearchParams(typeof body.filter === 'string' ? body.filter : '')
+    const f = parseFilters(
+      (n) => query.get(n) ?? undefined,
+      (n) => query.getAll(n),
+    )
+    const reran = await retryFailed(app, { ...f, cursor: undefined })
+    logAction('retry-failed', { filter: filterQuery(f), count: reran.size, ids: Object.fromEntries(reran) })
+    return page(
+      c,
+      'Re-ran failed invocations',
+      '/invocations',
+      html`<p class="notice" id="done">Re-ran ${reran.size} failed invocations.</p>
+<table class="grid" id="reran"><thead><tr><th>failed</th><th>new invocation</th></tr></thead><tbody>
+${[...reran].map(([old, fresh]) => html`<tr><td>${invocationLink(old)}</td><td>${invocationLink(fresh)}</td></tr>`)}
+</tbody></table>`,
+    )
+  })
+
+  return { hono, close: () => hub.close() }
+}
+
+const taskIdOf = (app: Nenc) => (name: string) => app.getTask(name)?.id ?? name

@@ -1,0 +1,201 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Backend } from '@nenc/core'
+import { postgresBackend } from '@nenc/postgres'
+import { redisBackend } from '@nenc/redis'
+import { type BrowserContext, chromium, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type RunningMonitor, startMonitor } from '../src/index.js'
+import { type MonitorFixture, monitorApp, runSample } from './fixture-app.js'
+
+/**
+ * The monitor in a real browser: Debian's Chromium driven by playwright-core (no browser is
+ * downloaded), against a Redis app, a PostgreSQL app and a mixed one (Redis orchestrator and
+ * broker, PostgreSQL state backend) with real invocations run by a ThreadRunner. Screenshots of every view land in test-artifacts/<backend>/.
+ */
+const CHROMIUM = '/usr/bin/chromium'
+const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url))
+const REDIS_URL = process.env.NENC_REDIS_URL ?? 'redis://127.0.0.1:6379'
+const PG_URL = process.env.NENC_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+
+const hasChromium = existsSync(CHROMIUM)
+if (!hasChromium) console.warn(`browser tests skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`)
+
+const pg = () =>
+  postgresBackend({ connectionString: PG_URL, schema: 'nenc_monitor_test', pollIntervalMs: 200 })
+const BACKENDS: [string, () => Backend][] = [
+  ['redis', () => redisBackend({ url: REDIS_URL })],
+  ['postgres', pg],
+  // Redis queues and coordinates, PostgreSQL keeps records and results (docs/index.md's mix).
+  [
+    'mixed',
+    () => {
+      const p = pg()
+      return {
+        ...redisBackend({ url: REDIS_URL }),
+        stateBackend: p.stateBackend,
+        clientDataStore: p.clientDataStore,
+      }
+    },
+  ],
+]
+
+let browser: BrowserContext
+let profile: string
+
+beforeAll(async () => {
+  if (!hasChromium) return
+  profile = mkdtempSync(join(tmpdir(), 'nenc-monitor-chromium-'))
+  // A fresh profile per run (playwright passes it as --user-data-dir).
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    viewport: { width: 1280, height: 900 },
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  })
+})
+
+afterAll(async () => {
+  await browser?.close()
+  if (profile) rmSync(profile, { recursive: true, force: true })
+})
+
+for (const [name, create] of BACKENDS) {
+  describe.skipIf(!hasChromium)(`monitor in Chromium over ${name}`, () => {
+    let f: MonitorFixture
+    let ids: Awaited<ReturnType<typeof runSample>>
+    let monitor: RunningMonitor
+    let page: Page
+    const alerts: string[] = []
+    const shot = async (view: string) => {
+      mkdirSync(join(ARTIFACTS, name), { recursive: true })
+      await page.screenshot({ path: join(ARTIFACTS, name, `${view}.png`), fullPage: true })
+    }
+
+    beforeAll(async () => {
+      f = monitorApp(`mon-e2e-${name}-${Date.now().toString(36)}`, create())
+      await f.app.runner.start()
+      ids = await runSample(f)
+      monitor = await startMonitor(f.app, { port: 0, log: () => {}, env: {} })
+      page = await browser.newPage()
+      // Action forms ask first: accept; any alert() would be injected script running: record it.
+      page.on('dialog', (d) => {
+        if (d.type() === 'alert') alerts.push(d.message())
+        void d.accept()
+      })
+    })
+
+    afterAll(async () => {
+      await page?.close()
+      await monitor?.close()
+      await f.app.runner.stop()
+      await f.app.purge()
+      await f.app.close()
+    })
+
+    it('overview: counts, queue depth, runners alive, recent failures', async () => {
+      await page.goto(`${monitor.url}/`)
+      await expect(page.locator('#runners-alive').textContent()).resolves.toBe('1')
+      await expect(page.locator('#failures').textContent()).resolves.toContain(ids.failed)
+      expect(await page.locator('#per-task').textContent()).toContain(f.add.id)
+      await shot('overview')
+    })
+
+    it('invocations: filter by status in the form, then open one by clicking it', async () => {
+      await page.goto(`${monitor.url}/invocations`)
+      expect(await page.locator('#invocations tbody tr').count()).toBeGreaterThanOrEqual(7)
+      await shot('invocations')
+      await page.selectOption('select[name=status]', ['failed'])
+      await page.click('form.filters button[type=submit]')
+      await page.waitForURL(/status=failed/)
+      const rows = page.locator('#invocations tbody tr')
+      expect(await rows.count()).toBe(1)
+      await page.click(`#invocations a[href="/invocations/${ids.failed}"]`)
+      await page.waitForURL(`${monitor.url}/invocations/${ids.failed}`)
+      expect(await page.locator('#error').textContent()).toMatch(/Error: boom user-42\s+at /)
+      expect(await page.locator('#args').textContent()).toContain('"user-42"')
+      await shot('invocation-failed')
+    })
+
+    it('one invocation: history timeline, children; an HTML-bearing result stays text', async () => {
+      await page.goto(`${monitor.url}/invocations/${ids.parent}`)
+      expect(await page.locator('#children li').count()).toBe(3)
+      expect(await page.locator('#history li').count()).toBeGreaterThanOrEqual(4)
+      await shot('invocation')
+      await page.goto(`${monitor.url}/invocations/${ids.html}`)
+      expect(await page.locator('#result').textContent()).toBe('<script>alert("mallory")</script><b>bold</b>')
+      expect(await page.locator('#result script, #result b').count()).toBe(0)
+      expect(alerts).toEqual([])
+    })
+
+    it('timeline across runners and runners', async () => {
+      await page.goto(`${monitor.url}/timeline?minutes=30`)
+      expect(await page.locator('#timeline rect.seg').count()).toBeGreaterThanOrEqual(7)
+      await shot('timeline')
+      await page.goto(`${monitor.url}/runners`)
+      expect(await page.locator(`tr[id="${f.app.runner.runnerId}"]`).count()).toBe(1)
+      await shot('runners')
+    })
+
+    it('live update: an open invocation page turns SUCCESS when the backend says so', async () => {
+      const inv = await f.slow(1500)
+      await page.goto(`${monitor.url}/invocations/${inv.id}`)
+      expect(await page.locator('#inv-status').textContent()).not.toBe('success')
+      // No reload: the page's /events listener refreshes the section (a reload drops the mark).
+      await page.evaluate('window.notReloaded = true')
+      await page.locator('#inv-status .st-success').waitFor({ timeout: 20_000 })
+      expect(await page.evaluate('window.notReloaded')).toBe(true)
+      expect(Number(await page.locator('#live-count').textContent())).toBeGreaterThanOrEqual(1)
+      expect(await page.locator('#result').textContent()).toBe('1500')
+    })
+
+    it('re-run from the invocation page: a new invocation with the same arguments', async () => {
+      await page.goto(`${monitor.url}/invocations/${ids.sum}`)
+      await page.click('form.action[action^="/actions/rerun/"] button')
+      await page.waitForURL((u) => u.pathname.startsWith('/invocations/') && !u.pathname.endsWith(ids.sum))
+      const newId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!)
+      expect(await f.app.invocation(newId).result()).toBe(5)
+      const [fresh, old] = await f.app.backend.stateBackend.getInvocations([newId, ids.sum])
+      expect(fresh!.args).toBe(old!.args)
+    })
+
+    it('retry every failed invocation matching a filter', async () => {
+      await page.goto(`${monitor.url}/invocations?task=${encodeURIComponent(f.boom.id)}`)
+      await page.click('form.action[action="/actions/retry-failed"] button')
+      await page.waitForSelector('#done')
+      expect(await page.locator('#done').textContent()).toBe('Re-ran 1 failed invocations.')
+      const newId = await page.locator('#reran tbody tr td:nth-child(2) a').textContent()
+      await expect(f.app.invocation(newId!).result()).rejects.toThrow('boom user-42')
+      const [state] = await f.app.backend.orchestrator.getStates([newId!])
+      expect(state!.status).toBe('failed')
+    })
+
+    it('a non-loopback bind refuses requests without the token', async () => {
+      // Cookies are per host, not per port: start from none (the other backend's run set one).
+      await browser.clearCookies()
+      const token = `browser-test-token-${name}-0123456789`
+      const open = await startMonitor(f.app, { host: '0.0.0.0', port: 0, token, log: () => {}, env: {} })
+      try {
+        const base = `http://127.0.0.1:${open.port}`
+        const refused = await page.goto(`${base}/invocations`)
+        expect(refused!.status()).toBe(401)
+        const allowed = await page.goto(`${base}/invocations?token=${token}`)
+        expect(allowed!.status()).toBe(200)
+        expect(page.url()).toBe(`${base}/invocations`)
+        expect(await page.locator('#invocations').count()).toBe(1)
+      } finally {
+        await open.close()
+      }
+    })
+  })
+}
