@@ -6,6 +6,7 @@ import { describeEndToEnd } from './suites/end-to-end.suite.js'
 import { describeFencing } from './suites/fencing.suite.js'
 import { describeRecovery } from './suites/recovery.suite.js'
 import { describeReplay } from './suites/replay.suite.js'
+import { describeSchedule } from './suites/schedule.suite.js'
 import { describeStores } from './suites/state.suite.js'
 import { describeStatusMachine } from './suites/status-machine.suite.js'
 
@@ -56,4 +57,5 @@ function describeAll(name: string, factory: BackendFactory): void {
   describeEndToEnd(name, factory)
   describeRecovery(name, factory)
   describeReplay(name, factory)
+  describeSchedule(name, factory)
 }

@@ -21,6 +21,12 @@ export type NencErrorCode =
   | 'TIMEOUT'
   | 'RESULT_TIMEOUT'
   | 'ABORTED'
+  | 'CANCELED'
+  | 'NOT_CANCELABLE'
+  | 'INVALID_SCHEDULE'
+  | 'NON_DETERMINISM'
+  | 'WORKFLOW_VERSION'
+  | 'WORKFLOW_CONTEXT'
 
 /** Root of every error nenc throws on purpose. */
 export class NencError extends Error {
@@ -261,5 +267,44 @@ export class ResultTimeoutError extends NencError {
     this.invocationId = invocationIds[0] ?? ''
     this.invocationIds = [...invocationIds]
     this.timeoutMs = timeoutMs
+  }
+}
+
+/** `result()` of an invocation that was canceled (`invocation.cancel()`): it never ran and has no outcome. */
+export class InvocationCanceledError extends NencError {
+  readonly invocationId: string
+  constructor(invocationId: string, taskName: string) {
+    super(
+      'CANCELED',
+      `Invocation ${invocationId} of "${taskName}" was canceled before it ran; it has no result.`,
+    )
+    this.invocationId = invocationId
+  }
+}
+
+/**
+ * `invocation.cancel()` came too late: the invocation already runs (or ran, or was dropped).
+ * Nothing was written; `status` is what the invocation was in when the cancel was refused.
+ */
+export class CancelRefusedError extends NencError {
+  readonly invocationId: string
+  readonly status: string
+  constructor(invocationId: string, status: string, cancelable: readonly string[]) {
+    super(
+      'NOT_CANCELABLE',
+      `Invocation ${invocationId} cannot be canceled: it is ${status}. Only an invocation that has not started ` +
+        `running can be canceled (statuses ${cancelable.join(', ')}).`,
+    )
+    this.invocationId = invocationId
+    this.status = status
+  }
+}
+
+/** `task.schedule(when)` was given something that is not a delay or a time. */
+export class InvalidScheduleError extends NencError {
+  readonly taskName: string
+  constructor(taskName: string, reason: string) {
+    super('INVALID_SCHEDULE', `${taskName}.schedule(): ${reason}`)
+    this.taskName = taskName
   }
 }

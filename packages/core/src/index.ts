@@ -19,10 +19,13 @@ export {
   AbortedError,
   BackendError,
   BackendUnavailableError,
+  CancelRefusedError,
   ConcurrencyControlledError,
   ConfigError,
   CorruptDataError,
+  InvalidScheduleError,
   InvalidTransitionError,
+  InvocationCanceledError,
   InvocationNotFoundError,
   NencError,
   OwnershipError,
@@ -85,6 +88,7 @@ export type {
 export {
   ACTIVE_STATUSES,
   AVAILABLE_FOR_RUN_STATUSES,
+  CANCELABLE_STATUSES,
   checkTransition,
   FINAL_STATUSES,
   INITIAL_STATUS,
@@ -123,4 +127,11 @@ export { DummyRunner } from './runner/dummy-runner.js'
 export type { NencRuntime } from './runtime.js'
 export { defaultSerializer, JsonSerializer } from './serializer/json-serializer.js'
 export type { Serializer } from './serializer/serializer.js'
-export type { AnyTask, ErrorClass, ResolvedTaskOptions, Task, TaskOptions } from './task.js'
+export type {
+  AnyTask,
+  ErrorClass,
+  ResolvedTaskOptions,
+  ScheduleOptions,
+  Task,
+  TaskOptions,
+} from './task.js'

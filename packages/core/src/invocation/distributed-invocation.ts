@@ -1,5 +1,6 @@
 import { InvocationNotFoundError } from '../errors.js'
 import type { HistoryEntry } from '../interfaces/orchestrator.js'
+import { cancelInvocation } from '../orchestration/cancel.js'
 import type { ResultOptions } from '../orchestration/result-waiter.js'
 import { readOutcomes, waitFinal } from '../orchestration/waiting.js'
 import type { NencRuntime } from '../runtime.js'
@@ -30,6 +31,10 @@ export class DistributedInvocation<R> implements Invocation<R> {
 
   history(): Promise<HistoryEntry[]> {
     return this.rt.backend.orchestrator.getHistory(this.id)
+  }
+
+  cancel(): Promise<void> {
+    return cancelInvocation(this.rt, this.id)
   }
 
   toJSON(): { id: string; taskName: string } {

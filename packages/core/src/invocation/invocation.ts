@@ -22,4 +22,12 @@ export interface Invocation<R> {
   result(options?: ResultOptions): Promise<R>
   /** The status records, oldest first. */
   history(): Promise<HistoryEntry[]>
+  /**
+   * Moves an invocation that has not started running (REGISTERED, a scheduled call waiting for
+   * its time, PENDING, RETRY, REROUTED, CONCURRENCY_CONTROLLED) to the final status CANCELED: it
+   * never runs, and `result()` rejects with `InvocationCanceledError`. Canceling a canceled
+   * invocation again resolves. Once it runs (or ran) the cancel is refused with
+   * `CancelRefusedError` and nothing changes.
+   */
+  cancel(): Promise<void>
 }

@@ -1,5 +1,5 @@
 import { type InvocationContext, invocationStorage, type WaitHooks } from '../context.js'
-import { RetryError, TaskError, TaskTimeoutError } from '../errors.js'
+import { CancelRefusedError, RetryError, TaskError, TaskTimeoutError } from '../errors.js'
 import { newInvocationId } from '../ids.js'
 import type { HistoryEntry } from '../interfaces/orchestrator.js'
 import { describeError } from '../orchestration/errors-codec.js'
@@ -7,7 +7,7 @@ import type { ResultOptions } from '../orchestration/result-waiter.js'
 import type { NencRuntime } from '../runtime.js'
 import type { AnyTask } from '../task.js'
 import type { Invocation } from './invocation.js'
-import { checkTransition, type InvocationStatus, type StatusRecord } from './status.js'
+import { CANCELABLE_STATUSES, checkTransition, type InvocationStatus, type StatusRecord } from './status.js'
 
 const noHooks: WaitHooks = { waitingStart() {}, waitingEnd() {} }
 
@@ -110,5 +110,10 @@ export class SyncInvocation<R> implements Invocation<R> {
 
   async history(): Promise<HistoryEntry[]> {
     return [...this.records]
+  }
+
+  /** Dev mode: the call already ran to its end, so there is nothing left to cancel. */
+  async cancel(): Promise<void> {
+    throw new CancelRefusedError(this.id, this.current!.status, CANCELABLE_STATUSES)
   }
 }

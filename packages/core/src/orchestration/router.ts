@@ -10,6 +10,7 @@ import type { AnyTask } from '../task.js'
 import { serializeArgs } from './args.js'
 import { stepsOf } from './composed-steps.js'
 import { chooseChildIds } from './replay.js'
+import { routeScheduled } from './schedule.js'
 
 /** The concurrency scope key of one call: null when the mode is disabled. */
 function scopeKey(
@@ -44,11 +45,15 @@ function scopeKey(
  * parent's execution ({@link childInvocationId}): a parent that runs again reuses the children
  * an earlier run created ({@link chooseChildIds}) — they are neither stored, registered nor
  * queued again.
+ *
+ * With `runAt` (a scheduled call) the records carry it and the ids are queued with the delay left
+ * ({@link routeScheduled}).
  */
 export async function routeCalls<R>(
   rt: NencRuntime,
   task: AnyTask,
   argsList: readonly unknown[][],
+  runAt?: number,
 ): Promise<Invocation<R>[]> {
   // Positions are taken before the first await, in call order: `Promise.all([a(), b()])` gives
   // a and b the same positions in every run of the parent.
@@ -98,6 +103,7 @@ export async function routeCalls<R>(
       parentId: inTask?.invocationId ?? null,
       workflow,
       createdAt: now,
+      ...(runAt === undefined ? {} : { runAt }),
     })
     requests.push({
       id,
@@ -110,7 +116,12 @@ export async function routeCalls<R>(
     })
   })
   if (large.length && requests.length) await rt.backend.clientDataStore.store(dedupe(large))
-  const results = requests.length ? await stepsOf(rt.backend).route(records, requests) : []
+  const results =
+    requests.length === 0
+      ? []
+      : runAt === undefined
+        ? await stepsOf(rt.backend).route(records, requests)
+        : await routeScheduled(rt.backend, records, requests, runAt)
   let next = 0
   return choices.map((choice) => {
     if ('reuse' in choice) return new DistributedInvocation<R>(rt, choice.reuse, task.taskName, true)
