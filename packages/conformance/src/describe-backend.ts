@@ -9,6 +9,7 @@ import { describeReplay } from './suites/replay.suite.js'
 import { describeSchedule } from './suites/schedule.suite.js'
 import { describeStores } from './suites/state.suite.js'
 import { describeStatusMachine } from './suites/status-machine.suite.js'
+import { describeWorkflows } from './suites/workflow.suite.js'
 
 /**
  * Runs the whole behavioural suite against one backend: component contracts, the status machine
@@ -58,4 +59,5 @@ function describeAll(name: string, factory: BackendFactory): void {
   describeRecovery(name, factory)
   describeReplay(name, factory)
   describeSchedule(name, factory)
+  describeWorkflows(name, factory)
 }

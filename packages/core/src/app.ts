@@ -179,7 +179,7 @@ export class Nenc implements NencRuntime {
     argsList: A[],
     runAt?: number,
   ): Promise<Invocation<R>[]> {
-    if (!this.syncTasks) return routeCalls<R>(this, task as unknown as AnyTask, argsList, runAt)
+    if (!this.syncTasks) return routeCalls<R>(this, task as unknown as AnyTask, argsList, { runAt })
     const out: Invocation<R>[] = []
     for (const args of argsList) {
       const inv = new SyncInvocation<R>(this, task as unknown as AnyTask)
@@ -217,6 +217,10 @@ export class Nenc implements NencRuntime {
       rerouteOnConcurrencyControl: v('rerouteOnConcurrencyControl'),
       forceNewWorkflow: v('forceNewWorkflow'),
       retryFor: options.retryFor ?? [],
+      version: options.version,
+    }
+    if (resolved.version !== undefined && (typeof resolved.version !== 'string' || resolved.version === '')) {
+      throw new TaskDefinitionError(`Task "${name}": \`version\` must be a non-empty string.`)
     }
     const usesKeys = resolved.runningConcurrency === 'keys' || resolved.registrationConcurrency === 'keys'
     if (usesKeys && options.keys === undefined) {

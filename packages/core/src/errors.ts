@@ -308,3 +308,50 @@ export class InvalidScheduleError extends NencError {
     this.taskName = taskName
   }
 }
+
+/**
+ * A workflow running again asked for a different child at a position its first run recorded:
+ * its code is not deterministic (or changed). Names both calls; nothing new was routed.
+ */
+export class NonDeterminismError extends NencError {
+  readonly workflowId: string
+  readonly position: number
+  readonly recorded: string
+  readonly requested: string
+  constructor(workflowId: string, position: number, recorded: string, requested: string) {
+    super(
+      'NON_DETERMINISM',
+      `Workflow ${workflowId} is not deterministic: at position ${position} its recorded run executed ${recorded}, ` +
+        `this run asks for ${requested}. Keep a workflow's calls in the same order with the same arguments, or ` +
+        'give the task a new `version` for new runs.',
+    )
+    this.workflowId = workflowId
+    this.position = position
+    this.recorded = recorded
+    this.requested = requested
+  }
+}
+
+/** A workflow recorded with one `version` of its task is replayed by code of another; refused. */
+export class WorkflowVersionError extends NencError {
+  readonly workflowId: string
+  readonly recordedVersion: string
+  readonly version: string
+  constructor(workflowId: string, taskName: string, recordedVersion: string, version: string) {
+    super(
+      'WORKFLOW_VERSION',
+      `Workflow ${workflowId} of "${taskName}" started with version "${recordedVersion}" and cannot be replayed by ` +
+        `version "${version}": run the old version's runners until it finishes, or start a new workflow.`,
+    )
+    this.workflowId = workflowId
+    this.recordedVersion = recordedVersion
+    this.version = version
+  }
+}
+
+/** The workflow context was used where it cannot be (outside a task, a recorded helper in a child, a stale attempt). */
+export class WorkflowContextError extends NencError {
+  constructor(message: string) {
+    super('WORKFLOW_CONTEXT', message)
+  }
+}

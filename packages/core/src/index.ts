@@ -28,6 +28,7 @@ export {
   InvocationCanceledError,
   InvocationNotFoundError,
   NencError,
+  NonDeterminismError,
   OwnershipError,
   ResultTimeoutError,
   RetryError,
@@ -38,6 +39,8 @@ export {
   TaskError,
   TaskNotFoundError,
   TaskTimeoutError,
+  WorkflowContextError,
+  WorkflowVersionError,
 } from './errors.js'
 export { callIdOf, externalRunnerId, newInvocationId, newRunnerId, sha256, taskIdOf } from './ids.js'
 export type { Backend } from './interfaces/backend.js'
@@ -135,3 +138,5 @@ export type {
   Task,
   TaskOptions,
 } from './task.js'
+export type { WorkflowContext } from './workflow/workflow-context.js'
+export { workflow } from './workflow/workflow-context.js'

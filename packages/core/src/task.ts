@@ -32,6 +32,12 @@ export interface TaskOptions<A extends unknown[] = unknown[]> {
   rerouteOnConcurrencyControl?: boolean
   /** Start a sub-workflow even when called from inside a workflow. @default false */
   forceNewWorkflow?: boolean
+  /**
+   * The version of this workflow's code. A workflow root records it on its first run; a run
+   * again (retry, recovery) under another version fails with `WorkflowVersionError` instead of
+   * replaying recorded values into code they do not fit. @default undefined (not recorded)
+   */
+  version?: string
 }
 
 /**
@@ -52,6 +58,7 @@ export interface ResolvedTaskOptions {
   rerouteOnConcurrencyControl: boolean
   forceNewWorkflow: boolean
   retryFor: readonly ErrorClass[]
+  version: string | undefined
 }
 
 /**

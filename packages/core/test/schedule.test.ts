@@ -63,3 +63,24 @@ describe('task.schedule()', () => {
     await expect(inv.cancel()).rejects.toMatchObject({ status: 'success' })
   })
 })
+
+describe('workflow() in dev mode', () => {
+  it('replays recorded values across a dev-mode retry and refuses a call outside a task', async () => {
+    const { RetryError, workflow, WorkflowContextError } = await import('../src/index.js')
+    const dev = new Nenc({ appId: 'wf-dev', backend: inertBackend(), devMode: { syncTasks: true }, env: {} })
+    const seen: string[] = []
+    const t = dev.task(
+      'saga',
+      async () => {
+        seen.push(await workflow().uuid())
+        if (seen.length === 1) throw new RetryError('again')
+        return seen
+      },
+      { maxRetries: 1 },
+    )
+    const inv = await t()
+    expect(await inv.result()).toHaveLength(2)
+    expect(seen[1]).toBe(seen[0])
+    expect(() => workflow()).toThrow(WorkflowContextError)
+  })
+})

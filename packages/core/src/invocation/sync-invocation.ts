@@ -6,6 +6,7 @@ import { describeError } from '../orchestration/errors-codec.js'
 import type { ResultOptions } from '../orchestration/result-waiter.js'
 import type { NencRuntime } from '../runtime.js'
 import type { AnyTask } from '../task.js'
+import { checkWorkflowVersion } from '../workflow/workflow-context.js'
 import type { Invocation } from './invocation.js'
 import { CANCELABLE_STATUSES, checkTransition, type InvocationStatus, type StatusRecord } from './status.js'
 
@@ -68,10 +69,15 @@ export class SyncInvocation<R> implements Invocation<R> {
         signal: abort.signal,
         hooks: noHooks,
         appId: this.rt.appId,
+        runtime: this.rt,
         logger: this.rt.logger.child({ invocationId: this.id, task: this.task.taskName }),
       }
       try {
-        const value = await invocationStorage.run(ctx, () => this.task.fn(...roundTripped))
+        const version = this.task.options.version
+        const value = await invocationStorage.run(ctx, async () => {
+          if (version !== undefined) await checkWorkflowVersion(ctx, version)
+          return this.task.fn(...roundTripped)
+        })
         this.outcome = {
           ok: true,
           value: serializer.deserialize(

@@ -12,6 +12,13 @@ import { stepsOf } from './composed-steps.js'
 import { chooseChildIds } from './replay.js'
 import { routeScheduled } from './schedule.js'
 
+export interface RouteCallsOptions {
+  /** A scheduled call: ms epoch before which it must not start. */
+  runAt?: number
+  /** Called with each call's position in the caller's execution (absent in dev mode) and call id. */
+  beforeRoute?: (calls: { position: number | undefined; callId: string }[]) => Promise<void>
+}
+
 /** The concurrency scope key of one call: null when the mode is disabled. */
 function scopeKey(
   rt: NencRuntime,
@@ -47,14 +54,16 @@ function scopeKey(
  * queued again.
  *
  * With `runAt` (a scheduled call) the records carry it and the ids are queued with the delay left
- * ({@link routeScheduled}).
+ * ({@link routeScheduled}). `beforeRoute` sees each call's position and call id once they are
+ * known and before anything is routed; the workflow context checks them against its record.
  */
 export async function routeCalls<R>(
   rt: NencRuntime,
   task: AnyTask,
   argsList: readonly unknown[][],
-  runAt?: number,
+  options: RouteCallsOptions = {},
 ): Promise<Invocation<R>[]> {
+  const { runAt, beforeRoute } = options
   // Positions are taken before the first await, in call order: `Promise.all([a(), b()])` gives
   // a and b the same positions in every run of the parent.
   const early = currentContext()
@@ -73,6 +82,7 @@ export async function routeCalls<R>(
     const serialized = serializeArgs(rt.serializer, task.taskName, args, policy, large)
     return { args, serialized, callId: callIdOf(task.id, serialized) }
   })
+  if (beforeRoute) await beforeRoute(calls.map((c, i) => ({ position: positions?.[i], callId: c.callId })))
   const choices =
     cursor && positions
       ? await chooseChildIds(
