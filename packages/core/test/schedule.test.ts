@@ -83,4 +83,25 @@ describe('workflow() in dev mode', () => {
     expect(seen[1]).toBe(seen[0])
     expect(() => workflow()).toThrow(WorkflowContextError)
   })
+
+  it('wf.sleep waits and refuses a bad duration with WorkflowContextError', async () => {
+    const { workflow, WorkflowContextError } = await import('../src/index.js')
+    const dev = new Nenc({
+      appId: 'wf-sleep',
+      backend: inertBackend(),
+      devMode: { syncTasks: true },
+      env: {},
+    })
+    const t = dev.task('nap', async (ms: number) => {
+      const before = Date.now()
+      await workflow().sleep(ms)
+      return Date.now() - before
+    })
+    expect(await (await t(30)).result()).toBeGreaterThanOrEqual(29)
+    const err = await (await t(-1)).result().catch((e: unknown) => e)
+    expect((err as { remote: { name: string; message: string } }).remote.name).toBe(WorkflowContextError.name)
+    expect((err as { remote: { message: string } }).remote.message).toContain(
+      'ms must be a finite number ≥ 0, got -1',
+    )
+  })
 })

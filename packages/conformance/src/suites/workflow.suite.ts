@@ -132,6 +132,55 @@ export function describeWorkflows(name: string, factory: BackendFactory): void {
       expect((err as TaskError).remote.message).toContain('recorded for the workflow root only')
     })
 
+    it('wf.sleep frees the slot: with one slot another call runs to its end while the root sleeps', async () => {
+      const app = await makeApp({ maxThreads: 1 })
+      let asleep = false
+      const other = app.task('other', async () => 'ran meanwhile')
+      const root = app.task('root', async () => {
+        const wf = workflow()
+        const start = await wf.now()
+        asleep = true
+        await wf.sleep(400)
+        return start.getTime()
+      })
+      await app.runner.start()
+      const inv = await root()
+      await expectTrue(() => asleep)
+      expect(await (await other()).result()).toBe('ran meanwhile')
+      expect(await inv.status()).toBe('running')
+      const start = await inv.result()
+      const done = (await inv.history()).find((h) => h.status === 'success')!
+      expect(done.timestamp).toBeGreaterThanOrEqual(start + 400)
+    })
+
+    it('a sleep survives a runner restart: the replay sleeps until the time its first run recorded', async () => {
+      const app = await makeApp()
+      let runs = 0
+      const starts: number[] = []
+      const root = app.task('root', async () => {
+        runs++
+        const wf = workflow()
+        const start = await wf.now()
+        starts.push(start.getTime())
+        await wf.sleep(600)
+        return start.getTime()
+      })
+      await app.runner.start()
+      const inv = await root()
+      await expectTrue(() => runs === 1)
+      await new Promise((r) => setTimeout(r, 50))
+      await app.runner.stop() // the sleeping root is rerouted at once
+      expect((await inv.history()).map((h) => h.status)).toContain('killed')
+      await app.runner.start()
+      const start = await inv.result()
+      expect(runs).toBe(2)
+      const success = (await inv.history()).find((h) => h.status === 'success')!
+      expect(success.timestamp).toBeGreaterThanOrEqual(start + 600)
+      // Both runs read the one recorded start time (the wake-up is recorded the same way).
+      expect(starts).toEqual([start, start])
+      expect((await inv.history()).filter((h) => h.status === 'pending')).toHaveLength(2)
+    })
+
     it('a workflow started by one version is refused by runners of another (WorkflowVersionError)', async () => {
       const v1 = await makeApp()
       let v1Runs = 0
@@ -182,6 +231,14 @@ export function describeWorkflows(name: string, factory: BackendFactory): void {
       }
     })
   })
+}
+
+async function expectTrue(check: () => boolean): Promise<void> {
+  const until = Date.now() + 5000
+  while (!check()) {
+    if (Date.now() > until) throw new Error('timed out waiting for the condition')
+    await new Promise((r) => setTimeout(r, 10))
+  }
 }
 
 async function expectStatus(read: () => Promise<string>, status: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { currentContext, type InvocationContext } from '../context.js'
-import { NonDeterminismError, WorkflowContextError, WorkflowVersionError } from '../errors.js'
+import { AbortedError, NonDeterminismError, WorkflowContextError, WorkflowVersionError } from '../errors.js'
 import { routeCalls } from '../orchestration/router.js'
 import type { NencRuntime } from '../runtime.js'
 import type { AnyTask, Task } from '../task.js'
@@ -32,6 +32,12 @@ export interface WorkflowContext {
   /** A random UUID, recorded. */
   uuid(): Promise<string>
   /**
+   * Waits `ms` without occupying a runner slot. The wake-up time is recorded when the sleep is
+   * first reached, so a run again (after a stop, a recovery or a retry) waits only what is left —
+   * on whichever runner runs it.
+   */
+  sleep(ms: number): Promise<void>
+  /**
    * Runs a child and returns its result. The child is recorded by its position in this
    * execution and its call (task and arguments): a run again reuses it (a finished child is not
    * run again), and one that asks for another call at a recorded position fails with
@@ -47,7 +53,7 @@ class WorkflowRun implements WorkflowContext {
   readonly parentWorkflowId: string | null
   readonly isRoot: boolean
   private readonly values: RecordedValues
-  private readonly counters = { random: 0, now: 0, uuid: 0 }
+  private readonly counters = { random: 0, now: 0, uuid: 0, sleep: 0 }
 
   constructor(
     private readonly rt: NencRuntime,
@@ -87,6 +93,25 @@ class WorkflowRun implements WorkflowContext {
     return this.values.value(name, () => randomUUID())
   }
 
+  async sleep(ms: number): Promise<void> {
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0)
+      throw new WorkflowContextError(`wf.sleep(): ms must be a finite number ≥ 0, got ${String(ms)}.`)
+    const name = this.next('sleep')
+    const wakeAt = Number(await this.values.value(name, () => String(Date.now() + ms)))
+    if (wakeAt <= Date.now()) return
+    // Counted as waiting, like a task awaiting a child: the slot is free, and a runner that
+    // stops reroutes the invocation at once; its replay sleeps only until the recorded time.
+    const { hooks, invocationId, signal } = this.ctx
+    hooks.waitingStart(invocationId)
+    try {
+      // In steps of at most setTimeout's largest delay (about 24.8 days).
+      for (let left = wakeAt - Date.now(); left > 0; left = wakeAt - Date.now())
+        await delay(Math.min(left, 2 ** 31 - 1), signal)
+    } finally {
+      hooks.waitingEnd(invocationId)
+    }
+  }
+
   execute<A extends unknown[], R>(task: Task<A, R>, ...args: A): Promise<R> {
     this.rootOnly('execute')
     if (this.rt.getTask(task.taskName) !== (task as unknown as AnyTask))
@@ -115,7 +140,7 @@ class WorkflowRun implements WorkflowContext {
   }
 
   /** The recorded helper's name for its next use, taken at call time so concurrent uses keep their order. */
-  private next(kind: 'random' | 'now' | 'uuid'): string {
+  private next(kind: 'random' | 'now' | 'uuid' | 'sleep'): string {
     this.rootOnly(kind)
     return `${kind}:${this.counters[kind]++}`
   }
@@ -145,6 +170,22 @@ class WorkflowRun implements WorkflowContext {
           `(the invocation is on attempt ${state.attempt}); a newer run owns the workflow.`,
       )
   }
+}
+
+/** Resolves after `ms`, or rejects with `AbortedError` when the invocation's signal aborts (killed, timed out). */
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new AbortedError('wf.sleep() was aborted: the invocation was stopped.'))
+    const onAbort = () => {
+      clearTimeout(timer)
+      reject(new AbortedError('wf.sleep() was aborted: the invocation was stopped.'))
+    }
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
 }
 
 /** `exec:` values are call ids, `<task id>:<arguments hash>`: shown as such in errors. */
