@@ -9,8 +9,10 @@ import { describeListing } from './suites/listing.suite.js'
 import { describeProgress } from './suites/progress.suite.js'
 import { describeRecovery } from './suites/recovery.suite.js'
 import { describeReplay } from './suites/replay.suite.js'
+import { describeSchedule } from './suites/schedule.suite.js'
 import { describeStores } from './suites/state.suite.js'
 import { describeStatusMachine } from './suites/status-machine.suite.js'
+import { describeWorkflows } from './suites/workflow.suite.js'
 
 /**
  * Runs the whole behavioural suite against one backend: component contracts, the status machine
@@ -62,4 +64,6 @@ function describeAll(name: string, factory: BackendFactory): void {
   describeRecovery(name, factory)
   describeReplay(name, factory)
   describeListing(name, factory)
+  describeSchedule(name, factory)
+  describeWorkflows(name, factory)
 }

@@ -12,12 +12,13 @@ import { createLogger } from './logger.js'
 import { LargeValueCache } from './orchestration/args.js'
 import { ResultWaiter } from './orchestration/result-waiter.js'
 import { routeCalls } from './orchestration/router.js'
+import { runAtOf } from './orchestration/schedule.js'
 import type { BaseRunner } from './runner/base-runner.js'
 import { DummyRunner } from './runner/dummy-runner.js'
 import type { NencRuntime } from './runtime.js'
 import { defaultSerializer } from './serializer/json-serializer.js'
 import type { Serializer } from './serializer/serializer.js'
-import type { AnyTask, ResolvedTaskOptions, Task, TaskOptions } from './task.js'
+import type { AnyTask, ResolvedTaskOptions, ScheduleOptions, Task, TaskOptions } from './task.js'
 
 export interface NencOptions {
   /** Scopes every stored key. Config key `appId`, env `NENC__APP_ID`. @default 'nenc' */
@@ -146,6 +147,14 @@ export class Nenc implements NencRuntime {
           invocations.push(...(await this.route<A, Awaited<R>>(task, list.slice(i, i + batch))))
         return new InvocationGroup<Awaited<R>>(this.syncTasks ? null : this, invocations)
       },
+      schedule: (when: ScheduleOptions) => {
+        // Validated now, so a bad schedule fails where it is written, not at call time.
+        const runAt = runAtOf(name, when)
+        return async (...args: A) => {
+          const [inv] = await this.route<A, Awaited<R>>(task, [args], runAt())
+          return inv!
+        }
+      },
     })
     Object.defineProperty(task, 'name', { value: name })
     this.tasks.set(name, task as unknown as AnyTask)
@@ -165,8 +174,12 @@ export class Nenc implements NencRuntime {
     return (...args: A) => task(...args).then((inv) => inv.result())
   }
 
-  private async route<A extends unknown[], R>(task: Task<A, R>, argsList: A[]): Promise<Invocation<R>[]> {
-    if (!this.syncTasks) return routeCalls<R>(this, task as unknown as AnyTask, argsList)
+  private async route<A extends unknown[], R>(
+    task: Task<A, R>,
+    argsList: A[],
+    runAt?: number,
+  ): Promise<Invocation<R>[]> {
+    if (!this.syncTasks) return routeCalls<R>(this, task as unknown as AnyTask, argsList, { runAt })
     const out: Invocation<R>[] = []
     for (const args of argsList) {
       const inv = new SyncInvocation<R>(this, task as unknown as AnyTask)
@@ -204,6 +217,10 @@ export class Nenc implements NencRuntime {
       rerouteOnConcurrencyControl: v('rerouteOnConcurrencyControl'),
       forceNewWorkflow: v('forceNewWorkflow'),
       retryFor: options.retryFor ?? [],
+      version: options.version,
+    }
+    if (resolved.version !== undefined && (typeof resolved.version !== 'string' || resolved.version === '')) {
+      throw new TaskDefinitionError(`Task "${name}": \`version\` must be a non-empty string.`)
     }
     const usesKeys = resolved.runningConcurrency === 'keys' || resolved.registrationConcurrency === 'keys'
     if (usesKeys && options.keys === undefined) {

@@ -3,6 +3,7 @@ import { NencError } from './errors.js'
 import type { WorkflowIdentity } from './interfaces/state-backend.js'
 import type { Logger } from './logger.js'
 import type { ReplayCursor } from './orchestration/replay.js'
+import type { NencRuntime } from './runtime.js'
 
 /** What a runner needs to hear from a running task: that it waits, and for how long. */
 export interface WaitHooks {
@@ -39,6 +40,13 @@ export interface InvocationContext {
    * or a retry reuses the children an earlier run created (see `ReplayCursor`). Absent in dev mode.
    */
   readonly replay?: ReplayCursor
+  /**
+   * @internal the claim attempt this execution runs under (1 on the first claim); fences what
+   * the workflow context records. Absent in dev mode, where `attempt + 1` stands for it.
+   */
+  readonly claimAttempt?: number
+  /** @internal the app, for the workflow context's storage. */
+  readonly runtime?: NencRuntime
 }
 
 export const invocationStorage = new AsyncLocalStorage<InvocationContext>()

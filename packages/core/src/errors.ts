@@ -22,6 +22,12 @@ export type NencErrorCode =
   | 'RESULT_TIMEOUT'
   | 'ABORTED'
   | 'INVALID_QUERY'
+  | 'CANCELED'
+  | 'NOT_CANCELABLE'
+  | 'INVALID_SCHEDULE'
+  | 'NON_DETERMINISM'
+  | 'WORKFLOW_VERSION'
+  | 'WORKFLOW_CONTEXT'
 
 /** Root of every error nenc throws on purpose. */
 export class NencError extends Error {
@@ -277,5 +283,91 @@ export class InvalidQueryError extends NencError {
   constructor(field: string, reason: string) {
     super('INVALID_QUERY', `Invalid listing query, ${field}: ${reason}`)
     this.field = field
+  }
+}
+
+/** `result()` of an invocation that was canceled (`invocation.cancel()`): it never ran and has no outcome. */
+export class InvocationCanceledError extends NencError {
+  readonly invocationId: string
+  constructor(invocationId: string, taskName: string) {
+    super(
+      'CANCELED',
+      `Invocation ${invocationId} of "${taskName}" was canceled before it ran; it has no result.`,
+    )
+    this.invocationId = invocationId
+  }
+}
+
+/**
+ * `invocation.cancel()` came too late: the invocation already runs (or ran, or was dropped).
+ * Nothing was written; `status` is what the invocation was in when the cancel was refused.
+ */
+export class CancelRefusedError extends NencError {
+  readonly invocationId: string
+  readonly status: string
+  constructor(invocationId: string, status: string, cancelable: readonly string[]) {
+    super(
+      'NOT_CANCELABLE',
+      `Invocation ${invocationId} cannot be canceled: it is ${status}. Only an invocation that has not started ` +
+        `running can be canceled (statuses ${cancelable.join(', ')}).`,
+    )
+    this.invocationId = invocationId
+    this.status = status
+  }
+}
+
+/** `task.schedule(when)` was given something that is not a delay or a time. */
+export class InvalidScheduleError extends NencError {
+  readonly taskName: string
+  constructor(taskName: string, reason: string) {
+    super('INVALID_SCHEDULE', `${taskName}.schedule(): ${reason}`)
+    this.taskName = taskName
+  }
+}
+
+/**
+ * A workflow running again asked for a different child at a position its first run recorded:
+ * its code is not deterministic (or changed). Names both calls; nothing new was routed.
+ */
+export class NonDeterminismError extends NencError {
+  readonly workflowId: string
+  readonly position: number
+  readonly recorded: string
+  readonly requested: string
+  constructor(workflowId: string, position: number, recorded: string, requested: string) {
+    super(
+      'NON_DETERMINISM',
+      `Workflow ${workflowId} is not deterministic: at position ${position} its recorded run executed ${recorded}, ` +
+        `this run asks for ${requested}. Keep a workflow's calls in the same order with the same arguments, or ` +
+        'give the task a new `version` for new runs.',
+    )
+    this.workflowId = workflowId
+    this.position = position
+    this.recorded = recorded
+    this.requested = requested
+  }
+}
+
+/** A workflow recorded with one `version` of its task is replayed by code of another; refused. */
+export class WorkflowVersionError extends NencError {
+  readonly workflowId: string
+  readonly recordedVersion: string
+  readonly version: string
+  constructor(workflowId: string, taskName: string, recordedVersion: string, version: string) {
+    super(
+      'WORKFLOW_VERSION',
+      `Workflow ${workflowId} of "${taskName}" started with version "${recordedVersion}" and cannot be replayed by ` +
+        `version "${version}": run the old version's runners until it finishes, or start a new workflow.`,
+    )
+    this.workflowId = workflowId
+    this.recordedVersion = recordedVersion
+    this.version = version
+  }
+}
+
+/** The workflow context was used where it cannot be (outside a task, a recorded helper in a child, a stale attempt). */
+export class WorkflowContextError extends NencError {
+  constructor(message: string) {
+    super('WORKFLOW_CONTEXT', message)
   }
 }

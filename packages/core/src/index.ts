@@ -35,13 +35,17 @@ export {
   AbortedError,
   BackendError,
   BackendUnavailableError,
+  CancelRefusedError,
   ConcurrencyControlledError,
   ConfigError,
   CorruptDataError,
   InvalidQueryError,
+  InvalidScheduleError,
   InvalidTransitionError,
+  InvocationCanceledError,
   InvocationNotFoundError,
   NencError,
+  NonDeterminismError,
   OwnershipError,
   ResultTimeoutError,
   RetryError,
@@ -52,6 +56,8 @@ export {
   TaskError,
   TaskNotFoundError,
   TaskTimeoutError,
+  WorkflowContextError,
+  WorkflowVersionError,
 } from './errors.js'
 export { callIdOf, externalRunnerId, newInvocationId, newRunnerId, sha256, taskIdOf } from './ids.js'
 export type { Backend } from './interfaces/backend.js'
@@ -112,6 +118,7 @@ export type {
 export {
   ACTIVE_STATUSES,
   AVAILABLE_FOR_RUN_STATUSES,
+  CANCELABLE_STATUSES,
   checkTransition,
   FINAL_STATUSES,
   INITIAL_STATUS,
@@ -154,4 +161,13 @@ export { DummyRunner } from './runner/dummy-runner.js'
 export type { NencRuntime } from './runtime.js'
 export { defaultSerializer, JsonSerializer } from './serializer/json-serializer.js'
 export type { Serializer } from './serializer/serializer.js'
-export type { AnyTask, ErrorClass, ResolvedTaskOptions, Task, TaskOptions } from './task.js'
+export type {
+  AnyTask,
+  ErrorClass,
+  ResolvedTaskOptions,
+  ScheduleOptions,
+  Task,
+  TaskOptions,
+} from './task.js'
+export type { WorkflowContext } from './workflow/workflow-context.js'
+export { workflow } from './workflow/workflow-context.js'

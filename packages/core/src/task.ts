@@ -32,7 +32,19 @@ export interface TaskOptions<A extends unknown[] = unknown[]> {
   rerouteOnConcurrencyControl?: boolean
   /** Start a sub-workflow even when called from inside a workflow. @default false */
   forceNewWorkflow?: boolean
+  /**
+   * The version of this workflow's code. A workflow root records it on its first run; a run
+   * again (retry, recovery) under another version fails with `WorkflowVersionError` instead of
+   * replaying recorded values into code they do not fit. @default undefined (not recorded)
+   */
+  version?: string
 }
+
+/**
+ * When a scheduled call becomes runnable: after `delayMs` from the call, or at `runAt` (a `Date`
+ * or ms since epoch). A time in the past runs as soon as a runner is free.
+ */
+export type ScheduleOptions = { delayMs: number; runAt?: never } | { runAt: Date | number; delayMs?: never }
 
 /** The options a task runs with after config resolution. */
 export interface ResolvedTaskOptions {
@@ -46,6 +58,7 @@ export interface ResolvedTaskOptions {
   rerouteOnConcurrencyControl: boolean
   forceNewWorkflow: boolean
   retryFor: readonly ErrorClass[]
+  version: string | undefined
 }
 
 /**
@@ -65,6 +78,13 @@ export interface Task<A extends unknown[], R> {
   readonly keySelector: ((...args: A) => unknown) | readonly number[] | undefined
   /** Routes one invocation per argument list, `parallelBatchSize` at a time. */
   parallelize(argsList: Iterable<A>): Promise<InvocationGroup<R>>
+  /**
+   * A call that becomes runnable later: `task.schedule({ delayMs: 60_000 })(...args)` routes the
+   * invocation now (REGISTERED, durable as the backend) and no runner starts it before that time.
+   * Cancel it meanwhile with `invocation.cancel()`. Bad input throws `InvalidScheduleError` at
+   * once. Dev mode runs it inline at call time, like every dev-mode call.
+   */
+  schedule(when: ScheduleOptions): (...args: A) => Promise<Invocation<R>>
 }
 
 /** A task without its argument and result types, as the registry holds it. */

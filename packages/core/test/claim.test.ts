@@ -23,6 +23,8 @@ function runtime(o: {
   states: InvocationState[]
   queued: ClaimBatch
   blockingControl?: boolean
+  /** Scheduled calls' run times, by id (their records carry `runAt`). */
+  runAt?: Record<string, number>
 }) {
   const calls: unknown[][] = []
   const broker = { route: async (ids: string[], opts?: unknown) => void calls.push(['route', ids, opts]) }
@@ -33,7 +35,12 @@ function runtime(o: {
     },
     getStates: async (ids: string[]) => ids.map((id) => o.states.find((s) => s.id === id) ?? null),
   }
-  const stateBackend = {}
+  const stateBackend = {
+    getInvocations: async (ids: string[]) => {
+      calls.push(['getInvocations', ids])
+      return ids.map((id) => (o.runAt?.[id] === undefined ? { id } : { id, runAt: o.runAt[id] }))
+    },
+  }
   const steps = {
     builtOver: { broker, orchestrator, stateBackend },
     claimIds: async (runnerId: string, ids: string[]) => {
@@ -81,9 +88,22 @@ describe('getInvocationsToRun', () => {
     expect(round.sawQueued).toBe(true)
     expect(calls.filter((c) => c[0] !== 'route')).toEqual([
       ['getBlockingInvocations', 3],
+      ['getInvocations', ['due']],
       ['claimIds', 'r1', ['due']],
       ['claimQueued', 'r1', 2, true],
     ])
+  })
+
+  it('leaves an awaited scheduled call alone until its runAt (the queue releases it then)', async () => {
+    const { rt, calls } = runtime({
+      blocking: ['later', 'past', 'plain'],
+      states: [state('later', 'registered'), state('past', 'registered'), state('plain', 'registered')],
+      runAt: { later: Date.now() + 60_000, past: Date.now() - 1 },
+      queued: { claimed: [], unclaimed: [], sawQueued: false },
+    })
+    const round = await getInvocationsToRun(rt, 3, 'r1')
+    expect(round.claimed.map((c) => c.state.id)).toEqual(['past', 'plain'])
+    expect(calls).toContainEqual(['claimIds', 'r1', ['past', 'plain']])
   })
 
   it('defers what cannot park (RETRY) by the reroute delay; parked and stale ids need nothing', async () => {

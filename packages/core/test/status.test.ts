@@ -1,11 +1,35 @@
 import { describe, expect, it } from 'vitest'
-import { checkTransition, FINAL_STATUSES, isValidStatusPath, STATUS_TABLE, STATUSES } from '../src/index.js'
+import {
+  CANCELABLE_STATUSES,
+  checkTransition,
+  FINAL_STATUSES,
+  isValidStatusPath,
+  STATUS_TABLE,
+  STATUSES,
+} from '../src/index.js'
 
 describe('the status table', () => {
-  it('has 14 statuses, and only the final ones have no way out', () => {
-    expect(STATUSES).toHaveLength(14)
+  it('has 15 statuses, and only the final ones have no way out', () => {
+    expect(STATUSES).toHaveLength(15)
     for (const s of STATUSES) expect(STATUS_TABLE[s].allowedTargets.length === 0).toBe(STATUS_TABLE[s].final)
-    expect([...FINAL_STATUSES].sort()).toEqual(['concurrency_controlled_final', 'failed', 'success'])
+    expect([...FINAL_STATUSES].sort()).toEqual([
+      'canceled',
+      'concurrency_controlled_final',
+      'failed',
+      'success',
+    ])
+  })
+
+  it('reaches CANCELED only from the statuses held before a run (nenc extension)', () => {
+    expect([...CANCELABLE_STATUSES].sort()).toEqual([
+      'concurrency_controlled',
+      'pending',
+      'registered',
+      'rerouted',
+      'retry',
+    ])
+    for (const s of ['running', 'paused', 'resumed', 'success', 'failed'] as const)
+      expect(STATUS_TABLE[s].allowedTargets).not.toContain('canceled')
   })
 
   it('lets PAUSED and RESUMED go to RUNNING_RECOVERY (nenc extension)', () => {
@@ -68,7 +92,18 @@ describe('checkTransition()', () => {
     expect(checkTransition(rec('retry'), 'concurrency_controlled', 'r1', 2)).toEqual({
       ok: false,
       reason: 'invalid_transition',
-      allowed: ['pending'],
+      allowed: ['pending', 'canceled'],
+    })
+  })
+
+  it('lets anyone cancel a PENDING claim (overrides ownership), never a RUNNING invocation', () => {
+    expect(checkTransition(rec('pending', 'r1'), 'canceled', 'caller', 2)).toMatchObject({
+      ok: true,
+      next: { status: 'canceled', owner: null },
+    })
+    expect(checkTransition(rec('running', 'r1'), 'canceled', 'r1', 2)).toMatchObject({
+      ok: false,
+      reason: 'invalid_transition',
     })
   })
 })

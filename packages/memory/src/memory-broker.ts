@@ -1,6 +1,9 @@
 import { type Broker, CoalescingNotifier, type RouteOptions, type Unsubscribe } from '@nenc/core'
 import { MemoryComponent } from './component-base.js'
 
+/** setTimeout's largest delay (about 24.8 days); a later due time is armed again when it fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
 /**
  * A FIFO of ids in this process. Retrieval is synchronous inside one call, so concurrent
  * callers can never receive the same queue entry. Delayed ids wait on a timer; they live only as
@@ -16,15 +19,28 @@ export class MemoryBroker extends MemoryComponent implements Broker {
   async route(ids: readonly string[], options?: RouteOptions): Promise<void> {
     const delay = options?.delayMs ?? 0
     if (delay > 0) {
-      const timer = setTimeout(() => {
-        this.timers.delete(timer)
-        this.push(ids)
-      }, delay)
-      timer.unref()
-      this.timers.add(timer)
+      this.pushAt([...ids], Date.now() + delay)
       return
     }
     this.push(ids)
+  }
+
+  /**
+   * Queues ids once the wall clock reaches `due`. Node's timers run on a monotonic clock and may
+   * fire a millisecond before `Date.now()` reaches the due time; a scheduled call must never be
+   * retrievable before its time, so an early timer is armed again for what is left.
+   */
+  private pushAt(ids: readonly string[], due: number): void {
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer)
+        if (Date.now() < due) this.pushAt(ids, due)
+        else this.push(ids)
+      },
+      Math.min(MAX_TIMER_MS, Math.max(1, due - Date.now())),
+    )
+    timer.unref()
+    this.timers.add(timer)
   }
 
   private push(ids: readonly string[]): void {

@@ -1,4 +1,4 @@
-import { AVAILABLE_FOR_RUN_STATUSES } from '@nenc/core'
+import { AVAILABLE_FOR_RUN_STATUSES, CorruptDataError } from '@nenc/core'
 import { describe, expect, it } from 'vitest'
 import { appPrefix, collectionNames } from '../src/names.js'
 import { blockingPipeline, edgeUpserts, MARK_BLOCKING, releaseEdgesFilter } from '../src/queries/blocking.js'
@@ -11,6 +11,7 @@ import {
 } from '../src/queries/broker.js'
 import { activeRunnersQuery, heartbeatUpserts } from '../src/queries/runners.js'
 import {
+  decodeRecord,
   firstPerAttempt,
   outcomeId,
   outcomeKey,
@@ -145,11 +146,34 @@ describe('state backend queries', () => {
             parentId: 'p',
             workflow: { id: 'w', type: 'app.t', parentWorkflowId: null },
             createdAt: 3,
+            runAt: null,
           },
         },
         upsert: true,
       },
     })
+  })
+
+  it("a scheduled call's runAt is stored and read back; an ordinary record reads back without one", () => {
+    const base = {
+      id: 'i',
+      taskId: 'app.t',
+      taskName: 't',
+      callId: 'app.t:h',
+      args: '[]',
+      parentId: null,
+      workflow: { id: 'i', type: 'app.t', parentWorkflowId: null },
+      createdAt: 3,
+    }
+    const [op] = recordUpserts([{ ...base, runAt: 99 }])
+    const set = (op as { updateOne: { update: { $set: Record<string, unknown> } } }).updateOne.update.$set
+    expect(set.runAt).toBe(99)
+    const { id: _id, ...fields } = base
+    expect(decodeRecord({ _id: 'i', ...fields, runAt: 99 }, 'x')).toEqual({ ...base, runAt: 99 })
+    expect(decodeRecord({ _id: 'i', ...fields, runAt: null }, 'x')).not.toHaveProperty('runAt')
+    expect(() => decodeRecord({ _id: 'i', ...fields, runAt: 'soon' as unknown as number }, 'x')).toThrow(
+      CorruptDataError,
+    )
   })
 
   it('outcomes are keyed by (id, attempt), written once, and start the retention clock in server time', () => {

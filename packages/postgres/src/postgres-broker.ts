@@ -165,12 +165,17 @@ export class PostgresBroker extends PostgresComponent implements Broker {
     if (this.dueTimer && at >= this.dueAt) return
     if (this.dueTimer) clearTimeout(this.dueTimer)
     this.dueAt = at
-    this.dueTimer = setTimeout(() => {
-      this.dueTimer = null
-      this.dueAt = Number.POSITIVE_INFINITY
-      this.emit()
-      void this.poll() // learn the next delayed id
-    }, at - Date.now())
+    this.dueTimer = setTimeout(
+      () => {
+        this.dueTimer = null
+        this.dueAt = Number.POSITIVE_INFINITY
+        this.emit()
+        void this.poll() // learn the next delayed id
+        // Capped at setTimeout's largest delay (a schedule weeks ahead would otherwise fire, poll
+        // and re-arm in a loop); firing early is a spurious wake-up, and the poll re-arms it.
+      },
+      Math.min(at - Date.now(), 2 ** 31 - 1),
+    )
     this.dueTimer.unref()
   }
 

@@ -115,10 +115,15 @@ export class RedisBroker extends RedisComponent implements Broker {
     if (this.timer && this.timerAt <= at) return
     if (this.timer) clearTimeout(this.timer)
     this.timerAt = at
-    this.timer = setTimeout(() => {
-      this.timer = null
-      this.notify()
-    }, ms + 1)
+    // Capped at setTimeout's largest delay (a schedule weeks ahead would otherwise fire at once);
+    // an early wake-up is only a spurious one, which subscribers allow.
+    this.timer = setTimeout(
+      () => {
+        this.timer = null
+        this.notify()
+      },
+      Math.min(ms + 1, 2 ** 31 - 1),
+    )
     this.timer.unref()
   }
 

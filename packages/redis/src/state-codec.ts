@@ -33,6 +33,7 @@ export function parseRecord(raw: string, id: string, location: string): Invocati
     isStr(r.args) &&
     isStrOrNull(r.parentId) &&
     typeof r.createdAt === 'number' &&
+    (r.runAt === undefined || typeof r.runAt === 'number') &&
     typeof w === 'object' &&
     w !== null &&
     isStr(w.id) &&

@@ -23,6 +23,13 @@ export interface InvocationRecord {
   workflow: WorkflowIdentity
   /** ms epoch. */
   createdAt: number
+  /**
+   * A scheduled call (`task.schedule`): ms epoch before which the invocation must not start.
+   * Absent for ordinary calls. Core reads it back through `getInvocations` (blocking control and
+   * recovery, which could otherwise start a scheduled invocation early); the queue holds the id
+   * back until then by itself, so fused claim steps need not return it.
+   */
+  runAt?: number
 }
 
 /** The stored outcome of an invocation: a serialized result or a serialized error. */

@@ -1,6 +1,7 @@
 import { InvocationNotFoundError } from '../errors.js'
 import type { Unsubscribe } from '../interfaces/component.js'
 import type { HistoryEntry } from '../interfaces/orchestrator.js'
+import { cancelInvocation } from '../orchestration/cancel.js'
 import { decodeProgress, type InvocationProgress, watchProgress } from '../orchestration/progress.js'
 import type { ResultOptions } from '../orchestration/result-waiter.js'
 import { readOutcomes, waitFinal } from '../orchestration/waiting.js'
@@ -42,6 +43,10 @@ export class DistributedInvocation<R> implements Invocation<R> {
 
   onProgress(listener: (progress: InvocationProgress) => void): Promise<Unsubscribe> {
     return watchProgress(this.rt, this.id, listener)
+  }
+
+  cancel(): Promise<void> {
+    return cancelInvocation(this.rt, this.id)
   }
 
   toJSON(): { id: string; taskName: string } {

@@ -31,4 +31,12 @@ export interface Invocation<R> {
    * is called (pushed where the backend can, else re-read every `orchestrator.progressPollMs`).
    */
   onProgress(listener: (progress: InvocationProgress) => void): Promise<Unsubscribe>
+  /**
+   * Moves an invocation that has not started running (REGISTERED, a scheduled call waiting for
+   * its time, PENDING, RETRY, REROUTED, CONCURRENCY_CONTROLLED) to the final status CANCELED: it
+   * never runs, and `result()` rejects with `InvocationCanceledError`. Canceling a canceled
+   * invocation again resolves. Once it runs (or ran) the cancel is refused with
+   * `CancelRefusedError` and nothing changes.
+   */
+  cancel(): Promise<void>
 }

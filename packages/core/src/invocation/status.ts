@@ -19,6 +19,7 @@ export const STATUSES = [
   'retry',
   'success',
   'failed',
+  'canceled',
 ] as const
 
 export type InvocationStatus = (typeof STATUSES)[number]
@@ -54,21 +55,32 @@ const def = (
   allowedTargets,
 })
 
-/** The one table. PAUSED and RESUMED may also go to RUNNING_RECOVERY (nenc's extension, design §3). */
+/**
+ * The one table. nenc's extensions of pynenc's: PAUSED and RESUMED may also go to
+ * RUNNING_RECOVERY (design §3); CANCELED is a final status reached only from the statuses an
+ * invocation holds before it runs (`invocation.cancel()`), overriding ownership so that a caller
+ * may cancel a PENDING claim — the runner's fenced start is then refused and nothing runs.
+ */
 export const STATUS_TABLE: Readonly<Record<InvocationStatus, StatusDefinition>> = {
   registered: def({ availableForRun: true, releasesOwnership: true }, [
     'pending',
     'concurrency_controlled',
     'concurrency_controlled_final',
+    'canceled',
   ]),
-  concurrency_controlled: def({ releasesOwnership: true }, ['rerouted']),
+  concurrency_controlled: def({ releasesOwnership: true }, ['rerouted', 'canceled']),
   concurrency_controlled_final: def({ final: true, releasesOwnership: true }, []),
-  rerouted: def({ availableForRun: true, releasesOwnership: true }, ['pending', 'concurrency_controlled']),
+  rerouted: def({ availableForRun: true, releasesOwnership: true }, [
+    'pending',
+    'concurrency_controlled',
+    'canceled',
+  ]),
   pending: def({ requiresOwnership: true, acquiresOwnership: true }, [
     'running',
     'killed',
     'rerouted',
     'pending_recovery',
+    'canceled',
   ]),
   pending_recovery: def({ releasesOwnership: true, overridesOwnership: true }, ['rerouted']),
   running: def({ requiresOwnership: true }, [
@@ -90,10 +102,16 @@ export const STATUS_TABLE: Readonly<Record<InvocationStatus, StatusDefinition>> 
     'running_recovery',
   ]),
   killed: def({ releasesOwnership: true }, ['rerouted']),
-  retry: def({ availableForRun: true, releasesOwnership: true }, ['pending']),
+  retry: def({ availableForRun: true, releasesOwnership: true }, ['pending', 'canceled']),
   success: def({ final: true, releasesOwnership: true }, []),
   failed: def({ final: true, releasesOwnership: true }, []),
+  canceled: def({ final: true, releasesOwnership: true, overridesOwnership: true }, []),
 }
+
+/** The statuses `invocation.cancel()` may leave: the invocation has not started running. */
+export const CANCELABLE_STATUSES: readonly InvocationStatus[] = STATUSES.filter((s) =>
+  STATUS_TABLE[s].allowedTargets.includes('canceled'),
+)
 
 /** The only status a new invocation may be created in. */
 export const INITIAL_STATUS: InvocationStatus = 'registered'

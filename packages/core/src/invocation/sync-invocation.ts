@@ -1,5 +1,5 @@
 import { type InvocationContext, invocationStorage, type WaitHooks } from '../context.js'
-import { RetryError, SerializationError, TaskError, TaskTimeoutError } from '../errors.js'
+import { CancelRefusedError, RetryError, SerializationError, TaskError, TaskTimeoutError } from '../errors.js'
 import { newInvocationId } from '../ids.js'
 import type { Unsubscribe } from '../interfaces/component.js'
 import type { HistoryEntry } from '../interfaces/orchestrator.js'
@@ -9,8 +9,9 @@ import { type InvocationProgress, MAX_PROGRESS_CHARS } from '../orchestration/pr
 import type { ResultOptions } from '../orchestration/result-waiter.js'
 import type { NencRuntime } from '../runtime.js'
 import type { AnyTask } from '../task.js'
+import { checkWorkflowVersion } from '../workflow/workflow-context.js'
 import type { Invocation } from './invocation.js'
-import { checkTransition, type InvocationStatus, type StatusRecord } from './status.js'
+import { CANCELABLE_STATUSES, checkTransition, type InvocationStatus, type StatusRecord } from './status.js'
 
 const noHooks: WaitHooks = { waitingStart() {}, waitingEnd() {} }
 
@@ -87,9 +88,14 @@ export class SyncInvocation<R> implements Invocation<R> {
             updatedAt: Date.now(),
           }
         },
+        runtime: this.rt,
       }
       try {
-        const value = await invocationStorage.run(ctx, () => this.task.fn(...roundTripped))
+        const version = this.task.options.version
+        const value = await invocationStorage.run(ctx, async () => {
+          if (version !== undefined) await checkWorkflowVersion(ctx, version)
+          return this.task.fn(...roundTripped)
+        })
         this.outcome = {
           ok: true,
           value: serializer.deserialize(
@@ -139,5 +145,10 @@ export class SyncInvocation<R> implements Invocation<R> {
   async onProgress(listener: (progress: InvocationProgress) => void): Promise<Unsubscribe> {
     if (this.lastProgress) listener(this.lastProgress)
     return () => {}
+  }
+
+  /** Dev mode: the call already ran to its end, so there is nothing left to cancel. */
+  async cancel(): Promise<void> {
+    throw new CancelRefusedError(this.id, this.current!.status, CANCELABLE_STATUSES)
   }
 }

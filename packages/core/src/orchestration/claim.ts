@@ -3,6 +3,7 @@ import type { TransitionOutcome } from '../interfaces/orchestrator.js'
 import type { NencRuntime } from '../runtime.js'
 import { stepsOf } from './composed-steps.js'
 import { retryDelayMs } from './executor.js'
+import { notYetDue } from './schedule.js'
 
 export interface ClaimRound {
   /** Invocations now PENDING and owned by the runner, with their records. */
@@ -17,14 +18,19 @@ export interface ClaimRound {
  * without this check an awaited child was retried within milliseconds whatever `retryBackoffMs`
  * said. The due time is the RETRY status's timestamp plus the delay the executor scheduled
  * ({@link retryDelayMs}); an id of a task this process does not know is left to the queue.
+ * Likewise a REGISTERED scheduled call (`task.schedule`) waits for its `runAt`: its record is read
+ * (one more round trip, only when a candidate is REGISTERED).
  */
 async function dueForRun(rt: NencRuntime, ids: readonly string[]): Promise<string[]> {
   const states = await rt.backend.orchestrator.getStates(ids)
   const now = Date.now()
   const prefix = `${rt.appId}.`
-  return ids.filter((_, i) => {
+  const registered = ids.filter((_, i) => states[i]?.status === 'registered')
+  const later = await notYetDue(rt, registered, now)
+  return ids.filter((id, i) => {
     const s = states[i]
     if (!s) return false
+    if (later.has(id)) return false
     if (s.status !== 'retry') return true
     const task = s.taskId.startsWith(prefix) ? rt.getTask(s.taskId.slice(prefix.length)) : undefined
     if (!task) return false

@@ -5,6 +5,7 @@ import type { InvocationState } from '../interfaces/orchestrator.js'
 import { invocationLogFields } from '../log-fields.js'
 import type { NencRuntime } from '../runtime.js'
 import type { AnyTask } from '../task.js'
+import { checkWorkflowVersion } from '../workflow/workflow-context.js'
 import { deserializeArgs } from './args.js'
 import { warnStale } from './claim.js'
 import { encodeError } from './errors-codec.js'
@@ -129,13 +130,22 @@ export class InvocationExecutor {
           reporter ??= new ProgressReporter(this.rt, state.id, state.attempt, task.taskName)
           reporter.report(value)
         },
+        claimAttempt: state.attempt,
+        runtime: this.rt,
         // Built on first use: most tasks never log, and a child logger per invocation costs.
         get logger() {
           return appLogger.child(invocationLogFields(state.id, task.taskName, state.attempt, state.retries))
         },
       }
       const timeoutMs = task.options.timeoutMs
-      let run: unknown = invocationStorage.run(ctx, () => task.fn(...args))
+      const version = task.options.version
+      let run: unknown =
+        version === undefined
+          ? invocationStorage.run(ctx, () => task.fn(...args))
+          : invocationStorage.run(ctx, async () => {
+              await checkWorkflowVersion(ctx, version)
+              return task.fn(...args)
+            })
       if (timeoutMs > 0) {
         // A JS function cannot be stopped in-isolate: a timed-out task stops being awaited, its
         // signal aborts (well-behaved code stops there) and the retry policy takes over.

@@ -1,6 +1,7 @@
 import { AVAILABLE_FOR_RUN_STATUSES, type InvocationStatus } from '../invocation/status.js'
 import type { NencRuntime } from '../runtime.js'
 import { rerouteVia } from './claim.js'
+import { notYetDue } from './schedule.js'
 
 export interface RecoveryReport {
   /** PENDING too long → PENDING_RECOVERY → REROUTED. */
@@ -104,11 +105,14 @@ export async function recoverInvocations(rt: NencRuntime, actor: string): Promis
   const running = await rerouteVia(rt, runningIds, 'running_recovery', actor)
   let requeued: string[] = []
   if ((await broker.count()) === 0) {
-    requeued = await inStatusSince(
+    const lost = await inStatusSince(
       rt,
       AVAILABLE_FOR_RUN_STATUSES,
       Date.now() - cfg.value<number>('orchestrator.lostQueuedAfterMs'),
     )
+    // A scheduled call waits in the queue as a delayed id (not counted): it is not lost.
+    const later = await notYetDue(rt, lost, Date.now())
+    requeued = lost.filter((id) => !later.has(id))
     if (requeued.length) await broker.route(requeued)
   }
   const stuck = [

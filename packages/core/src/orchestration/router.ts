@@ -10,6 +10,14 @@ import type { AnyTask } from '../task.js'
 import { serializeArgs } from './args.js'
 import { stepsOf } from './composed-steps.js'
 import { chooseChildIds } from './replay.js'
+import { routeScheduled } from './schedule.js'
+
+export interface RouteCallsOptions {
+  /** A scheduled call: ms epoch before which it must not start. */
+  runAt?: number
+  /** Called with each call's position in the caller's execution (absent in dev mode) and call id. */
+  beforeRoute?: (calls: { position: number | undefined; callId: string }[]) => Promise<void>
+}
 
 /** The concurrency scope key of one call: null when the mode is disabled. */
 function scopeKey(
@@ -44,12 +52,18 @@ function scopeKey(
  * parent's execution ({@link childInvocationId}): a parent that runs again reuses the children
  * an earlier run created ({@link chooseChildIds}) — they are neither stored, registered nor
  * queued again.
+ *
+ * With `runAt` (a scheduled call) the records carry it and the ids are queued with the delay left
+ * ({@link routeScheduled}). `beforeRoute` sees each call's position and call id once they are
+ * known and before anything is routed; the workflow context checks them against its record.
  */
 export async function routeCalls<R>(
   rt: NencRuntime,
   task: AnyTask,
   argsList: readonly unknown[][],
+  options: RouteCallsOptions = {},
 ): Promise<Invocation<R>[]> {
+  const { runAt, beforeRoute } = options
   // Positions are taken before the first await, in call order: `Promise.all([a(), b()])` gives
   // a and b the same positions in every run of the parent.
   const early = currentContext()
@@ -68,6 +82,7 @@ export async function routeCalls<R>(
     const serialized = serializeArgs(rt.serializer, task.taskName, args, policy, large)
     return { args, serialized, callId: callIdOf(task.id, serialized) }
   })
+  if (beforeRoute) await beforeRoute(calls.map((c, i) => ({ position: positions?.[i], callId: c.callId })))
   const choices =
     cursor && positions
       ? await chooseChildIds(
@@ -98,6 +113,7 @@ export async function routeCalls<R>(
       parentId: inTask?.invocationId ?? null,
       workflow,
       createdAt: now,
+      ...(runAt === undefined ? {} : { runAt }),
     })
     requests.push({
       id,
@@ -110,7 +126,12 @@ export async function routeCalls<R>(
     })
   })
   if (large.length && requests.length) await rt.backend.clientDataStore.store(dedupe(large))
-  const results = requests.length ? await stepsOf(rt.backend).route(records, requests) : []
+  const results =
+    requests.length === 0
+      ? []
+      : runAt === undefined
+        ? await stepsOf(rt.backend).route(records, requests)
+        : await routeScheduled(rt.backend, records, requests, runAt)
   let next = 0
   return choices.map((choice) => {
     if ('reuse' in choice) return new DistributedInvocation<R>(rt, choice.reuse, task.taskName, true)

@@ -2,6 +2,7 @@ import { currentContext } from '../context.js'
 import {
   BackendUnavailableError,
   ConcurrencyControlledError,
+  InvocationCanceledError,
   InvocationNotFoundError,
   TaskError,
 } from '../errors.js'
@@ -79,6 +80,8 @@ export async function readOutcomes(
     }
     if (o?.kind === 'error')
       return { status: 'rejected', reason: new TaskError(id, taskNames[i]!, decodeError(o.value)) }
+    if (state?.status === 'canceled')
+      return { status: 'rejected', reason: new InvocationCanceledError(id, taskNames[i]!) }
     if (state?.status === 'concurrency_controlled_final') {
       return { status: 'rejected', reason: new ConcurrencyControlledError(id, taskNames[i]!) }
     }

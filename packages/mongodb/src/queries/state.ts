@@ -16,6 +16,8 @@ export interface RecordDoc {
   parentId?: string | null
   workflow?: { id: string; type: string; parentWorkflowId: string | null }
   createdAt?: number
+  /** A scheduled call's run time (ms epoch); absent for ordinary calls. */
+  runAt?: number | null
   finishedAt?: Date
 }
 
@@ -37,6 +39,7 @@ export function recordUpserts(records: readonly InvocationRecord[]): AnyBulkWrit
             parentWorkflowId: r.workflow.parentWorkflowId,
           },
           createdAt: r.createdAt,
+          runAt: r.runAt ?? null,
         },
       },
       upsert: true,
@@ -112,6 +115,7 @@ export function decodeRecord(doc: RecordDoc, location: string): InvocationRecord
     !isStr(doc.args) ||
     !isStrOrNull(doc.parentId) ||
     !isNum(doc.createdAt) ||
+    (doc.runAt != null && !isNum(doc.runAt)) ||
     typeof w !== 'object' ||
     w === null ||
     !isStr(w.id) ||
@@ -132,6 +136,7 @@ export function decodeRecord(doc: RecordDoc, location: string): InvocationRecord
     parentId: doc.parentId,
     workflow: { id: w.id, type: w.type, parentWorkflowId: w.parentWorkflowId },
     createdAt: doc.createdAt,
+    ...(doc.runAt == null ? {} : { runAt: doc.runAt }),
   }
 }
 

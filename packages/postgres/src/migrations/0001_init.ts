@@ -127,6 +127,7 @@ export function up(s: string): string[] {
        workflow_type text NOT NULL,
        parent_workflow_id text,
        created_at bigint NOT NULL,
+       run_at bigint,
        PRIMARY KEY (app_id, id)
      )`,
     `CREATE INDEX invocation_records_parent_idx ON ${s}.invocation_records (app_id, parent_id, seq)
