@@ -22,6 +22,7 @@ export {
   ConcurrencyControlledError,
   ConfigError,
   CorruptDataError,
+  InvalidEventError,
   InvalidTransitionError,
   InvocationNotFoundError,
   NencError,
@@ -35,6 +36,7 @@ export {
   TaskError,
   TaskNotFoundError,
   TaskTimeoutError,
+  TriggerDefinitionError,
 } from './errors.js'
 export { callIdOf, externalRunnerId, newInvocationId, newRunnerId, sha256, taskIdOf } from './ids.js'
 export type { Backend } from './interfaces/backend.js'
@@ -72,7 +74,12 @@ export type {
   StateBackend,
   WorkflowIdentity,
 } from './interfaces/state-backend.js'
-export type { TriggerDefinition, TriggerStore } from './interfaces/trigger-store.js'
+export type {
+  ListEventsQuery,
+  StoredEvent,
+  TriggerDefinition,
+  TriggerStore,
+} from './interfaces/trigger-store.js'
 export { DistributedInvocation } from './invocation/distributed-invocation.js'
 export { InvocationGroup } from './invocation/group.js'
 export type { Invocation, ResultOptions } from './invocation/invocation.js'
@@ -124,3 +131,31 @@ export type { NencRuntime } from './runtime.js'
 export { defaultSerializer, JsonSerializer } from './serializer/json-serializer.js'
 export type { Serializer } from './serializer/serializer.js'
 export type { AnyTask, ErrorClass, ResolvedTaskOptions, Task, TaskOptions } from './task.js'
+export type {
+  ArgsProvider,
+  ConditionSpec,
+  CronOptions,
+  EventOptions,
+  MissedPolicy,
+  OverlapPolicy,
+  Trigger,
+  TriggerOptions,
+  WatchOptions,
+} from './triggers/conditions.js'
+export { allOf, anyOf, onCron, onEvent, onException, onResult, onStatus } from './triggers/conditions.js'
+export type {
+  AllContext,
+  ConditionContext,
+  CronContext,
+  EventContext,
+  ExceptionContext,
+  ResultContext,
+  StatusContext,
+  WatchedStatus,
+} from './triggers/contexts.js'
+export { WATCHED_STATUSES } from './triggers/contexts.js'
+export { cronSchedule } from './triggers/cron.js'
+export type { TriggerListing, TriggerPassReport } from './triggers/engine.js'
+export { TriggerEngine } from './triggers/engine.js'
+export type { NamedPredicate, PredicateLike } from './triggers/predicates.js'
+export { predicate } from './triggers/predicates.js'

@@ -101,6 +101,10 @@ export class InvocationExecutor {
       return
     }
     let timer: NodeJS.Timeout | undefined
+    // Trigger conditions watching this task see its arguments; unwatched tasks carry nothing.
+    const source = this.rt.triggers?.watches(task.taskName)
+      ? { taskName: task.taskName, args: record.args }
+      : undefined
     try {
       const args = await deserializeArgs(
         this.rt.serializer,
@@ -145,15 +149,13 @@ export class InvocationExecutor {
       const value = await run
       if (isKilled(abort)) return // rerouted by the runner: another run will store the outcome
       const text = this.rt.serializer.serialize(value, `the result of ${task.taskName}`)
-      void this.finisher.finish({
-        id: state.id,
-        attempt: state.attempt,
-        to: 'success',
-        outcome: { kind: 'result', value: text },
-      })
+      void this.finisher.finish(
+        { id: state.id, attempt: state.attempt, to: 'success', outcome: { kind: 'result', value: text } },
+        source,
+      )
     } catch (err) {
       if (isKilled(abort)) return // rerouted by the runner
-      void this.finisher.finish(this.failure(task, state, err))
+      void this.finisher.finish(this.failure(task, state, err), source)
     } finally {
       if (timer) clearTimeout(timer)
     }
