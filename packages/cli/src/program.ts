@@ -1,8 +1,10 @@
 import { Command } from 'commander'
 import { registerConfigShow } from './commands/config-show.js'
+import { registerEventEmit } from './commands/event-emit.js'
 import { registerInvocationShow } from './commands/invocation-show.js'
 import { registerRunnerStart } from './commands/runner-start.js'
 import { registerStatusRender } from './commands/status-render.js'
+import { registerTriggerList } from './commands/trigger-list.js'
 
 /** The `nenc` command tree; each command lives in its own file under `commands/`. */
 export function createProgram(version: string): Command {
@@ -16,5 +18,7 @@ export function createProgram(version: string): Command {
   registerStatusRender(program.command('status').description('the invocation status machine'))
   registerInvocationShow(program.command('invocation').description('inspect invocations'))
   registerConfigShow(program.command('config').description('configuration'))
+  registerTriggerList(program.command('trigger').description('inspect triggers'))
+  registerEventEmit(program.command('event').description('emit events'))
   return program
 }

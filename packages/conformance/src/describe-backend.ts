@@ -8,11 +8,12 @@ import { describeRecovery } from './suites/recovery.suite.js'
 import { describeReplay } from './suites/replay.suite.js'
 import { describeStores } from './suites/state.suite.js'
 import { describeStatusMachine } from './suites/status-machine.suite.js'
+import { describeTriggers } from './suites/triggers.suite.js'
 
 /**
  * Runs the whole behavioural suite against one backend: component contracts, the status machine
  * under concurrent callers, attempts and fencing, concurrency and blocking control, retries,
- * large arguments and the end-to-end lifecycle through ThreadRunner. Every test ends by checking
+ * large arguments, triggers and the end-to-end lifecycle through ThreadRunner. Every test ends by checking
  * that every invocation's history is a valid path through the status machine.
  *
  * A factory whose backends provide fused steps (`Backend.steps`) is run twice: through them
@@ -56,4 +57,5 @@ function describeAll(name: string, factory: BackendFactory): void {
   describeEndToEnd(name, factory)
   describeRecovery(name, factory)
   describeReplay(name, factory)
+  describeTriggers(name, factory)
 }

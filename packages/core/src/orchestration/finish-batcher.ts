@@ -118,6 +118,9 @@ export class FinishBatcher {
       items.map((i) => i.id),
       outcomes,
     )
+    // Before waiters learn the outcome: a caller that awaits a result and then evaluates
+    // triggers in this process sees the conditions it satisfied.
+    await this.reportToTriggers(entries, outcomes)
     const won = items.filter((it, i) => outcomes[i]!.ok && it.to !== 'retry')
     if (won.length)
       this.rt.waiter.markFinal(
@@ -131,7 +134,6 @@ export class FinishBatcher {
     await wakeReleased(this.rt, this.runnerId, outcomes).catch((err: unknown) =>
       this.rt.logger.error({ err }, 'could not wake invocations parked on released keys; recovery will'),
     )
-    await this.reportToTriggers(entries, outcomes)
     return next
   }
 

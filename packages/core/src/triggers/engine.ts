@@ -162,13 +162,8 @@ export class TriggerEngine {
     await this.register()
     const store = this.rt.backend.triggerStore
     const cfg = this.rt.config
-    const ticks = await cronTicks(
-      store,
-      this.registry.cronConditions(),
-      now,
-      cfg.value<number>('triggers.cronLateToleranceMs'),
-      this.lastSeen,
-    )
+    const lateToleranceMs = cfg.value<number>('triggers.cronLateToleranceMs')
+    const ticks = await cronTicks(store, this.registry.cronConditions(), now, lateToleranceMs, this.lastSeen)
     if (ticks.length) await store.addValidConditions(ticks)
     report.cronTicks = ticks.length
     const retentionMs = cfg.value<number>('triggers.conditionRetentionMs')
@@ -178,6 +173,7 @@ export class TriggerEngine {
       await store.getValidConditions(),
       now,
       retentionMs,
+      lateToleranceMs,
     )
     // A claim outlives the valid conditions it covers: one still waiting for an AND partner is
     // seen again by later passes, and must not fire its OR triggers twice.

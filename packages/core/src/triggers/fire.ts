@@ -21,6 +21,10 @@ export interface DuePlan {
  * run id = hash(trigger id + sorted valid ids). OR: one run per valid condition. A valid condition
  * is cleared once every trigger that reads it has used it; the rest (half of an AND) wait until
  * `retentionMs` after they became valid, then are cleared unused.
+ *
+ * Triggers sharing a cron condition may have different missed policies: the ticks cover the
+ * widest catch-up window, and each trigger ignores the ticks older than its own (a tick counts
+ * as late, not missed, up to `lateToleranceMs`).
  */
 export function planRuns(
   triggers: readonly ResolvedTrigger[],
@@ -28,6 +32,7 @@ export function planRuns(
   stored: readonly ValidCondition[],
   now: number,
   retentionMs: number,
+  lateToleranceMs: number,
 ): DuePlan {
   const clear: string[] = []
   const live: { valid: ValidCondition; context: StoredContext }[] = []
@@ -45,15 +50,23 @@ export function planRuns(
   const runs: DueRun[] = []
   for (const t of triggers) {
     const ids = new Set(t.conditions.map((c) => c.id))
-    const mine = live.filter((l) => ids.has(l.valid.conditionId)).sort((a, b) => a.context.at - b.context.at)
+    const window = Math.max(lateToleranceMs, t.missed === 'skip' ? 0 : t.missed.catchUpWithinMs)
+    const mine = live
+      .filter((l) => ids.has(l.valid.conditionId))
+      .sort((a, b) => a.context.at - b.context.at || order(a.context) - order(b.context))
+    const ignored = mine.filter(
+      (l) => l.context.kind === 'cron' && l.context.at - l.context.scheduledAt > window,
+    )
+    for (const l of ignored) use(l.valid.id, t.id)
+    const taken = mine.filter((l) => !ignored.includes(l))
     if (t.logic === 'or') {
-      for (const m of mine) {
+      for (const m of taken) {
         runs.push({ trigger: t, runId: sha256(`${t.id}|${m.valid.id}`), conditions: [m] })
         use(m.valid.id, t.id)
       }
       continue
     }
-    const queues = t.conditions.map((c) => mine.filter((m) => m.valid.conditionId === c.id))
+    const queues = t.conditions.map((c) => taken.filter((m) => m.valid.conditionId === c.id))
     while (queues.every((q) => q.length > 0)) {
       const set = queues.map((q) => q.shift()!)
       const validIds = set.map((s) => s.valid.id)
@@ -69,3 +82,6 @@ export function planRuns(
   }
   return { runs, clear }
 }
+
+/** Ticks of one pass in scheduled order; other contexts keep their insertion order. */
+const order = (c: StoredContext): number => (c.kind === 'cron' ? c.scheduledAt : 0)

@@ -187,3 +187,11 @@ describe('trigger declaration', () => {
     ])
   })
 })
+
+describe('app.emitEvent input', () => {
+  it('refuses an empty code and a payload the serializer refuses, before touching the backend', async () => {
+    const app = newApp()
+    await expect(app.emitEvent('')).rejects.toMatchObject({ code: 'INVALID_EVENT' })
+    await expect(app.emitEvent('x', { f: () => 1 })).rejects.toMatchObject({ code: 'SERIALIZATION' })
+  })
+})
