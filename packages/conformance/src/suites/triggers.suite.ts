@@ -247,6 +247,24 @@ export function describeTriggers(name: string, factory: BackendFactory): void {
       expect(await routedArgs(app, 'many')).toEqual([[1], [2]])
     })
 
+    it("overlap 'skip' holds across the runs of one pass (a catch-up after missed times)", async () => {
+      const app = await makeApp({ config: { ...QUIET, triggers: { cronLateToleranceMs: 30_000 } } })
+      app.task('single', async (_t: number) => null, {
+        triggers: [
+          onCron('* * * * *', {
+            missed: { catchUpWithinMs: 5 * MINUTE },
+            overlap: 'skip',
+            args: (c) => [c.scheduledAt],
+          }),
+        ],
+      })
+      await app.triggers.evaluate(T0 - 10_000)
+      const report = await app.triggers.evaluate(T0 + 3 * MINUTE + 1_000)
+      expect(report.cronTicks).toBe(4)
+      expect(report.skippedOverlap).toBe(3)
+      expect(await routedArgs(app, 'single')).toEqual([[T0]])
+    })
+
     it('emitted events are stored, listed newest first, and trimmed to the retention', async () => {
       const app = await makeApp({ config: QUIET })
       const a = await app.emitEvent('order.paid', { orderId: 'o-1' })

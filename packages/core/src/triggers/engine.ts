@@ -178,10 +178,13 @@ export class TriggerEngine {
     // A claim outlives the valid conditions it covers: one still waiting for an AND partner is
     // seen again by later passes, and must not fire its OR triggers twice.
     const ttl = 2 * retentionMs + 60_000
+    // Triggers in parallel; one trigger's runs in order, so an overlap check sees the run before.
+    const byTrigger = new Map<string, DueRun[]>()
+    for (const run of plan.runs)
+      byTrigger.set(run.trigger.id, [...(byTrigger.get(run.trigger.id) ?? []), run])
     await Promise.all(
-      plan.runs.map(async (run) => {
-        if (!(await store.claimTriggerRun(run.runId, ttl))) return
-        await this.fire(run, report)
+      [...byTrigger.values()].map(async (runs) => {
+        for (const run of runs) if (await store.claimTriggerRun(run.runId, ttl)) await this.fire(run, report)
       }),
     )
     if (plan.clear.length) await store.clearValidConditions(plan.clear)
