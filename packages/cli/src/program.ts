@@ -1,11 +1,13 @@
 import { Command } from 'commander'
 import { registerConfigShow } from './commands/config-show.js'
+import { registerEventEmit } from './commands/event-emit.js'
 import { registerInvocationList } from './commands/invocation-list.js'
 import { registerInvocationShow } from './commands/invocation-show.js'
 import { registerMonitor } from './commands/monitor.js'
 import { registerRunnerStart } from './commands/runner-start.js'
 import { registerRunners } from './commands/runners.js'
 import { registerStatusRender } from './commands/status-render.js'
+import { registerTriggerList } from './commands/trigger-list.js'
 
 /** The `nenc` command tree; each command lives in its own file under `commands/`. */
 export function createProgram(version: string): Command {
@@ -23,5 +25,7 @@ export function createProgram(version: string): Command {
   registerRunners(program)
   registerConfigShow(program.command('config').description('configuration'))
   registerMonitor(program)
+  registerTriggerList(program.command('trigger').description('inspect triggers'))
+  registerEventEmit(program.command('event').description('emit events'))
   return program
 }

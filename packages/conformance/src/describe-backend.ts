@@ -12,12 +12,13 @@ import { describeReplay } from './suites/replay.suite.js'
 import { describeSchedule } from './suites/schedule.suite.js'
 import { describeStores } from './suites/state.suite.js'
 import { describeStatusMachine } from './suites/status-machine.suite.js'
+import { describeTriggers } from './suites/triggers.suite.js'
 import { describeWorkflows } from './suites/workflow.suite.js'
 
 /**
  * Runs the whole behavioural suite against one backend: component contracts, the status machine
  * under concurrent callers, attempts and fencing, concurrency and blocking control, retries,
- * large arguments and the end-to-end lifecycle through ThreadRunner. Every test ends by checking
+ * large arguments, triggers and the end-to-end lifecycle through ThreadRunner. Every test ends by checking
  * that every invocation's history is a valid path through the status machine.
  *
  * A factory whose backends provide fused steps (`Backend.steps`) is run twice: through them
@@ -66,4 +67,5 @@ function describeAll(name: string, factory: BackendFactory): void {
   describeListing(name, factory)
   describeSchedule(name, factory)
   describeWorkflows(name, factory)
+  describeTriggers(name, factory)
 }

@@ -89,7 +89,33 @@ export function useBackend(factory: BackendFactory) {
     return nenc
   }
 
-  return { components, app }
+  /**
+   * `count` apps with one app id over one set of components, as `count` runner processes of one
+   * app on one backend are; their runners are started (or not) by the test.
+   */
+  async function apps(
+    count: number,
+    options: { maxThreads?: number; config?: ConfigInput } = {},
+  ): Promise<Nenc[]> {
+    const { appId, backend } = await components()
+    const entry = live.find((l) => l.backend === backend)!
+    const config: ConfigInput = { ...FAST_CONFIG }
+    for (const [k, v] of Object.entries(options.config ?? {}))
+      config[k] = { ...(config[k] as object), ...(v as object) }
+    return Array.from({ length: count }, () => {
+      const nenc = new Nenc({
+        appId,
+        backend,
+        runner: new ThreadRunner({ maxThreads: options.maxThreads ?? 4 }),
+        config,
+        env: {},
+      })
+      entry.apps.push(nenc)
+      return nenc
+    })
+  }
+
+  return { components, app, apps }
 }
 
 /**

@@ -19,6 +19,7 @@ import type { NencRuntime } from './runtime.js'
 import { defaultSerializer } from './serializer/json-serializer.js'
 import type { Serializer } from './serializer/serializer.js'
 import type { AnyTask, ResolvedTaskOptions, ScheduleOptions, Task, TaskOptions } from './task.js'
+import { TriggerEngine } from './triggers/engine.js'
 
 export interface NencOptions {
   /** Scopes every stored key. Config key `appId`, env `NENC__APP_ID`. @default 'nenc' */
@@ -58,6 +59,8 @@ export class Nenc implements NencRuntime {
   readonly logger: Logger
   readonly waiter: ResultWaiter
   readonly largeValues: LargeValueCache
+  /** The app's triggers: declared with the `triggers` task option, evaluated by runners. */
+  readonly triggers: TriggerEngine
   private readonly tasks = new Map<string, AnyTask>()
   private readyPromise: Promise<void> | null = null
 
@@ -83,6 +86,7 @@ export class Nenc implements NencRuntime {
       this.config.value<number>('orchestrator.waitOutageMs'),
     )
     this.largeValues = new LargeValueCache(this.config.value<number>('clientDataStore.localCacheSize'))
+    this.triggers = new TriggerEngine(this)
     this.runner.bind(this)
   }
 
@@ -129,6 +133,9 @@ export class Nenc implements NencRuntime {
     if (typeof fn !== 'function')
       throw new TaskDefinitionError(`Task "${name}": the second argument must be a function.`)
     const resolved = this.resolveTaskOptions(name, options)
+    // Checked before the task exists: a bad trigger leaves no half-defined task behind.
+    if (options.triggers !== undefined)
+      this.triggers.declare(name, fn as (...a: never[]) => unknown, options.triggers)
     const call = (async (...args: A) => {
       const [inv] = await this.route<A, Awaited<R>>(task, [args])
       return inv!
@@ -229,6 +236,16 @@ export class Nenc implements NencRuntime {
       )
     }
     return resolved
+  }
+
+  /**
+   * Emits an event: stores it (kept `triggers.eventRetentionMs`) and records the `onEvent`
+   * conditions it satisfies; their triggers run at the next evaluation pass. Returns the event id.
+   * Matching uses the triggers declared in this process, so emit from a process that loads the
+   * app module declaring them (the CLI does).
+   */
+  emitEvent(code: string, payload?: unknown): Promise<string> {
+    return this.triggers.emitEvent(code, payload)
   }
 
   getTask(name: string): AnyTask | undefined {

@@ -6,6 +6,8 @@ export type NencErrorCode =
   | 'TASK_FAILED'
   | 'TASK_NOT_FOUND'
   | 'TASK_DEFINITION'
+  | 'TRIGGER_DEFINITION'
+  | 'INVALID_EVENT'
   | 'INVALID_TRANSITION'
   | 'OWNERSHIP'
   | 'INVOCATION_NOT_FOUND'
@@ -88,6 +90,28 @@ export class TaskNotFoundError extends NencError {
 export class TaskDefinitionError extends NencError {
   constructor(message: string) {
     super('TASK_DEFINITION', message)
+  }
+}
+
+/**
+ * A trigger was declared wrongly: invalid cron expression, unknown time zone, a condition on a
+ * task of another app, arguments that do not fit the task. `task` names the task it was declared
+ * on and `trigger` its position in the `triggers` list.
+ */
+export class TriggerDefinitionError extends NencError {
+  readonly task: string
+  readonly trigger: number
+  constructor(task: string, trigger: number, reason: string) {
+    super('TRIGGER_DEFINITION', `Task "${task}", trigger ${trigger}: ${reason}`)
+    this.task = task
+    this.trigger = trigger
+  }
+}
+
+/** `app.emitEvent` was given a bad event code. */
+export class InvalidEventError extends NencError {
+  constructor(reason: string) {
+    super('INVALID_EVENT', `Cannot emit the event: ${reason}`)
   }
 }
 

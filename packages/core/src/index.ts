@@ -39,6 +39,7 @@ export {
   ConcurrencyControlledError,
   ConfigError,
   CorruptDataError,
+  InvalidEventError,
   InvalidQueryError,
   InvalidScheduleError,
   InvalidTransitionError,
@@ -56,6 +57,7 @@ export {
   TaskError,
   TaskNotFoundError,
   TaskTimeoutError,
+  TriggerDefinitionError,
   WorkflowContextError,
   WorkflowVersionError,
 } from './errors.js'
@@ -105,7 +107,12 @@ export type {
   StateBackend,
   WorkflowIdentity,
 } from './interfaces/state-backend.js'
-export type { TriggerDefinition, TriggerStore } from './interfaces/trigger-store.js'
+export type {
+  ListEventsQuery,
+  StoredEvent,
+  TriggerDefinition,
+  TriggerStore,
+} from './interfaces/trigger-store.js'
 export { DistributedInvocation } from './invocation/distributed-invocation.js'
 export { InvocationGroup } from './invocation/group.js'
 export type { Invocation, ResultOptions } from './invocation/invocation.js'
@@ -169,5 +176,33 @@ export type {
   Task,
   TaskOptions,
 } from './task.js'
+export type {
+  ArgsProvider,
+  ConditionSpec,
+  CronOptions,
+  EventOptions,
+  MissedPolicy,
+  OverlapPolicy,
+  Trigger,
+  TriggerOptions,
+  WatchOptions,
+} from './triggers/conditions.js'
+export { allOf, anyOf, onCron, onEvent, onException, onResult, onStatus } from './triggers/conditions.js'
+export type {
+  AllContext,
+  ConditionContext,
+  CronContext,
+  EventContext,
+  ExceptionContext,
+  ResultContext,
+  StatusContext,
+  WatchedStatus,
+} from './triggers/contexts.js'
+export { WATCHED_STATUSES } from './triggers/contexts.js'
+export { cronSchedule } from './triggers/cron.js'
+export type { TriggerListing, TriggerPassReport } from './triggers/engine.js'
+export { TriggerEngine } from './triggers/engine.js'
+export type { NamedPredicate, PredicateLike } from './triggers/predicates.js'
+export { predicate } from './triggers/predicates.js'
 export type { WorkflowContext } from './workflow/workflow-context.js'
 export { workflow } from './workflow/workflow-context.js'

@@ -6,6 +6,7 @@ import type { ResultWaiter } from './orchestration/result-waiter.js'
 import type { BaseRunner } from './runner/base-runner.js'
 import type { Serializer } from './serializer/serializer.js'
 import type { AnyTask } from './task.js'
+import type { TriggerEngine } from './triggers/engine.js'
 
 /**
  * What the app shares with its handles, runners and orchestration helpers. `Nenc` implements it;
@@ -20,6 +21,8 @@ export interface NencRuntime {
   readonly waiter: ResultWaiter
   readonly largeValues: LargeValueCache
   readonly runner: BaseRunner
+  /** The app's triggers; absent in runtimes that declare none. */
+  readonly triggers?: TriggerEngine
   /** Binds every component to the app id (idempotent). */
   ready(): Promise<void>
   getTask(name: string): AnyTask | undefined

@@ -1,6 +1,7 @@
 import type { ConcurrencyMode } from './config/schema.js'
 import type { InvocationGroup } from './invocation/group.js'
 import type { Invocation } from './invocation/invocation.js'
+import type { Trigger } from './triggers/conditions.js'
 
 /** An error class, for `retryFor`. */
 export type ErrorClass = abstract new (...args: any[]) => Error
@@ -38,6 +39,12 @@ export interface TaskOptions<A extends unknown[] = unknown[]> {
    * replaying recorded values into code they do not fit. @default undefined (not recorded)
    */
   version?: string
+  /**
+   * When the task is called by itself: cron schedules, events, other tasks' statuses, results
+   * and errors (`onCron`, `onEvent`, `onStatus`, `onResult`, `onException`, `allOf`, `anyOf`).
+   * Each trigger's arguments must fit the task's parameters.
+   */
+  triggers?: readonly Trigger<NoInfer<A>, any>[]
 }
 
 /**

@@ -1,12 +1,14 @@
-import type { TriggerDefinition, TriggerStore } from '@nenc/core'
+import type { ListEventsQuery, StoredEvent, TriggerDefinition, TriggerStore } from '@nenc/core'
 import { MemoryComponent } from './component-base.js'
 
-/** Trigger definitions, valid conditions, cron bookkeeping and run claims in maps. */
+/** Trigger definitions, valid conditions, cron bookkeeping, run claims and events in maps. */
 export class MemoryTriggerStore extends MemoryComponent implements TriggerStore {
   private readonly byTask = new Map<string, TriggerDefinition[]>()
   private readonly valid = new Map<string, { id: string; conditionId: string; context: string }>()
   private readonly cron = new Map<string, number>()
   private readonly runs = new Map<string, number>()
+  /** Events in insertion order (emission order within this process). */
+  private events: StoredEvent[] = []
 
   async setTaskTriggers(taskId: string, triggers: readonly TriggerDefinition[]): Promise<void> {
     this.byTask.set(taskId, [...triggers])
@@ -49,7 +51,23 @@ export class MemoryTriggerStore extends MemoryComponent implements TriggerStore 
     return true
   }
 
+  async addEvent(event: StoredEvent, retentionMs: number): Promise<void> {
+    const oldest = event.emittedAt - retentionMs
+    this.events = this.events.filter((e) => e.emittedAt >= oldest && e.id !== event.id)
+    this.events.push({ ...event })
+  }
+
+  async listEvents(query: ListEventsQuery = {}): Promise<StoredEvent[]> {
+    const limit = query.limit ?? 100
+    return this.events
+      .filter((e) => query.code === undefined || e.code === query.code)
+      .sort((a, b) => b.emittedAt - a.emittedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+      .slice(0, limit)
+      .map((e) => ({ ...e }))
+  }
+
   async purge(): Promise<void> {
+    this.events = []
     this.byTask.clear()
     this.valid.clear()
     this.cron.clear()

@@ -78,12 +78,16 @@ export function stateBackendIndexes(names: CollectionNames, retentionSeconds: nu
   }
 }
 
-/** Trigger store: triggers by condition, valid conditions in insertion order, expiring run claims. */
+/** Trigger store: triggers by condition, valid conditions in insertion order, expiring run claims, events by time. */
 export function triggerStoreIndexes(names: CollectionNames): IndexPlan {
   return {
     [names.triggers]: [{ name: 'nenc_condition', key: { 'triggers.conditionIds': 1 } }],
     [names.validConditions]: [{ name: 'nenc_order', key: { at: 1, _id: 1 } }],
     [names.triggerRuns]: [{ name: 'nenc_expires_ttl', key: { expiresAt: 1 }, expireAfterSeconds: 0 }],
+    [names.events]: [
+      { name: 'nenc_time', key: { emittedAt: -1, _id: -1 } },
+      { name: 'nenc_code_time', key: { code: 1, emittedAt: -1, _id: -1 } },
+    ],
   }
 }
 

@@ -1,9 +1,10 @@
-import type { TriggerDefinition, TriggerStore } from '@nenc/core'
+import type { ListEventsQuery, StoredEvent, TriggerDefinition, TriggerStore } from '@nenc/core'
 import { type Collection, MongoServerError } from 'mongodb'
 import { MongoComponent } from './component-base.js'
 import { corrupt, isNum } from './documents.js'
 import { type IndexPlan, triggerStoreIndexes } from './indexes.js'
 import type { CollectionNames } from './names.js'
+import { decodeEvent, type EventDoc, eventDoc, eventListing, expiredEvents } from './queries/events.js'
 import {
   type CronDoc,
   cronCasFilter,
@@ -24,7 +25,7 @@ const isDuplicate = (err: unknown) => err instanceof MongoServerError && err.cod
 /**
  * Trigger definitions (one document per task, so replacing a task's triggers is atomic), valid
  * conditions, the cron compare-and-set and trigger-run claims (set-if-absent with expiry, by
- * unique `_id`).
+ * unique `_id`) and emitted events (trimmed to the retention when one is added).
  */
 export class MongoTriggerStore extends MongoComponent implements TriggerStore {
   protected indexPlan(names: CollectionNames): IndexPlan {
@@ -32,7 +33,7 @@ export class MongoTriggerStore extends MongoComponent implements TriggerStore {
   }
 
   protected ownCollections(names: CollectionNames): string[] {
-    return [names.triggers, names.validConditions, names.cron, names.triggerRuns]
+    return [names.triggers, names.validConditions, names.cron, names.triggerRuns, names.events]
   }
 
   private get triggers(): Collection<TriggersDoc> {
@@ -43,6 +44,9 @@ export class MongoTriggerStore extends MongoComponent implements TriggerStore {
   }
   private get cron(): Collection<CronDoc> {
     return this.collection<CronDoc>(this.names.cron)
+  }
+  private get events(): Collection<EventDoc> {
+    return this.collection<EventDoc>(this.names.events)
   }
   private get runs(): Collection<TriggerRunDoc> {
     return this.collection<TriggerRunDoc>(this.names.triggerRuns)
@@ -127,6 +131,26 @@ export class MongoTriggerStore extends MongoComponent implements TriggerStore {
     })
   }
 
+  async addEvent(event: StoredEvent, retentionMs: number): Promise<void> {
+    await guard('storing an event', async () => {
+      await this.events.deleteMany(expiredEvents(event.emittedAt, retentionMs))
+      try {
+        await this.events.insertOne(eventDoc(event))
+      } catch (err) {
+        if (!isDuplicate(err)) throw err // the same event stored twice: already there
+      }
+    })
+  }
+
+  async listEvents(query: ListEventsQuery = {}): Promise<StoredEvent[]> {
+    const { filter, sort, limit } = eventListing(query)
+    if (limit <= 0) return []
+    return guard('listing events', async () => {
+      const docs = await this.events.find(filter).sort(sort).limit(limit).toArray()
+      return docs.map((d) => decodeEvent(d, `${this.names.events}/${d._id}`))
+    })
+  }
+
   async purge(): Promise<void> {
     await guard('purging the trigger store', () =>
       Promise.all([
@@ -134,6 +158,7 @@ export class MongoTriggerStore extends MongoComponent implements TriggerStore {
         this.valid.deleteMany({}),
         this.cron.deleteMany({}),
         this.runs.deleteMany({}),
+        this.events.deleteMany({}),
       ]),
     )
   }

@@ -31,6 +31,8 @@ export interface CollectionNames {
   cron: string
   /** Trigger store: claimed trigger runs (set-if-absent with expiry). */
   triggerRuns: string
+  /** Trigger store: emitted events, trimmed to the retention when one is added. */
+  events: string
 }
 
 const SUFFIXES: Readonly<CollectionNames> = {
@@ -48,6 +50,7 @@ const SUFFIXES: Readonly<CollectionNames> = {
   validConditions: 'valid_conditions',
   cron: 'cron',
   triggerRuns: 'trigger_runs',
+  events: 'events',
 }
 
 /** MongoDB's limit on `<database>.<collection>` in bytes (4.4 and later). */

@@ -80,6 +80,10 @@ describe('index specifications', () => {
       nenc_app_triggers: [{ name: 'nenc_condition', key: { 'triggers.conditionIds': 1 } }],
       nenc_app_valid_conditions: [{ name: 'nenc_order', key: { at: 1, _id: 1 } }],
       nenc_app_trigger_runs: [{ name: 'nenc_expires_ttl', key: { expiresAt: 1 }, expireAfterSeconds: 0 }],
+      nenc_app_events: [
+        { name: 'nenc_time', key: { emittedAt: -1, _id: -1 } },
+        { name: 'nenc_code_time', key: { code: 1, emittedAt: -1, _id: -1 } },
+      ],
     })
   })
 

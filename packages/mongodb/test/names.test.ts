@@ -27,6 +27,7 @@ describe('collection names', () => {
       validConditions: 'nenc_shop_valid_conditions',
       cron: 'nenc_shop_cron',
       triggerRuns: 'nenc_shop_trigger_runs',
+      events: 'nenc_shop_events',
     })
   })
 

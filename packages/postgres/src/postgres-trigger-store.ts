@@ -1,4 +1,10 @@
-import { CorruptDataError, type TriggerDefinition, type TriggerStore } from '@nenc/core'
+import {
+  CorruptDataError,
+  type ListEventsQuery,
+  type StoredEvent,
+  type TriggerDefinition,
+  type TriggerStore,
+} from '@nenc/core'
 import { BACKEND } from './pg-errors.js'
 import { PostgresComponent } from './postgres-component.js'
 import { storedNumber } from './status-rules.js'
@@ -138,10 +144,39 @@ export class PostgresTriggerStore extends PostgresComponent implements TriggerSt
     return rows.length === 1
   }
 
+  async addEvent(event: StoredEvent, retentionMs: number): Promise<void> {
+    // One statement: the new row and the trim of the expired ones commit together.
+    await this.query(
+      `WITH trim AS (DELETE FROM ${this.s}.trigger_events WHERE app_id = $1 AND emitted_at < $6)
+       INSERT INTO ${this.s}.trigger_events (app_id, id, code, payload, emitted_at)
+       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (app_id, id) DO NOTHING`,
+      [this.appId, event.id, event.code, event.payload, event.emittedAt, event.emittedAt - retentionMs],
+      'addEvent',
+    )
+  }
+
+  async listEvents(query: ListEventsQuery = {}): Promise<StoredEvent[]> {
+    const byCode = query.code !== undefined
+    const rows = await this.query<{ id: string; code: string; payload: string; emitted_at: string }>(
+      `SELECT id, code, payload, emitted_at FROM ${this.s}.trigger_events
+       WHERE app_id = $1 ${byCode ? 'AND code = $3' : ''}
+       ORDER BY emitted_at DESC, id COLLATE "C" DESC LIMIT $2`,
+      byCode ? [this.appId, query.limit ?? 100, query.code] : [this.appId, query.limit ?? 100],
+      'listEvents',
+    )
+    return rows.map((r) => ({
+      id: r.id,
+      code: r.code,
+      payload: r.payload,
+      emittedAt: storedNumber(r.emitted_at, `event ${r.id}`),
+    }))
+  }
+
   async purge(): Promise<void> {
     const s = this.s
     await this.query(
       `WITH a AS (DELETE FROM ${s}.triggers WHERE app_id = $1),
+            e AS (DELETE FROM ${s}.trigger_events WHERE app_id = $1),
             b AS (DELETE FROM ${s}.valid_conditions WHERE app_id = $1),
             c AS (DELETE FROM ${s}.cron_executions WHERE app_id = $1)
        DELETE FROM ${s}.trigger_runs WHERE app_id = $1`,

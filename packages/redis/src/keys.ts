@@ -81,6 +81,12 @@ export const KEY_PARTS = {
   cron: 't:cron',
   /** Trigger store: run claims with expiry. */
   triggerRun: 't:run:',
+  /** Trigger store: hash event id → JSON stored event. */
+  events: 't:ev',
+  /** Trigger store: zset of event ids scored by emission time. */
+  eventOrder: 't:ev-order',
+  /** Trigger store: zset of one event code's ids scored by emission time. */
+  eventsByCode: 't:ev-code:',
 } as const
 
 /** Component sub-prefixes, for purge. */

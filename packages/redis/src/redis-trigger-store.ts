@@ -1,5 +1,6 @@
-import type { TriggerDefinition, TriggerStore } from '@nenc/core'
+import type { ListEventsQuery, StoredEvent, TriggerDefinition, TriggerStore } from '@nenc/core'
 import { corrupt } from './errors-from-code.js'
+import { addEvent } from './lua/add-event.js'
 import { addValidConditions } from './lua/add-valid-conditions.js'
 import { clearValidConditions } from './lua/clear-valid-conditions.js'
 import { getValidConditions } from './lua/get-valid-conditions.js'
@@ -32,7 +33,8 @@ function isTrigger(t: unknown): t is TriggerDefinition {
 /**
  * Trigger definitions (one hash field per task, so replacing a task's triggers is one atomic
  * HSET), valid conditions (hash plus an order zset, changed together by scripts), cron
- * compare-and-set (script) and run claims (`SET NX PX`).
+ * compare-and-set (script), run claims (`SET NX PX`) and events (hash plus zsets by time, all and
+ * per code, trimmed to the retention by the script that adds one).
  */
 export class RedisTriggerStore extends RedisComponent implements TriggerStore {
   protected readonly component = 'triggerStore' as const
@@ -106,5 +108,37 @@ export class RedisTriggerStore extends RedisComponent implements TriggerStore {
       c.set(key, '1', 'PX', Math.ceil(ttlMs), 'NX'),
     )
     return ok === 'OK'
+  }
+
+  async addEvent(event: StoredEvent, retentionMs: number): Promise<void> {
+    await this.run(
+      addEvent,
+      [this.keys.fixed('events'), this.keys.fixed('eventOrder'), this.keys.of('eventsByCode', event.code)],
+      [this.keys.prefix, event.id, JSON.stringify(event), event.emittedAt, event.emittedAt - retentionMs],
+    )
+  }
+
+  async listEvents(query: ListEventsQuery = {}): Promise<StoredEvent[]> {
+    const limit = query.limit ?? 100
+    if (limit <= 0) return []
+    const order =
+      query.code === undefined ? this.keys.fixed('eventOrder') : this.keys.of('eventsByCode', query.code)
+    const hash = this.keys.fixed('events')
+    const raws = await this.conn.command('listEvents', async (c) => {
+      const ids = await c.zrevrange(order, 0, limit - 1)
+      return ids.length ? c.hmget(hash, ...ids) : []
+    })
+    return raws.flatMap((raw) => {
+      if (raw === null) return [] // trimmed between the two reads
+      const e = parseJson(raw, hash) as Partial<StoredEvent> | null
+      if (
+        typeof e?.id !== 'string' ||
+        typeof e.code !== 'string' ||
+        typeof e.payload !== 'string' ||
+        typeof e.emittedAt !== 'number'
+      )
+        throw corrupt(hash, 'it is not a stored event')
+      return [{ id: e.id, code: e.code, payload: e.payload, emittedAt: e.emittedAt }]
+    })
   }
 }

@@ -76,6 +76,10 @@ export function workerThreadRuntime(
     get largeValues() {
       return app.largeValues
     },
+    // Trigger conditions watching a task are matched where its end is written: here, on the main thread.
+    get triggers() {
+      return app.triggers
+    },
     get runner() {
       return app.runner
     },

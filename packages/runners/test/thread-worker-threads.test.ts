@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url'
-import { TaskError } from '@nenc/core'
+import { onResult, TaskError } from '@nenc/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { bindRunner, ThreadRunner } from '../src/index.js'
 import { createTestApp, type TestApp } from './fixtures/tasks.mjs'
@@ -65,5 +65,18 @@ describe('ThreadRunner workerThreads', () => {
     // context() is not available in a worker thread, so flaky's attempt check throws there.
     const f = await flaky(7)
     await expect(f.result()).rejects.toBeInstanceOf(TaskError)
+  })
+
+  it('matches trigger conditions of an offloaded task on the main thread, where its end is written', async () => {
+    const { app, add } = await start(['add'])
+    const seen: number[] = []
+    app.task('afterAdd', async (sum: number) => void seen.push(sum), {
+      triggers: [onResult(add, undefined, { args: (c) => [c.result as number] })],
+    })
+    expect(await (await add(2, 3)).result()).toBe(5)
+    const report = await app.triggers.evaluate()
+    expect(report.fired.map((f) => f.taskName)).toEqual(['afterAdd'])
+    await app.invocation(report.fired[0]!.invocationId).result()
+    expect(seen).toEqual([5])
   })
 })

@@ -126,6 +126,21 @@ export const APP_FIELDS = {
     default: 10_000,
     doc: 'A caller waiting for a result outside a task logs one warning per app when, after this long, no runner of the app is heartbeating (0 = never warn).',
   },
+  'triggers.conditionRetentionMs': {
+    schema: int(1000),
+    default: 86_400_000,
+    doc: 'A valid condition no trigger has used yet (half of an AND) is dropped this long after it became valid.',
+  },
+  'triggers.eventRetentionMs': {
+    schema: int(1000),
+    default: 7 * 86_400_000,
+    doc: 'Emitted events are kept (for listing) this long; older ones are dropped when new ones are stored.',
+  },
+  'triggers.cronLateToleranceMs': {
+    schema: int(1000),
+    default: 300_000,
+    doc: "A cron scheduled time evaluated up to this late still fires (a dead runner's atomic-service slot is unserved until its heartbeat times out); older ones were missed and follow the trigger's missed policy.",
+  },
   'clientDataStore.disabled': { schema: z.boolean(), default: false, doc: 'Keep every argument inline.' },
   'clientDataStore.minSizeToCache': {
     schema: int(1),

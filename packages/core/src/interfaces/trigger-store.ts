@@ -10,6 +10,23 @@ export interface TriggerDefinition {
   spec: string
 }
 
+/** An event emitted with `app.emitEvent`, as stored for listing. */
+export interface StoredEvent {
+  id: string
+  code: string
+  /** The serialized payload. */
+  payload: string
+  /** ms epoch. */
+  emittedAt: number
+}
+
+/** Which stored events to list: newest first. */
+export interface ListEventsQuery {
+  code?: string
+  /** @default 100 */
+  limit?: number
+}
+
 /**
  * Trigger definitions and the shared bookkeeping that makes a cron tick or an event fire its
  * triggers once across all runners.
@@ -32,5 +49,12 @@ export interface TriggerStore extends Component {
   setLastCronExecution(conditionId: string, expected: number | null, next: number): Promise<boolean>
   /** Set-if-absent with expiry: true for exactly one caller per `runId` within `ttlMs`. */
   claimTriggerRun(runId: string, ttlMs: number): Promise<boolean>
+  /**
+   * Stores an emitted event and drops this app's events emitted before
+   * `event.emittedAt - retentionMs` (retention is enforced on write, so no sweeper is needed).
+   */
+  addEvent(event: StoredEvent, retentionMs: number): Promise<void>
+  /** Stored events, newest first (ties by id), optionally of one code. */
+  listEvents(query?: ListEventsQuery): Promise<StoredEvent[]>
   purge(): Promise<void>
 }

@@ -106,6 +106,10 @@ export class InvocationExecutor {
     let timer: NodeJS.Timeout | undefined
     // Built on the first report: most tasks never report progress.
     let reporter: ProgressReporter | undefined
+    // Trigger conditions watching this task see its arguments; unwatched tasks carry nothing.
+    const source = this.rt.triggers?.watches(task.taskName)
+      ? { taskName: task.taskName, args: record.args }
+      : undefined
     try {
       const args = await deserializeArgs(
         this.rt.serializer,
@@ -164,16 +168,14 @@ export class InvocationExecutor {
       if (reporter) await reporter.flush() // the final progress is stored before the outcome
       if (isKilled(abort)) return // rerouted by the runner: another run will store the outcome
       const text = this.rt.serializer.serialize(value, `the result of ${task.taskName}`)
-      void this.finisher.finish({
-        id: state.id,
-        attempt: state.attempt,
-        to: 'success',
-        outcome: { kind: 'result', value: text },
-      })
+      void this.finisher.finish(
+        { id: state.id, attempt: state.attempt, to: 'success', outcome: { kind: 'result', value: text } },
+        source,
+      )
     } catch (err) {
       if (reporter) await reporter.flush()
       if (isKilled(abort)) return // rerouted by the runner
-      void this.finisher.finish(this.failure(task, state, err))
+      void this.finisher.finish(this.failure(task, state, err), source)
     } finally {
       if (timer) clearTimeout(timer)
     }

@@ -7,6 +7,16 @@ import { stepsOf } from './composed-steps.js'
 export type FinishItem = FinishRequest
 
 /**
+ * What trigger conditions watching the task need to see of an ending attempt; the executor
+ * gives it only for watched tasks, so other finishes carry nothing extra.
+ */
+export interface FinishSource {
+  taskName: string
+  /** The invocation's stored arguments. */
+  args: string
+}
+
+/**
  * Coalesces the ends of invocations that finish in the same event-loop turn into one finish
  * step ({@link FusedSteps.finish}: outcomes write-once under their attempt, attempt-fenced final
  * statuses, RETRYs queued again) — and, through `claimRoom`, claims the runner's next
@@ -14,7 +24,7 @@ export type FinishItem = FinishRequest
  * backoff: the runner still owns these invocations and nobody else will finish them.
  */
 export class FinishBatcher {
-  private queue: { item: FinishItem; done: () => void }[] = []
+  private queue: { item: FinishItem; source?: FinishSource; done: () => void }[] = []
   private scheduled = false
   private flushing: Promise<void> = Promise.resolve()
   private inFlight = 0
@@ -39,9 +49,9 @@ export class FinishBatcher {
     private readonly isStopping: () => boolean = () => false,
   ) {}
 
-  finish(item: FinishItem): Promise<void> {
+  finish(item: FinishItem, source?: FinishSource): Promise<void> {
     return new Promise<void>((done) => {
-      this.queue.push({ item, done })
+      this.queue.push({ item, source, done })
       if (!this.scheduled) {
         this.scheduled = true
         setImmediate(() => {
@@ -72,7 +82,7 @@ export class FinishBatcher {
     let next: ClaimBatch = NOTHING
     for (;;) {
       try {
-        next = await this.write(batch.map((b) => b.item))
+        next = await this.write(batch)
         break
       } catch (err) {
         this.rt.logger.error({ err, count: batch.length }, 'could not store invocation outcomes; retrying')
@@ -87,7 +97,8 @@ export class FinishBatcher {
     this.onWritten?.(next)
   }
 
-  private async write(items: FinishItem[]): Promise<ClaimBatch> {
+  private async write(entries: readonly { item: FinishItem; source?: FinishSource }[]): Promise<ClaimBatch> {
+    const items = entries.map((e) => e.item)
     const room = this.isStopping() ? 0 : Math.max(0, this.claimRoom?.(items.length) ?? 0)
     const { outcomes, next } = await stepsOf(this.rt.backend).finish(
       this.runnerId,
@@ -110,6 +121,9 @@ export class FinishBatcher {
       items.map((i) => i.id),
       outcomes,
     )
+    // Before waiters learn the outcome: a caller that awaits a result and then evaluates
+    // triggers in this process sees the conditions it satisfied.
+    await this.reportToTriggers(entries, outcomes)
     const won = items.filter((it, i) => outcomes[i]!.ok && it.to !== 'retry')
     if (won.length)
       this.rt.waiter.markFinal(
@@ -124,6 +138,38 @@ export class FinishBatcher {
       this.rt.logger.error({ err }, 'could not wake invocations parked on released keys; recovery will'),
     )
     return next
+  }
+
+  /**
+   * Status, result and exception conditions are matched here, where the status is written (at
+   * the source). Only accepted ends of watched tasks count; a failure to record them is logged,
+   * not retried with the batch (its ends are written).
+   */
+  private async reportToTriggers(
+    entries: readonly { item: FinishItem; source?: FinishSource }[],
+    outcomes: readonly { ok: boolean }[],
+  ): Promise<void> {
+    const triggers = this.rt.triggers
+    if (!triggers?.hasTriggers) return
+    const attempts = entries.flatMap((e, i) =>
+      e.source && outcomes[i]!.ok
+        ? [
+            {
+              invocationId: e.item.id,
+              taskName: e.source.taskName,
+              args: e.source.args,
+              status: e.item.to,
+              outcome: e.item.outcome?.value ?? null,
+            },
+          ]
+        : [],
+    )
+    if (attempts.length === 0) return
+    await triggers
+      .reportFinished(attempts)
+      .catch((err: unknown) =>
+        this.rt.logger.error({ err }, 'could not record trigger conditions of finished invocations'),
+      )
   }
 }
 

@@ -236,10 +236,29 @@ export abstract class BaseRunner implements WaitHooks {
       ) {
         return null
       }
-      return await recoverInvocations(this.app, this.runnerId)
+      const report = await recoverInvocations(this.app, this.runnerId).catch((err: unknown) => {
+        this.app.logger.error({ err, runnerId: this.runnerId }, 'atomic service (recovery) failed')
+        return null
+      })
+      await this.evaluateTriggers(now)
+      return report
     } catch (err) {
-      this.app.logger.error({ err, runnerId: this.runnerId }, 'atomic service (recovery) failed')
+      this.app.logger.error({ err, runnerId: this.runnerId }, 'atomic service failed')
       return null
+    }
+  }
+
+  /** The trigger pass of the atomic service; nothing (no round trip) when the app has no triggers. */
+  private async evaluateTriggers(now: number): Promise<void> {
+    const triggers = this.app.triggers
+    if (!triggers?.hasTriggers) return
+    try {
+      await triggers.evaluate(now)
+    } catch (err) {
+      this.app.logger.error(
+        { err, runnerId: this.runnerId },
+        'trigger evaluation failed; the next slot tries again',
+      )
     }
   }
 

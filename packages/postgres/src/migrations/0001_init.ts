@@ -214,6 +214,17 @@ export function up(s: string): string[] {
        expires_at bigint NOT NULL,
        PRIMARY KEY (app_id, run_id)
      )`,
+    // Emitted events, kept for listing; addEvent trims them to the retention.
+    `CREATE TABLE ${s}.trigger_events (
+       app_id text NOT NULL,
+       id text NOT NULL,
+       code text NOT NULL,
+       payload text NOT NULL,
+       emitted_at bigint NOT NULL,
+       PRIMARY KEY (app_id, id)
+     )`,
+    `CREATE INDEX trigger_events_time_idx ON ${s}.trigger_events (app_id, emitted_at DESC, id DESC)`,
+    `CREATE INDEX trigger_events_code_idx ON ${s}.trigger_events (app_id, code, emitted_at DESC, id DESC)`,
 
     claimFunction(s),
     claimNextFunction(s),

@@ -1,0 +1,62 @@
+import type { ConditionSpec, Nenc, TriggerListing } from '@nenc/core'
+import type { Command } from 'commander'
+import { loadCliApp } from '../load-app.js'
+
+/** One condition in a line: what it watches, as declared. */
+export function describeCondition(s: ConditionSpec): string {
+  switch (s.kind) {
+    case 'cron':
+      return `cron "${s.expr}" (${s.timezone})`
+    case 'event': {
+      const filter = s.equals
+        ? ` where ${JSON.stringify(s.equals)}`
+        : s.predicate
+          ? ` filtered by ${s.predicate}`
+          : ''
+      return `event "${s.code}"${filter}`
+    }
+    case 'status':
+      return `status of ${s.taskName} in [${s.statuses.join(', ')}]${s.predicate ? ` filtered by ${s.predicate}` : ''}`
+    case 'result':
+      return `result of ${s.taskName}${s.predicate ? ` filtered by ${s.predicate}` : ''}`
+    case 'exception':
+      return `exception of ${s.taskName}${s.errors.length ? ` in [${s.errors.join(', ')}]` : ' (any error)'}`
+  }
+}
+
+const time = (t: number | null) => (t === null ? '-' : new Date(t).toISOString())
+
+/** The listing as text: one block per trigger. */
+export function formatTriggers(list: readonly TriggerListing[]): string {
+  if (list.length === 0) return 'no triggers declared in this app\n'
+  const lines: string[] = []
+  for (const t of list) {
+    lines.push(`${t.taskName}  ${t.logic === 'and' ? 'all of' : 'any of'}  (${t.id})`)
+    for (const c of t.conditions) lines.push(`  - ${describeCondition(c.spec)}`)
+    lines.push(`  overlap ${t.overlap}  missed ${JSON.stringify(t.missed)}`)
+    lines.push(`  last run ${time(t.lastRun)}  next run ${time(t.nextRun)}`)
+  }
+  return `${lines.join('\n')}\n`
+}
+
+export async function listTriggers(app: Nenc): Promise<TriggerListing[]> {
+  return app.triggers.list()
+}
+
+/** `nenc trigger list`: each declared trigger, its conditions, last and next cron run. */
+export function registerTriggerList(trigger: Command): void {
+  trigger
+    .command('list')
+    .description('list the triggers the app declares: conditions, last and next cron run')
+    .option('--app <path>', 'module exporting the Nenc app; env NENC_APP')
+    .option('--json', 'print JSON instead of text')
+    .action(async (opts: { app?: string; json?: boolean }) => {
+      const app = await loadCliApp(opts.app)
+      try {
+        const list = await listTriggers(app)
+        process.stdout.write(opts.json ? `${JSON.stringify(list, null, 2)}\n` : formatTriggers(list))
+      } finally {
+        await app.close()
+      }
+    })
+}

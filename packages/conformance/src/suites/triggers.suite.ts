@@ -1,0 +1,288 @@
+import {
+  allOf,
+  anyOf,
+  deserializeArgs,
+  type Nenc,
+  onCron,
+  onEvent,
+  onException,
+  onResult,
+  onStatus,
+  predicate,
+} from '@nenc/core'
+import { describe, expect, it } from 'vitest'
+import { type BackendFactory, useBackend } from '../harness.js'
+
+const MINUTE = 60_000
+/** An injected clock: a minute boundary, so atomic-service slot phases are predictable. */
+const T0 = Date.UTC(2030, 0, 7, 12, 0, 0)
+
+/** No background service passes: each test calls them with its own clock. */
+const QUIET = { orchestrator: { atomicServiceCheckMs: 600_000 } }
+
+/** The arguments of every invocation of `taskName` routed so far, oldest first. */
+async function routedArgs(app: Nenc, taskName: string): Promise<unknown[][]> {
+  const { orchestrator, stateBackend, clientDataStore } = app.backend
+  const ids = await orchestrator.listInvocations({ taskId: `${app.appId}.${taskName}`, limit: 10_000 })
+  const records = await stateBackend.getInvocations(ids)
+  const out: { createdAt: number; id: string; args: unknown[] }[] = []
+  for (const r of records) {
+    if (!r) throw new Error(`an invocation of ${taskName} has no record`)
+    out.push({
+      createdAt: r.createdAt,
+      id: r.id,
+      args: await deserializeArgs(app.serializer, r.args, clientDataStore, app.largeValues),
+    })
+  }
+  return out.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1)).map((o) => o.args)
+}
+
+async function until(check: () => Promise<boolean> | boolean, what: string, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+export function describeTriggers(name: string, factory: BackendFactory): void {
+  describe(`${name}: triggers`, () => {
+    const { app: makeApp, apps: makeApps } = useBackend(factory)
+
+    it('cron fires once per scheduled time across three runners, and again after one is killed', async () => {
+      const runners = await makeApps(3, {
+        config: { ...QUIET, orchestrator: { ...QUIET.orchestrator, runnerDeadAfterMs: 1500 } },
+      })
+      for (const app of runners)
+        app.task('tick', async (_scheduledAt: number) => null, {
+          triggers: [onCron('* * * * *', { args: (c) => [c.scheduledAt] })],
+        })
+      const pass = (group: Nenc[], at: number) =>
+        Promise.all(group.map((a) => a.runner.runAtomicServices(at)))
+      // The first pass anchors the schedule: nothing before it fires.
+      await pass(runners, T0 - 30_000)
+      // Each minute, passes in all three runners' slots (20 s each with three runners).
+      for (let m = 0; m < 3; m++)
+        for (const offset of [1_000, 21_000, 41_000]) await pass(runners, T0 + m * MINUTE + offset)
+      expect(await routedArgs(runners[0]!, 'tick')).toEqual([[T0], [T0 + MINUTE], [T0 + 2 * MINUTE]])
+
+      // Kill one runner: it stops without cleanup (its heartbeat stays until it times out).
+      const survivors = runners.slice(0, 2)
+      await new Promise((r) => setTimeout(r, 2_000))
+      for (let m = 3; m < 5; m++)
+        for (const offset of [1_000, 21_000, 41_000]) await pass(survivors, T0 + m * MINUTE + offset)
+      // Concurrent passes outside the slots (every runner evaluating at once) add nothing.
+      await Promise.all(runners.map((a) => a.triggers.evaluate(T0 + 4 * MINUTE + 50_000)))
+      expect(await routedArgs(runners[0]!, 'tick')).toEqual([0, 1, 2, 3, 4].map((m) => [T0 + m * MINUTE]))
+    })
+
+    it('missed scheduled times are skipped by default and caught up within a window when asked', async () => {
+      const app = await makeApp({ config: { ...QUIET, triggers: { cronLateToleranceMs: 30_000 } } })
+      app.task('skipper', async (_t: number) => null, {
+        triggers: [onCron('*/1 * * * *', { args: (c) => [c.scheduledAt] })],
+      })
+      app.task('filler', async (_t: number) => null, {
+        triggers: [
+          onCron('* * * * *', {
+            missed: { catchUpWithinMs: 3 * MINUTE + 30_000 },
+            args: (c) => [c.scheduledAt],
+          }),
+        ],
+      })
+      await app.triggers.evaluate(T0 - 10_000)
+      // Ten minutes without any pass (no runner), then one.
+      await app.triggers.evaluate(T0 + 10 * MINUTE + 5_000)
+      expect(await routedArgs(app, 'skipper')).toEqual([[T0 + 10 * MINUTE]])
+      // Runs of one pass are routed concurrently: compare them in scheduled order.
+      const filled = (await routedArgs(app, 'filler')).map((a) => a[0] as number).sort((x, y) => x - y)
+      expect(filled).toEqual([7, 8, 9, 10].map((m) => T0 + m * MINUTE))
+    })
+
+    it('20 concurrent evaluators claim a trigger run exactly once', async () => {
+      const group = await makeApps(4, { config: QUIET })
+      for (const app of group) {
+        app.task('once', async (_id: string) => null, {
+          triggers: [onEvent('go', { args: (e) => [e.eventId] })],
+        })
+        app.task('cronOnce', async () => null, { triggers: [onCron('0 * * * *')] })
+      }
+      await group[0]!.triggers.evaluate(T0 - 1_000)
+      const id = await group[0]!.emitEvent('go', { n: 1 })
+      const evaluators = Array.from({ length: 20 }, (_, i) => group[i % 4]!.triggers.evaluate())
+      const reports = await Promise.all(evaluators)
+      expect(reports.reduce((n, r) => n + r.fired.filter((f) => f.taskName === 'once').length, 0)).toBe(1)
+      expect(await routedArgs(group[0]!, 'once')).toEqual([[id]])
+      const cron = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => group[i % 4]!.triggers.evaluate(T0 + 1_000)),
+      )
+      expect(cron.reduce((n, r) => n + r.cronTicks, 0)).toBe(1)
+      expect(await routedArgs(group[0]!, 'cronOnce')).toEqual([[]])
+    })
+
+    it('AND fires once every condition holds; OR fires once per valid condition', async () => {
+      const app = await makeApp({ config: QUIET })
+      app.task('both', async (_ns: number[]) => null, {
+        triggers: [
+          allOf(onEvent('a'), onEvent('b')).with({
+            args: (all) => [all.contexts.map((c) => (c.payload as { n: number }).n)],
+          }),
+        ],
+      })
+      app.task('either', async (_code: string) => null, {
+        triggers: [anyOf(onEvent('x'), onEvent('y')).with({ args: (one) => [one.code] })],
+      })
+      await app.emitEvent('a', { n: 1 })
+      expect((await app.triggers.evaluate()).fired).toEqual([])
+      await app.emitEvent('b', { n: 2 })
+      await app.triggers.evaluate()
+      await app.triggers.evaluate()
+      expect(await routedArgs(app, 'both')).toEqual([[[1, 2]]])
+      await app.emitEvent('x')
+      await app.emitEvent('y')
+      await app.triggers.evaluate()
+      await app.triggers.evaluate()
+      expect((await routedArgs(app, 'either')).map((a) => a[0]).sort()).toEqual(['x', 'y'])
+      // Everything used is cleared.
+      expect(await app.backend.triggerStore.getValidConditions()).toEqual([])
+    })
+
+    it('half-satisfied AND conditions expire after the retention', async () => {
+      const app = await makeApp({ config: { ...QUIET, triggers: { conditionRetentionMs: 1_000 } } })
+      app.task('pair', async () => null, { triggers: [allOf(onEvent('left'), onEvent('right'))] })
+      await app.emitEvent('left')
+      await app.triggers.evaluate()
+      expect(await app.backend.triggerStore.getValidConditions()).toHaveLength(1)
+      const report = await app.triggers.evaluate(Date.now() + 1_500)
+      expect(report.cleared).toBe(1)
+      expect(await app.backend.triggerStore.getValidConditions()).toEqual([])
+      await app.emitEvent('right')
+      await app.triggers.evaluate()
+      expect(await routedArgs(app, 'pair')).toEqual([])
+      await app.emitEvent('left')
+      await app.triggers.evaluate()
+      expect(await routedArgs(app, 'pair')).toEqual([[]])
+    })
+
+    it('status, result, exception and event conditions, with filters and argument providers', async () => {
+      const app = await makeApp({ config: QUIET })
+      class CardDeclinedError extends Error {
+        override name = 'CardDeclinedError'
+      }
+      const seen: Record<string, unknown[]> = { big: [], failed: [], declined: [], five: [], paid: [] }
+      const charge = app.task('charge', async (cents: number) => {
+        if (cents < 0) throw new CardDeclinedError(`declined ${cents}`)
+        if (cents === 0) throw new TypeError('zero')
+        return { amountCents: cents }
+      })
+      app.task('onBig', async (cents: number) => void seen.big!.push(cents), {
+        triggers: [
+          onResult(
+            charge,
+            predicate('bigCharge', (r) => r.amountCents > 10_000),
+            {
+              args: (c) => [c.result.amountCents],
+            },
+          ),
+        ],
+      })
+      app.task('onFailed', async (cents: number) => void seen.failed!.push(cents), {
+        triggers: [onStatus(charge, ['failed'], { args: (c) => [c.args[0]] })],
+      })
+      app.task('onDeclined', async (message: string) => void seen.declined!.push(message), {
+        triggers: [onException(charge, ['CardDeclinedError'], { args: (c) => [c.error.message] })],
+      })
+      app.task('onFive', async (id: string) => void seen.five!.push(id), {
+        triggers: [
+          onStatus(charge, ['success'], {
+            filter: predicate('isFive', (c) => c.args[0] === 5),
+            args: (c) => [c.invocationId],
+          }),
+        ],
+      })
+      app.task('onPaid', async (orderId: string) => void seen.paid!.push(orderId), {
+        triggers: [
+          onEvent<{ orderId: string; currency: string }, [string]>('order.paid', {
+            filter: { currency: 'EUR' },
+            args: (e) => [e.payload.orderId],
+          }),
+        ],
+      })
+      await app.runner.start()
+      const calls = await Promise.all([charge(20_000), charge(5), charge(-1), charge(0)])
+      await Promise.allSettled(calls.map((c) => c.result()))
+      await app.emitEvent('order.paid', { orderId: 'o-1', currency: 'EUR' })
+      await app.emitEvent('order.paid', { orderId: 'o-2', currency: 'USD' })
+      const expected = {
+        big: [20_000],
+        failed: [-1, 0],
+        declined: ['declined -1'],
+        five: [calls[1]!.id],
+        paid: ['o-1'],
+      }
+      const done = () => Object.entries(expected).every(([k, v]) => (seen[k] as unknown[]).length >= v.length)
+      await until(async () => {
+        await app.triggers.evaluate()
+        return done()
+      }, 'the triggered tasks to run')
+      // One more pass fires nothing new.
+      await app.triggers.evaluate()
+      await new Promise((r) => setTimeout(r, 300))
+      expect({ ...seen, failed: [...(seen.failed as number[])].sort((a, b) => a - b) }).toEqual(expected)
+    })
+
+    it("overlap 'skip' drops a run while an earlier invocation of the task is active", async () => {
+      const app = await makeApp({ config: QUIET })
+      app.task('solo', async (_n: number) => null, {
+        triggers: [onEvent('tick', { overlap: 'skip', args: (e) => [(e.payload as { n: number }).n] })],
+      })
+      app.task('many', async (_n: number) => null, {
+        triggers: [onEvent('tick', { args: (e) => [(e.payload as { n: number }).n] })],
+      })
+      await app.emitEvent('tick', { n: 1 })
+      await app.triggers.evaluate()
+      await app.emitEvent('tick', { n: 2 })
+      const report = await app.triggers.evaluate()
+      expect(report.skippedOverlap).toBe(1)
+      expect(await routedArgs(app, 'solo')).toEqual([[1]]) // no runner: the first is still REGISTERED
+      expect(await routedArgs(app, 'many')).toEqual([[1], [2]])
+    })
+
+    it("overlap 'skip' holds across the runs of one pass (a catch-up after missed times)", async () => {
+      const app = await makeApp({ config: { ...QUIET, triggers: { cronLateToleranceMs: 30_000 } } })
+      app.task('single', async (_t: number) => null, {
+        triggers: [
+          onCron('* * * * *', {
+            missed: { catchUpWithinMs: 5 * MINUTE },
+            overlap: 'skip',
+            args: (c) => [c.scheduledAt],
+          }),
+        ],
+      })
+      await app.triggers.evaluate(T0 - 10_000)
+      const report = await app.triggers.evaluate(T0 + 3 * MINUTE + 1_000)
+      expect(report.cronTicks).toBe(4)
+      expect(report.skippedOverlap).toBe(3)
+      expect(await routedArgs(app, 'single')).toEqual([[T0]])
+    })
+
+    it('emitted events are stored, listed newest first, and trimmed to the retention', async () => {
+      const app = await makeApp({ config: QUIET })
+      const a = await app.emitEvent('order.paid', { orderId: 'o-1' })
+      const b = await app.emitEvent('order.shipped', { orderId: 'o-1' })
+      const c = await app.emitEvent('order.paid', { orderId: 'o-2' })
+      const store = app.backend.triggerStore
+      expect((await store.listEvents()).map((e) => e.id)).toEqual([c, b, a])
+      const paid = await store.listEvents({ code: 'order.paid', limit: 1 })
+      expect(paid.map((e) => [e.id, e.code, app.serializer.deserialize(e.payload)])).toEqual([
+        [c, 'order.paid', { orderId: 'o-2' }],
+      ])
+      const now = Date.now()
+      await store.addEvent(
+        { id: 'late', code: 'order.paid', payload: 'null', emittedAt: now + 10_000 },
+        5_000,
+      )
+      expect((await store.listEvents()).map((e) => e.id)).toEqual(['late'])
+      expect((await store.listEvents({ code: 'order.shipped' })).map((e) => e.id)).toEqual([])
+    })
+  })
+}
