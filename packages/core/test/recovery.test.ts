@@ -7,6 +7,8 @@ interface Stored {
   status: InvocationStatus
   /** ms epoch the status was entered. */
   since: number
+  /** A scheduled call's time (its record's `runAt`). */
+  runAt?: number
 }
 
 /**
@@ -56,10 +58,15 @@ function setup(
     count: async () => opts.queued ?? 0,
     route: async (ids: string[]) => void routed.push(...ids),
   }
+  const stateBackend = {
+    ...noop,
+    getInvocations: async (ids: string[]) =>
+      ids.map((id) => (invocations[id] ? { id, runAt: invocations[id]!.runAt } : null)),
+  }
   const backend = {
     broker,
     orchestrator,
-    stateBackend: noop,
+    stateBackend,
     clientDataStore: noop,
     triggerStore: noop,
   } as unknown as Backend
@@ -114,6 +121,15 @@ describe('recoverInvocations', () => {
     const busy = setup({ ...lost }, { queued: 3 })
     expect((await recoverInvocations(busy.nenc, 'x')).requeued).toEqual([])
     expect(busy.routed).toEqual([])
+  })
+
+  it('leaves a scheduled call whose time has not come alone: it waits in the queue as a delayed id', async () => {
+    const { nenc, routed } = setup({
+      later: { status: 'registered', since: ago(60_000), runAt: Date.now() + 60_000 },
+      due: { status: 'registered', since: ago(60_000), runAt: ago(1000) },
+    })
+    expect((await recoverInvocations(nenc, 'x')).requeued).toEqual(['due'])
+    expect(routed).toEqual(['due'])
   })
 
   it('reroutes ids stranded between two steps after stuckAfterMs, and parked ones only after parkedRecheckMs', async () => {
