@@ -4,7 +4,7 @@ import { describeBroker } from './suites/broker.suite.js'
 import { describeClaims } from './suites/claim.suite.js'
 import { describeEndToEnd } from './suites/end-to-end.suite.js'
 import { describeFencing } from './suites/fencing.suite.js'
-import { describeListing } from './suites/listing.suite.js'
+import { describeDeletion, describeListing } from './suites/listing.suite.js'
 import { describeRecovery } from './suites/recovery.suite.js'
 import { describeReplay } from './suites/replay.suite.js'
 import { describeStores } from './suites/state.suite.js'
@@ -58,4 +58,5 @@ function describeAll(name: string, factory: BackendFactory): void {
   describeRecovery(name, factory)
   describeReplay(name, factory)
   describeListing(name, factory)
+  describeDeletion(name, factory)
 }

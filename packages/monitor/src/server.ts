@@ -4,13 +4,13 @@ import { InvalidQueryError, type Nenc } from '@nenc/core'
 import { type Context, Hono } from 'hono'
 import { html } from 'hono/html'
 import { streamSSE } from 'hono/streaming'
-import { ActionError, rerun, retryFailed } from './actions.js'
+import { ActionError, purgeFinished, rerun, retryFailed } from './actions.js'
 import { MONITOR_CSS } from './assets/monitor-css.js'
 import { MONITOR_JS } from './assets/monitor-js.js'
-import { FilterError, filterQuery, parseFilters } from './filters.js'
+import { FilterError, filterQuery, parseFilters, parseTime } from './filters.js'
 import { FinalHub } from './final-hub.js'
 import type { ResolvedMonitorOptions } from './options.js'
-import { readInvocation } from './read/invocation.js'
+import { masked, readInvocation } from './read/invocation.js'
 import { listPage } from './read/listing.js'
 import { readOverview, readRunners } from './read/overview.js'
 import { readTimeline } from './read/timeline.js'
@@ -92,7 +92,7 @@ export function createMonitorApp(app: Nenc, options: ResolvedMonitorOptions): Mo
       (n) => c.req.query(n),
       (n) => c.req.queries(n) ?? [],
     )
-    const result = await listPage(app, f)
+    const result = await listPage(app, f, undefined, options.mask)
     return page(
       c,
       'Invocations',
@@ -118,7 +118,8 @@ export function createMonitorApp(app: Nenc, options: ResolvedMonitorOptions): Mo
         404,
       )
     }
-    return page(c, `Invocation ${id}`, '/invocations', invocationView(ctx, detail))
+    const shown = detail.record && options.mask.has(detail.record.taskName) ? masked(detail) : detail
+    return page(c, `Invocation ${id}`, '/invocations', invocationView(ctx, shown))
   })
 
   hono.get('/timeline', async (c) => {
@@ -167,7 +168,7 @@ export function createMonitorApp(app: Nenc, options: ResolvedMonitorOptions): Mo
       (n) => query.get(n) ?? undefined,
       (n) => query.getAll(n),
     )
-    const reran = await retryFailed(app, { ...f, cursor: undefined })
+    const reran = await retryFailed(app, { ...f, cursor: undefined }, options.mask)
     logAction('retry-failed', { filter: filterQuery(f), count: reran.size, ids: Object.fromEntries(reran) })
     return page(
       c,
@@ -177,6 +178,20 @@ export function createMonitorApp(app: Nenc, options: ResolvedMonitorOptions): Mo
 <table class="grid" id="reran"><thead><tr><th>failed</th><th>new invocation</th></tr></thead><tbody>
 ${[...reran].map(([old, fresh]) => html`<tr><td>${invocationLink(old)}</td><td>${invocationLink(fresh)}</td></tr>`)}
 </tbody></table>`,
+    )
+  })
+
+  hono.post('/actions/purge', async (c) => {
+    const body = await c.req.parseBody()
+    const before = parseTime('before', typeof body.before === 'string' ? body.before : undefined)
+    if (before === undefined) throw new FilterError('before', 'a date is required')
+    const removed = await purgeFinished(app, before)
+    logAction('purge', { before: new Date(before).toISOString(), removed })
+    return page(
+      c,
+      'Purged finished invocations',
+      '/invocations',
+      html`<p class="notice" id="done">Removed ${removed} finished invocations created before ${new Date(before).toISOString()}.</p>`,
     )
   })
 

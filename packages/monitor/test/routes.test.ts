@@ -130,6 +130,37 @@ describe('monitor routes (memory backend)', () => {
     expect(timeline).toMatch(/<line class="link"/)
   })
 
+  it('runners: a pool runner is shown above its child processes, with atomic-service slots', async () => {
+    const { orchestrator, stateBackend } = f.app.backend
+    const pool = `Pool-${Date.now().toString(36)}`
+    const child = `${pool}-child-1`
+    await orchestrator.heartbeat([pool], true)
+    await orchestrator.heartbeat([child], false)
+    const ctx = { pid: 4242, hostname: 'host-a', startedAt: Date.now() }
+    await stateBackend.storeRunnerContext({
+      runnerId: pool,
+      runnerClass: 'MultiThreadRunner',
+      parentRunnerId: null,
+      ...ctx,
+    })
+    await stateBackend.storeRunnerContext({
+      runnerId: child,
+      runnerClass: 'ThreadRunner',
+      parentRunnerId: pool,
+      ...ctx,
+    })
+    const page = await text(monitor, '/runners')
+    const rows = [...page.matchAll(/<tr id="([^"]+)" class="depth-(\d)">/g)].map((m) => [m[1], m[2]])
+    const at = rows.findIndex(([id]) => id === pool)
+    expect(rows[at]).toEqual([pool, '0'])
+    expect(rows[at + 1]).toEqual([child, '1'])
+    expect(page).toMatch(
+      new RegExp(
+        `<tr id="${pool}"[\\s\\S]*?host-a pid 4242[\\s\\S]*?slot 2 of 2: \\d+–\\d+ ms of every \\d+ ms`,
+      ),
+    )
+  })
+
   it('re-run: refused without the CSRF token; with it a new invocation with the same arguments, logged', async () => {
     expect((await post(monitor, `/actions/rerun/${ids.sum}`, {})).status).toBe(403)
     const csrf = csrfOf(await text(monitor, `/invocations/${ids.sum}`))
@@ -184,6 +215,41 @@ describe('monitor routes (memory backend)', () => {
   })
 })
 
+describe('purge finished invocations (memory backend, an app of its own)', () => {
+  it('removes every finished invocation created before the date, keeps the unfinished, logs', async () => {
+    const g = monitorApp(`mon-purge-${Date.now().toString(36)}`, memoryBackend())
+    await g.app.runner.start()
+    const lines: string[] = []
+    const m = createMonitorApp(g.app, resolveMonitorOptions({ log: (l) => lines.push(l), env: {} }))
+    try {
+      const done = await runSample(g)
+      const running = await g.slow(1500)
+      const csrf = csrfOf(await text(m, '/invocations'))
+      const bad = await post(m, '/actions/purge', { _csrf: csrf, before: 'someday' })
+      expect(bad.status).toBe(400)
+      const before = new Date(Date.now() + 120_000).toISOString().slice(0, 16) // as a datetime-local input sends it
+      const res = await post(m, '/actions/purge', { _csrf: csrf, before })
+      expect(res.status).toBe(200)
+      // sum, failed, html, parent and its 3 children
+      expect(await res.text()).toContain('Removed 7 finished invocations')
+      const { orchestrator, stateBackend } = g.app.backend
+      expect(await orchestrator.getStates(Object.values(done))).toEqual([null, null, null, null])
+      expect(await stateBackend.getInvocations(Object.values(done))).toEqual([null, null, null, null])
+      expect(await stateBackend.getOutcomes([{ id: done.sum, attempt: 1 }])).toEqual([null])
+      expect((await orchestrator.getStates([running.id]))[0]!.status).not.toBe('success')
+      expect(await orchestrator.listInvocations({})).toEqual([running.id])
+      expect(lines.map((l) => JSON.parse(l))).toContainEqual(
+        expect.objectContaining({ action: 'purge', removed: 7 }),
+      )
+      expect(await running.result()).toBe(1500)
+    } finally {
+      await m.close()
+      await g.app.runner.stop()
+      await g.app.close()
+    }
+  })
+})
+
 describe('monitor safety', () => {
   it('read-only: no action forms, and action POSTs are refused', async () => {
     const ro = createMonitorApp(f.app, resolveMonitorOptions({ readOnly: true, log: () => {}, env: {} }))
@@ -193,6 +259,23 @@ describe('monitor safety', () => {
     const res = await post(ro, `/actions/rerun/${ids.sum}`, { _csrf: csrfOf(page) })
     expect(res.status).toBe(403)
     await ro.close()
+  })
+
+  it('masked tasks: arguments, results and error messages hidden, never matched by the argument filter', async () => {
+    const m = createMonitorApp(
+      f.app,
+      resolveMonitorOptions({ mask: ['markup', 'boom'], log: () => {}, env: {} }),
+    )
+    const html = await text(m, `/invocations/${ids.html}`)
+    expect(html).not.toContain('mallory')
+    expect(html).toContain('masked by the monitor')
+    const failed = await text(m, `/invocations/${ids.failed}`)
+    expect(failed).not.toContain('user-42')
+    expect(failed).toContain('<b>Error</b>: ••• masked')
+    expect(await text(m, '/invocations?arg=user-42')).toContain('id="empty"')
+    // Unmasked tasks show as before.
+    expect(await text(m, `/invocations/${ids.sum}`)).toMatch(/<pre class="value" id="result">5<\/pre>/)
+    await m.close()
   })
 
   it('with a token every request needs it (bearer, cookie, or ?token= once)', async () => {
