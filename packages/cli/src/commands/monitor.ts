@@ -39,6 +39,10 @@ export function registerMonitor(program: Command): void {
           port,
           token: opts.token,
           readOnly: opts.readOnly,
+          mask: (opts.mask ?? '')
+            .split(',')
+            .map((t) => t.trim())
+            .filter((t) => t !== ''),
         })
       } catch (err) {
         await app.close()
