@@ -43,6 +43,10 @@ describe('monitor routes (memory backend)', () => {
     const res = await get(monitor, '/')
     expect(res.status).toBe(200)
     expect(res.headers.get('content-security-policy')).toContain("script-src 'self'")
+    expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'")
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff')
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer')
+    expect(res.headers.get('cache-control')).toBe('no-store')
     const page = await res.text()
     expect(page).toMatch(/<span class="n" id="queue-depth">0<\/span>/)
     expect(page).toMatch(/<span class="n" id="runners-alive">1<\/span>/)
@@ -310,6 +314,22 @@ describe('monitor safety', () => {
     expect(() => resolveMonitorOptions({ token: 'short', env: {} })).toThrow(/16 characters/)
     expect((await get(monitor, '/', { host: 'attacker.example' })).status).toBe(403)
     expect((await get(monitor, '/', { host: 'localhost:8000' })).status).toBe(200)
+  })
+
+  it('no page polls faster than every 5 s: overview and runners every 10 s, the rest not at all', async () => {
+    const pages = ['/', '/invocations', `/invocations/${ids.sum}`, '/timeline', '/runners']
+    const triggers = new Map<string, string[]>()
+    for (const p of pages)
+      triggers.set(
+        p,
+        [...(await text(monitor, p)).matchAll(/hx-trigger="([^"]+)"/g)].map((m) => m[1]!),
+      )
+    expect(triggers.get('/')).toEqual(['every 10s'])
+    expect(triggers.get('/runners')).toEqual(['every 10s'])
+    for (const p of ['/invocations', `/invocations/${ids.sum}`, '/timeline'])
+      expect(triggers.get(p)).toEqual([])
+    const script = await (await get(monitor, '/assets/monitor.js')).text()
+    expect(script).not.toMatch(/setInterval|setTimeout/)
   })
 
   it('assets are served by the package: htmx and the monitor script, no CDN', async () => {
