@@ -83,9 +83,19 @@ export function createMonitorApp(app: Nenc, options: ResolvedMonitorOptions): Mo
     c.body(MONITOR_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8' }),
   )
 
-  hono.get('/', async (c) =>
-    page(c, 'Overview', '/', overviewView(ctx, await readOverview(app, options.overviewHours))),
-  )
+  // One overview read per 10 s whatever the number of open pages: on Redis, counting reads every
+  // invocation of the window.
+  let overview: { at: number; value: ReturnType<typeof readOverview> } | null = null
+  hono.get('/', async (c) => {
+    if (!overview || Date.now() - overview.at >= OVERVIEW_TTL_MS) {
+      const value = readOverview(app, options.overviewHours)
+      overview = { at: Date.now(), value }
+      value.catch(() => {
+        if (overview?.value === value) overview = null
+      })
+    }
+    return page(c, 'Overview', '/', overviewView(ctx, await overview.value))
+  })
 
   hono.get('/invocations', async (c) => {
     const f = parseFilters(
@@ -197,5 +207,8 @@ ${[...reran].map(([old, fresh]) => html`<tr><td>${invocationLink(old)}</td><td>$
 
   return { hono, close: () => hub.close() }
 }
+
+/** How long one overview read serves every page asking for it. */
+export const OVERVIEW_TTL_MS = 10_000
 
 const taskIdOf = (app: Nenc) => (name: string) => app.getTask(name)?.id ?? name

@@ -57,6 +57,27 @@ describe('monitor routes (memory backend)', () => {
     expect(page).toMatch(/<span class="n">6<\/span> <span class="status st-success">success<\/span>/)
   })
 
+  it('overview: one backend read serves every page for 10 s', async () => {
+    const m = createMonitorApp(f.app, resolveMonitorOptions({ log: () => {}, env: {} }))
+    const o = f.app.backend.orchestrator
+    let counts = 0
+    const original = o.countInvocations.bind(o)
+    o.countInvocations = async (q) => {
+      counts++
+      return original(q)
+    }
+    try {
+      await text(m, '/')
+      const perRead = counts
+      expect(perRead).toBe(24) // one count per hour of the window
+      await Promise.all([text(m, '/'), text(m, '/'), text(m, '/')])
+      expect(counts).toBe(perRead)
+    } finally {
+      o.countInvocations = original
+      await m.close()
+    }
+  })
+
   it('invocations: filters by task, status, argument text, workflow and parent; ids link to their page', async () => {
     const all = await text(monitor, '/invocations')
     for (const id of Object.values(ids)) expect(all).toContain(`/invocations/${id}`)
