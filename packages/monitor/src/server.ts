@@ -14,6 +14,7 @@ import { masked, readInvocation } from './read/invocation.js'
 import { listPage } from './read/listing.js'
 import { readOverview, readRunners } from './read/overview.js'
 import { readTimeline } from './read/timeline.js'
+import { readWorkflow } from './read/workflow.js'
 import { authenticate, checkCsrf, newCsrfToken, securityHeaders } from './security.js'
 import { invocationView } from './views/invocation.js'
 import { invocationsView } from './views/invocations.js'
@@ -21,6 +22,7 @@ import { type Html, invocationLink, layout, type PageContext } from './views/lay
 import { overviewView } from './views/overview.js'
 import { runnersView } from './views/runners.js'
 import { timelineView } from './views/timeline.js'
+import { workflowView } from './views/workflow.js'
 
 /** htmx, read once from the installed `htmx.org` package and served by the monitor itself. */
 const HTMX = readFileSync(createRequire(import.meta.url).resolve('htmx.org/dist/htmx.min.js'), 'utf8')
@@ -130,6 +132,21 @@ export function createMonitorApp(app: Nenc, options: ResolvedMonitorOptions): Mo
     }
     const shown = detail.record && options.mask.has(detail.record.taskName) ? masked(detail) : detail
     return page(c, `Invocation ${id}`, '/invocations', invocationView(ctx, shown))
+  })
+
+  hono.get('/workflows/:id', async (c) => {
+    const id = c.req.param('id')
+    const run = await readWorkflow(app, id)
+    if (!run) {
+      return page(
+        c,
+        'Not found',
+        '/invocations',
+        html`<p class="notice error" id="error">No workflow ${id} in app "${app.appId}".</p>`,
+        404,
+      )
+    }
+    return page(c, `Workflow ${id}`, '/invocations', workflowView(ctx, run))
   })
 
   hono.get('/timeline', async (c) => {

@@ -132,6 +132,22 @@ describe('monitor routes (memory backend)', () => {
     expect(parent.match(/<ul id="children">[\s\S]*?<\/ul>/)![0].match(/<li>/g)).toHaveLength(3)
   })
 
+  it('a workflow run as a tree: the root, its children nested under it; unknown run 404', async () => {
+    const page = await text(monitor, `/workflows/${ids.parent}`)
+    expect(page).toContain('<dd id="wf-size">4 ·')
+    const tree = /<ul class="tree" id="wf-tree">([\s\S]*)<\/ul>\s*<\/section>/.exec(page)![1]!
+    expect(tree.match(/<li data-invocation=/g)).toHaveLength(4)
+    // One root (the parent), three nested items.
+    expect(tree.trimStart().startsWith(`<li data-invocation="${ids.parent}">`)).toBe(true)
+    expect(tree.match(/<ul><li data-invocation=/g)).toHaveLength(1)
+    expect(
+      (await text(monitor, `/invocations/${ids.parent}`)).includes(
+        `id="wf-link" href="/workflows/${ids.parent}"`,
+      ),
+    ).toBe(true)
+    expect((await get(monitor, '/workflows/nope')).status).toBe(404)
+  })
+
   it('a failed invocation shows its error with the stack', async () => {
     const page = await text(monitor, `/invocations/${ids.failed}`)
     expect(page).toMatch(
