@@ -14,7 +14,7 @@ import { masked, readInvocation } from './read/invocation.js'
 import { listPage } from './read/listing.js'
 import { readOverview, readRunners } from './read/overview.js'
 import { readTimeline } from './read/timeline.js'
-import { readWorkflow } from './read/workflow.js'
+import { readRuns, readWorkflow } from './read/workflow.js'
 import { authenticate, checkCsrf, newCsrfToken, securityHeaders } from './security.js'
 import { invocationView } from './views/invocation.js'
 import { invocationsView } from './views/invocations.js'
@@ -22,7 +22,7 @@ import { type Html, invocationLink, layout, type PageContext } from './views/lay
 import { overviewView } from './views/overview.js'
 import { runnersView } from './views/runners.js'
 import { timelineView } from './views/timeline.js'
-import { workflowView } from './views/workflow.js'
+import { runsView, workflowView } from './views/workflow.js'
 
 /** htmx, read once from the installed `htmx.org` package and served by the monitor itself. */
 const HTMX = readFileSync(createRequire(import.meta.url).resolve('htmx.org/dist/htmx.min.js'), 'utf8')
@@ -134,6 +134,13 @@ export function createMonitorApp(app: Nenc, options: ResolvedMonitorOptions): Mo
     return page(c, `Invocation ${id}`, '/invocations', invocationView(ctx, shown))
   })
 
+  hono.get('/workflows', async (c) => {
+    const type = c.req.query('type') || undefined
+    const runs = type ? await readRuns(app, type, c.req.query('cursor') || null) : null
+    const types = app.taskNames().map(taskIdOf(app))
+    return page(c, 'Workflow runs', '/workflows', runsView(ctx, types, type, runs))
+  })
+
   hono.get('/workflows/:id', async (c) => {
     const id = c.req.param('id')
     const run = await readWorkflow(app, id)
@@ -146,7 +153,7 @@ export function createMonitorApp(app: Nenc, options: ResolvedMonitorOptions): Mo
         404,
       )
     }
-    return page(c, `Workflow ${id}`, '/invocations', workflowView(ctx, run))
+    return page(c, `Workflow ${id}`, '/workflows', workflowView(ctx, run))
   })
 
   hono.get('/timeline', async (c) => {

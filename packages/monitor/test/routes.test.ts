@@ -148,6 +148,25 @@ describe('monitor routes (memory backend)', () => {
     expect((await get(monitor, '/workflows/nope')).status).toBe(404)
   })
 
+  it('workflow runs by type: roots of that task only, linked to their tree', async () => {
+    const byParent = await text(monitor, `/workflows?type=${encodeURIComponent(f.parent.id)}`)
+    expect([...byParent.matchAll(/<tr data-invocation="([^"]+)"/g)].map((m) => m[1])).toEqual([ids.parent])
+    expect(byParent).toContain(`href="/workflows/${ids.parent}"`)
+    // `add` ran as children (not runs of their own) and once from outside a task (a run).
+    const runs: string[] = []
+    let href: string | undefined = `/workflows?type=${encodeURIComponent(f.add.id)}`
+    while (href) {
+      const p = await text(monitor, href)
+      runs.push(...[...p.matchAll(/<tr data-invocation="([^"]+)"/g)].map((m) => m[1]!))
+      href = /id="next-page" href="([^"]+)"/.exec(p)?.[1]?.replaceAll('&amp;', '&')
+    }
+    expect(runs).toContain(ids.sum)
+    const kids = await f.app.backend.stateBackend.getChildInvocations(ids.parent)
+    expect(kids).toHaveLength(3)
+    for (const k of kids) expect(runs).not.toContain(k)
+    expect(await text(monitor, '/workflows')).toContain('Pick a workflow type')
+  })
+
   it('a failed invocation shows its error with the stack', async () => {
     const page = await text(monitor, `/invocations/${ids.failed}`)
     expect(page).toMatch(

@@ -57,3 +57,28 @@ export async function readWorkflow(app: Nenc, workflowId: string): Promise<Workf
     truncated: ids.length >= MAX_RUN_SIZE && cursor !== null,
   }
 }
+
+/**
+ * Runs of one workflow type (the root's task id), newest first: the task's invocations that are
+ * the root of their own workflow (a call from outside a task, or a sub-workflow's root). One
+ * orchestrator page per request; a page may be short while `next` is set.
+ */
+export async function readRuns(
+  app: Nenc,
+  type: string,
+  cursor: string | null,
+  size = 25,
+): Promise<{ rows: { record: InvocationRecord; state: InvocationState }[]; next: string | null }> {
+  const { orchestrator, stateBackend } = app.backend
+  const page = await orchestrator.pageInvocations({ taskId: type, limit: size, cursor })
+  const [records, states] = await Promise.all([
+    stateBackend.getInvocations(page.ids),
+    orchestrator.getStates(page.ids),
+  ])
+  const rows: { record: InvocationRecord; state: InvocationState }[] = []
+  records.forEach((record, i) => {
+    const state = states[i]
+    if (record && state && record.workflow.id === record.id) rows.push({ record, state })
+  })
+  return { rows, next: page.next }
+}
