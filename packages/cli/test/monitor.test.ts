@@ -36,6 +36,28 @@ describe('nenc monitor', () => {
     expect(await m.exited).toBe(0)
   })
 
+  it('--mask hides the arguments of the named tasks', async () => {
+    const maskEnv = { NENC_TEST_APP_ID: `${env.NENC_TEST_APP_ID}-mask` }
+    process.env.NENC_TEST_APP_ID = maskEnv.NENC_TEST_APP_ID
+    const mod = (await import(`${fixture('redis-app.mjs')}?${maskEnv.NENC_TEST_APP_ID}`)) as {
+      app: { purge(): Promise<void>; close(): Promise<void> }
+      add: (x: number, y: number) => Promise<{ id: string }>
+    }
+    try {
+      const inv = await mod.add(40, 2) // REGISTERED and queued; no runner needed to show it
+      const m = startMonitorProcess(['--port', '0', '--mask', 'add, other'], maskEnv)
+      const { url } = await m.ready
+      const page = await (await fetch(`${url}/invocations/${inv.id}`)).text()
+      expect(page).toContain('masked by the monitor')
+      expect(page).not.toMatch(/40,\s*2/)
+      m.proc.kill('SIGTERM')
+      expect(await m.exited).toBe(0)
+    } finally {
+      await mod.app.purge()
+      await mod.app.close()
+    }
+  })
+
   it('refuses a non-loopback host without a token (exit 2, says what to do); a token makes it require it', async () => {
     const refused = await nenc(
       ['monitor', '--app', fixture('redis-app.mjs'), '--host', '0.0.0.0', '--port', '0'],

@@ -5,7 +5,7 @@ import { describeClaims } from './suites/claim.suite.js'
 import { describeEmptyBatches } from './suites/empty-batches.suite.js'
 import { describeEndToEnd } from './suites/end-to-end.suite.js'
 import { describeFencing } from './suites/fencing.suite.js'
-import { describeListing } from './suites/listing.suite.js'
+import { describeDeletion, describeListing } from './suites/listing.suite.js'
 import { describeProgress } from './suites/progress.suite.js'
 import { describeRecovery } from './suites/recovery.suite.js'
 import { describeReplay } from './suites/replay.suite.js'
@@ -65,6 +65,7 @@ function describeAll(name: string, factory: BackendFactory): void {
   describeRecovery(name, factory)
   describeReplay(name, factory)
   describeListing(name, factory)
+  describeDeletion(name, factory)
   describeSchedule(name, factory)
   describeWorkflows(name, factory)
   describeTriggers(name, factory)

@@ -248,6 +248,18 @@ export class MemoryOrchestrator extends MemoryComponent implements Orchestrator 
     return [...counts.values()]
   }
 
+  async deleteFinalInvocations(ids: readonly string[]): Promise<string[]> {
+    const removed: string[] = []
+    for (const id of new Set(ids)) {
+      const e = this.entries.get(id)
+      if (!e || !isFinal(e.state.status)) continue
+      // A final invocation holds no key and waits on nothing (its final transition released them).
+      this.entries.delete(id)
+      removed.push(id)
+    }
+    return removed
+  }
+
   private matching(f: InvocationFilter): Entry[] {
     checkFilter(f)
     const statuses = f.statuses ? new Set(f.statuses) : null

@@ -52,6 +52,22 @@ export class MemoryStateBackend extends MemoryComponent implements StateBackend 
     return pageOfPositions(matches, q)
   }
 
+  async deleteInvocations(ids: readonly string[]): Promise<void> {
+    const gone = new Set(ids)
+    for (const id of gone) {
+      const parentId = this.records.get(id)?.parentId
+      this.records.delete(id)
+      this.children.delete(id)
+      if (parentId) {
+        const siblings = this.children.get(parentId)?.filter((c) => c !== id)
+        if (siblings?.length) this.children.set(parentId, siblings)
+        else this.children.delete(parentId)
+      }
+    }
+    for (const key of this.outcomes.keys())
+      if (gone.has(key.slice(0, key.indexOf('\u0000')))) this.outcomes.delete(key)
+  }
+
   /** Write-once per (id, attempt): a late write of an attempt that already has one is dropped. */
   async setOutcomes(items: readonly (OutcomeRef & { outcome: Outcome })[]): Promise<void> {
     for (const it of items) {

@@ -29,7 +29,13 @@ import { type CollectionNames, newOpToken } from './names.js'
 import * as coordination from './orchestrator-coordination.js'
 import { MAX_RECLAIMS, recheckParked, releaseFreedKeys } from './parking.js'
 import { FINALS_FEED_PIPELINE, finishedSinceFilter, listQuery, NO_HISTORY } from './queries/invocations.js'
-import { invocationCountPipeline, invocationPageFind, pageOfDocs } from './queries/listing.js'
+import {
+  edgesOfFilter,
+  finalAmongFilter,
+  invocationCountPipeline,
+  invocationPageFind,
+  pageOfDocs,
+} from './queries/listing.js'
 import { ParkSequence } from './queries/parking.js'
 import { registerInvocations } from './register-invocations.js'
 import {
@@ -270,6 +276,21 @@ export class MongoOrchestrator extends MongoComponent implements Orchestrator {
           throw corrupt(`${this.names.invocations} of ${r._id.t}`, `unknown status "${r._id.s}"`)
         return { taskId: r._id.t, status: r._id.s, count: r.n }
       })
+    })
+  }
+
+  /** Reads which are final, deletes them (same filter: a final status never changes), then their edges. */
+  async deleteFinalInvocations(ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return []
+    const filter = finalAmongFilter(ids)
+    return guard('deleting final invocations', async () => {
+      const found = (await this.invocations.find(filter, { projection: { _id: 1 } }).toArray()).map((d) =>
+        String(d._id),
+      )
+      if (found.length === 0) return []
+      await this.invocations.deleteMany(filter)
+      await this.colls.waits.deleteMany(edgesOfFilter(found))
+      return found
     })
   }
 

@@ -13,7 +13,7 @@ import { MongoComponent } from './component-base.js'
 import { corrupt, isStr } from './documents.js'
 import { type IndexPlan, stateBackendIndexes } from './indexes.js'
 import type { CollectionNames } from './names.js'
-import { pageOfDocs, recordPageFind } from './queries/listing.js'
+import { outcomesOfFilter, pageOfDocs, recordPageFind } from './queries/listing.js'
 import {
   decodeOutcome,
   decodeRecord,
@@ -108,6 +108,15 @@ export class MongoStateBackend extends MongoComponent implements StateBackend {
         .limit(find.limit)
         .toArray()
       return pageOfDocs(docs, find)
+    })
+  }
+
+  /** Records (a child's leaving is its removal from its parent's children) and all their outcomes. */
+  async deleteInvocations(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return
+    await guard('deleting invocation records', async () => {
+      await this.records.deleteMany({ _id: { $in: [...new Set(ids)] } })
+      await this.outcomes.deleteMany(outcomesOfFilter(ids) as never)
     })
   }
 

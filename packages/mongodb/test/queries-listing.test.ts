@@ -1,8 +1,12 @@
-import { decodeCursor, encodeCursor, InvalidQueryError } from '@nenc/core'
+import { decodeCursor, encodeCursor, FINAL_STATUSES, InvalidQueryError } from '@nenc/core'
+import { MaxKey, MinKey } from 'mongodb'
 import { describe, expect, it } from 'vitest'
 import {
+  edgesOfFilter,
+  finalAmongFilter,
   invocationCountPipeline,
   invocationPageFind,
+  outcomesOfFilter,
   pageOfDocs,
   recordPageFind,
 } from '../src/queries/listing.js'
@@ -62,5 +66,16 @@ describe('listing queries (pure logic; the server behaviour is the conformance s
     expect(() => invocationPageFind({ limit: -1 })).toThrow(InvalidQueryError)
     expect(() => invocationPageFind({ cursor: 'x' })).toThrow(/cursor/)
     expect(() => recordPageFind({ workflowId: '' })).toThrow(/workflowId\/parentId/)
+  })
+
+  it('deletion filters: final statuses only, edges either way, every attempt of an outcome', () => {
+    expect(finalAmongFilter(['a', 'a', 'b'])).toEqual({
+      _id: { $in: ['a', 'b'] },
+      status: { $in: [...FINAL_STATUSES] },
+    })
+    expect(edgesOfFilter(['a'])).toEqual({ $or: [{ waiter: { $in: ['a'] } }, { waited: { $in: ['a'] } }] })
+    expect(outcomesOfFilter(['a', 'a'])).toEqual({
+      $or: [{ _id: { $gte: { i: 'a', a: new MinKey() }, $lte: { i: 'a', a: new MaxKey() } } }],
+    })
   })
 })

@@ -1,4 +1,4 @@
-import { type AnyTask, deserializeArgs, type Nenc, NencError } from '@nenc/core'
+import { type AnyTask, deserializeArgs, FINAL_STATUSES, type Nenc, NencError } from '@nenc/core'
 import type { ListFilters } from './filters.js'
 import { listPage } from './read/listing.js'
 
@@ -32,11 +32,20 @@ export async function rerun(app: Nenc, id: string): Promise<string> {
  * Re-runs every FAILED invocation matching the filter (each a new invocation with the same
  * arguments, routed in one batch per task). Returns the new ids by the failed id they re-run.
  */
-export async function retryFailed(app: Nenc, filter: ListFilters): Promise<Map<string, string>> {
+export async function retryFailed(
+  app: Nenc,
+  filter: ListFilters,
+  masked: ReadonlySet<string> = new Set(),
+): Promise<Map<string, string>> {
   const failed: { id: string; taskName: string; args: string }[] = []
   let cursor: string | null = null
   do {
-    const page = await listPage(app, { ...filter, statuses: ['failed'], cursor: cursor ?? undefined }, 500)
+    const page = await listPage(
+      app,
+      { ...filter, statuses: ['failed'], cursor: cursor ?? undefined },
+      500,
+      masked,
+    )
     for (const r of page.rows) {
       if (r.state.status !== 'failed') continue
       if (!r.record) throw new ActionError(`Cannot re-run ${r.state.id}: no stored call (arguments) for it.`)
@@ -71,4 +80,28 @@ async function readArgs(app: Nenc, raw: string, id: string): Promise<unknown[]> 
 async function routeAll(task: AnyTask, argsList: unknown[][]): Promise<string[]> {
   const group = await task.parallelize(argsList)
   return group.invocations.map((i) => i.id)
+}
+
+/**
+ * Removes every finished invocation (SUCCESS, FAILED, CONCURRENCY_CONTROLLED_FINAL) created
+ * before `before`: the orchestrator's part first (final ones only), then records and outcomes
+ * of what it removed. Returns how many were removed.
+ */
+export async function purgeFinished(app: Nenc, before: number): Promise<number> {
+  const { orchestrator, stateBackend } = app.backend
+  let removed = 0
+  let cursor: string | null = null
+  do {
+    const page = await orchestrator.pageInvocations({
+      statuses: FINAL_STATUSES,
+      createdBefore: before,
+      limit: 500,
+      cursor,
+    })
+    const gone = await orchestrator.deleteFinalInvocations(page.ids)
+    await stateBackend.deleteInvocations(gone)
+    removed += gone.length
+    cursor = page.next
+  } while (cursor)
+  return removed
 }

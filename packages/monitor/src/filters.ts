@@ -25,10 +25,13 @@ export class FilterError extends Error {
   }
 }
 
-const time = (param: string, v: string | undefined): number | undefined => {
+/**
+ * A time parameter: ms epoch digits, or a date. `datetime-local` inputs send no zone
+ * ("2026-01-31T12:00"); the forms label them UTC, so a zone-less value is read as UTC.
+ */
+export function parseTime(param: string, v: string | undefined): number | undefined {
   if (v === undefined || v === '') return undefined
-  // `datetime-local` inputs send local time without a zone; numbers are ms epoch.
-  const ms = /^\d+$/.test(v) ? Number(v) : Date.parse(v)
+  const ms = /^\d+$/.test(v) ? Number(v) : Date.parse(/T\d\d:\d\d(:\d\d(\.\d+)?)?$/.test(v) ? `${v}Z` : v)
   if (!Number.isFinite(ms)) throw new FilterError(param, `${JSON.stringify(v)} is not a date or ms epoch`)
   return ms
 }
@@ -47,8 +50,8 @@ export function parseFilters(
   return {
     task: text(q('task')),
     statuses: statuses as InvocationStatus[],
-    from: time('from', q('from')),
-    to: time('to', q('to')),
+    from: parseTime('from', q('from')),
+    to: parseTime('to', q('to')),
     workflow: text(q('workflow')),
     parent: text(q('parent')),
     arg: text(q('arg')),

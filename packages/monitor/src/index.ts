@@ -1,4 +1,4 @@
-export { ActionError, MAX_BULK, rerun, retryFailed } from './actions.js'
+export { ActionError, MAX_BULK, purgeFinished, rerun, retryFailed } from './actions.js'
 export type { ListFilters } from './filters.js'
 export { FilterError, parseFilters } from './filters.js'
 export type { MonitorOptions, ResolvedMonitorOptions } from './options.js'

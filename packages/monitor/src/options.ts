@@ -12,6 +12,11 @@ export interface MonitorOptions {
   token?: string
   /** Hides the actions and refuses their POSTs. @default false */
   readOnly?: boolean
+  /**
+   * Task names whose arguments, results and error messages the monitor never shows (nor matches
+   * with the argument filter). Re-runs still use them. @default []
+   */
+  mask?: readonly string[]
   /** Hours the overview covers. @default 24 */
   overviewHours?: number
   /** Where action log lines go. @default one JSON line on stderr */
@@ -25,6 +30,7 @@ export interface ResolvedMonitorOptions {
   port: number
   token: string | null
   readOnly: boolean
+  mask: ReadonlySet<string>
   overviewHours: number
   log: (line: string) => void
 }
@@ -70,6 +76,7 @@ export function resolveMonitorOptions(o: MonitorOptions = {}): ResolvedMonitorOp
     port,
     token,
     readOnly: o.readOnly ?? false,
+    mask: new Set(o.mask ?? []),
     overviewHours,
     log: o.log ?? ((line) => process.stderr.write(`${line}\n`)),
   }

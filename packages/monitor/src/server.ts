@@ -4,16 +4,17 @@ import { InvalidQueryError, type Nenc } from '@nenc/core'
 import { type Context, Hono } from 'hono'
 import { html } from 'hono/html'
 import { streamSSE } from 'hono/streaming'
-import { ActionError, rerun, retryFailed } from './actions.js'
+import { ActionError, purgeFinished, rerun, retryFailed } from './actions.js'
 import { MONITOR_CSS } from './assets/monitor-css.js'
 import { MONITOR_JS } from './assets/monitor-js.js'
-import { FilterError, filterQuery, parseFilters } from './filters.js'
+import { FilterError, filterQuery, parseFilters, parseTime } from './filters.js'
 import { FinalHub } from './final-hub.js'
 import type { ResolvedMonitorOptions } from './options.js'
-import { readInvocation } from './read/invocation.js'
+import { masked, readInvocation } from './read/invocation.js'
 import { listPage } from './read/listing.js'
 import { readOverview, readRunners } from './read/overview.js'
 import { readTimeline } from './read/timeline.js'
+import { readRuns, readWorkflow } from './read/workflow.js'
 import { authenticate, checkCsrf, newCsrfToken, securityHeaders } from './security.js'
 import { invocationView } from './views/invocation.js'
 import { invocationsView } from './views/invocations.js'
@@ -21,6 +22,7 @@ import { type Html, invocationLink, layout, type PageContext } from './views/lay
 import { overviewView } from './views/overview.js'
 import { runnersView } from './views/runners.js'
 import { timelineView } from './views/timeline.js'
+import { runsView, workflowView } from './views/workflow.js'
 
 /** htmx, read once from the installed `htmx.org` package and served by the monitor itself. */
 const HTMX = readFileSync(createRequire(import.meta.url).resolve('htmx.org/dist/htmx.min.js'), 'utf8')
@@ -83,16 +85,26 @@ export function createMonitorApp(app: Nenc, options: ResolvedMonitorOptions): Mo
     c.body(MONITOR_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8' }),
   )
 
-  hono.get('/', async (c) =>
-    page(c, 'Overview', '/', overviewView(ctx, await readOverview(app, options.overviewHours))),
-  )
+  // One overview read per 10 s whatever the number of open pages: on Redis, counting reads every
+  // invocation of the window.
+  let overview: { at: number; value: ReturnType<typeof readOverview> } | null = null
+  hono.get('/', async (c) => {
+    if (!overview || Date.now() - overview.at >= OVERVIEW_TTL_MS) {
+      const value = readOverview(app, options.overviewHours)
+      overview = { at: Date.now(), value }
+      value.catch(() => {
+        if (overview?.value === value) overview = null
+      })
+    }
+    return page(c, 'Overview', '/', overviewView(ctx, await overview.value))
+  })
 
   hono.get('/invocations', async (c) => {
     const f = parseFilters(
       (n) => c.req.query(n),
       (n) => c.req.queries(n) ?? [],
     )
-    const result = await listPage(app, f)
+    const result = await listPage(app, f, undefined, options.mask)
     return page(
       c,
       'Invocations',
@@ -118,7 +130,30 @@ export function createMonitorApp(app: Nenc, options: ResolvedMonitorOptions): Mo
         404,
       )
     }
-    return page(c, `Invocation ${id}`, '/invocations', invocationView(ctx, detail))
+    const shown = detail.record && options.mask.has(detail.record.taskName) ? masked(detail) : detail
+    return page(c, `Invocation ${id}`, '/invocations', invocationView(ctx, shown))
+  })
+
+  hono.get('/workflows', async (c) => {
+    const type = c.req.query('type') || undefined
+    const runs = type ? await readRuns(app, type, c.req.query('cursor') || null) : null
+    const types = app.taskNames().map(taskIdOf(app))
+    return page(c, 'Workflow runs', '/workflows', runsView(ctx, types, type, runs))
+  })
+
+  hono.get('/workflows/:id', async (c) => {
+    const id = c.req.param('id')
+    const run = await readWorkflow(app, id)
+    if (!run) {
+      return page(
+        c,
+        'Not found',
+        '/invocations',
+        html`<p class="notice error" id="error">No workflow ${id} in app "${app.appId}".</p>`,
+        404,
+      )
+    }
+    return page(c, `Workflow ${id}`, '/workflows', workflowView(ctx, run))
   })
 
   hono.get('/timeline', async (c) => {
@@ -167,7 +202,7 @@ export function createMonitorApp(app: Nenc, options: ResolvedMonitorOptions): Mo
       (n) => query.get(n) ?? undefined,
       (n) => query.getAll(n),
     )
-    const reran = await retryFailed(app, { ...f, cursor: undefined })
+    const reran = await retryFailed(app, { ...f, cursor: undefined }, options.mask)
     logAction('retry-failed', { filter: filterQuery(f), count: reran.size, ids: Object.fromEntries(reran) })
     return page(
       c,
@@ -180,7 +215,24 @@ ${[...reran].map(([old, fresh]) => html`<tr><td>${invocationLink(old)}</td><td>$
     )
   })
 
+  hono.post('/actions/purge', async (c) => {
+    const body = await c.req.parseBody()
+    const before = parseTime('before', typeof body.before === 'string' ? body.before : undefined)
+    if (before === undefined) throw new FilterError('before', 'a date is required')
+    const removed = await purgeFinished(app, before)
+    logAction('purge', { before: new Date(before).toISOString(), removed })
+    return page(
+      c,
+      'Purged finished invocations',
+      '/invocations',
+      html`<p class="notice" id="done">Removed ${removed} finished invocations created before ${new Date(before).toISOString()}.</p>`,
+    )
+  })
+
   return { hono, close: () => hub.close() }
 }
+
+/** How long one overview read serves every page asking for it. */
+export const OVERVIEW_TTL_MS = 10_000
 
 const taskIdOf = (app: Nenc) => (name: string) => app.getTask(name)?.id ?? name

@@ -132,6 +132,17 @@ for (const [name, create] of BACKENDS) {
       expect(await page.locator('#children li').count()).toBe(3)
       expect(await page.locator('#history li').count()).toBeGreaterThanOrEqual(4)
       await shot('invocation')
+      await page.click('#wf-link')
+      await page.waitForURL(`${monitor.url}/workflows/${ids.parent}`)
+      expect(await page.locator('#wf-tree li').count()).toBe(4)
+      expect(await page.locator('#wf-tree > li > ul > li').count()).toBe(3)
+      await shot('workflow')
+      await page.goto(`${monitor.url}/workflows`)
+      await page.selectOption('select[name=type]', f.parent.id)
+      await page.click('form.filters button[type=submit]')
+      await page.waitForURL(/type=/)
+      expect(await page.locator('#runs tbody tr').count()).toBe(1)
+      await shot('workflows')
       await page.goto(`${monitor.url}/invocations/${ids.html}`)
       expect(await page.locator('#result').textContent()).toBe('<script>alert("mallory")</script><b>bold</b>')
       expect(await page.locator('#result script, #result b').count()).toBe(0)
@@ -157,6 +168,12 @@ for (const [name, create] of BACKENDS) {
       expect(await page.evaluate('window.notReloaded')).toBe(true)
       expect(Number(await page.locator('#live-count').textContent())).toBeGreaterThanOrEqual(1)
       expect(await page.locator('#result').textContent()).toBe('1500')
+      // A list showing a running invocation refreshes its rows when it finishes.
+      const listed = await f.slow(1500)
+      await page.goto(`${monitor.url}/invocations?task=${encodeURIComponent(f.slow.id)}`)
+      await page.evaluate('window.notReloaded = true')
+      await page.locator(`tr[data-invocation="${listed.id}"] .st-success`).waitFor({ timeout: 20_000 })
+      expect(await page.evaluate('window.notReloaded')).toBe(true)
     })
 
     it('re-run from the invocation page: a new invocation with the same arguments', async () => {
@@ -178,6 +195,20 @@ for (const [name, create] of BACKENDS) {
       await expect(f.app.invocation(newId!).result()).rejects.toThrow('boom user-42')
       const [state] = await f.app.backend.orchestrator.getStates([newId!])
       expect(state!.status).toBe('failed')
+    })
+
+    it('purge finished invocations created before a date: gone from the backend, unfinished kept', async () => {
+      const running = await f.slow(2500)
+      await page.goto(`${monitor.url}/invocations`)
+      await page.fill('#purge input[name=before]', new Date(Date.now() + 120_000).toISOString().slice(0, 16))
+      await page.click('#purge button')
+      await page.waitForSelector('#done')
+      expect(await page.locator('#done').textContent()).toMatch(/^Removed \d+ finished invocations/)
+      const { orchestrator, stateBackend } = f.app.backend
+      expect(await orchestrator.getStates([ids.sum, ids.failed, ids.html])).toEqual([null, null, null])
+      expect(await stateBackend.getInvocations([ids.sum, ids.parent])).toEqual([null, null])
+      expect(await orchestrator.listInvocations({ limit: 100 })).toEqual([running.id])
+      expect(await running.result()).toBe(2500)
     })
 
     it('a non-loopback bind refuses requests without the token', async () => {

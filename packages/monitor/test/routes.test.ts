@@ -43,6 +43,10 @@ describe('monitor routes (memory backend)', () => {
     const res = await get(monitor, '/')
     expect(res.status).toBe(200)
     expect(res.headers.get('content-security-policy')).toContain("script-src 'self'")
+    expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'")
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff')
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer')
+    expect(res.headers.get('cache-control')).toBe('no-store')
     const page = await res.text()
     expect(page).toMatch(/<span class="n" id="queue-depth">0<\/span>/)
     expect(page).toMatch(/<span class="n" id="runners-alive">1<\/span>/)
@@ -51,6 +55,27 @@ describe('monitor routes (memory backend)', () => {
     expect(page).toContain(ids.failed)
     // parent + 3 children + sum = 5 successful `add`/`parent` runs, 1 markup: 6 success in all.
     expect(page).toMatch(/<span class="n">6<\/span> <span class="status st-success">success<\/span>/)
+  })
+
+  it('overview: one backend read serves every page for 10 s', async () => {
+    const m = createMonitorApp(f.app, resolveMonitorOptions({ log: () => {}, env: {} }))
+    const o = f.app.backend.orchestrator
+    let counts = 0
+    const original = o.countInvocations.bind(o)
+    o.countInvocations = async (q) => {
+      counts++
+      return original(q)
+    }
+    try {
+      await text(m, '/')
+      const perRead = counts
+      expect(perRead).toBe(24) // one count per hour of the window
+      await Promise.all([text(m, '/'), text(m, '/'), text(m, '/')])
+      expect(counts).toBe(perRead)
+    } finally {
+      o.countInvocations = original
+      await m.close()
+    }
   })
 
   it('invocations: filters by task, status, argument text, workflow and parent; ids link to their page', async () => {
@@ -107,6 +132,41 @@ describe('monitor routes (memory backend)', () => {
     expect(parent.match(/<ul id="children">[\s\S]*?<\/ul>/)![0].match(/<li>/g)).toHaveLength(3)
   })
 
+  it('a workflow run as a tree: the root, its children nested under it; unknown run 404', async () => {
+    const page = await text(monitor, `/workflows/${ids.parent}`)
+    expect(page).toContain('<dd id="wf-size">4 ·')
+    const tree = /<ul class="tree" id="wf-tree">([\s\S]*)<\/ul>\s*<\/section>/.exec(page)![1]!
+    expect(tree.match(/<li data-invocation=/g)).toHaveLength(4)
+    // One root (the parent), three nested items.
+    expect(tree.trimStart().startsWith(`<li data-invocation="${ids.parent}">`)).toBe(true)
+    expect(tree.match(/<ul><li data-invocation=/g)).toHaveLength(1)
+    expect(
+      (await text(monitor, `/invocations/${ids.parent}`)).includes(
+        `id="wf-link" href="/workflows/${ids.parent}"`,
+      ),
+    ).toBe(true)
+    expect((await get(monitor, '/workflows/nope')).status).toBe(404)
+  })
+
+  it('workflow runs by type: roots of that task only, linked to their tree', async () => {
+    const byParent = await text(monitor, `/workflows?type=${encodeURIComponent(f.parent.id)}`)
+    expect([...byParent.matchAll(/<tr data-invocation="([^"]+)"/g)].map((m) => m[1])).toEqual([ids.parent])
+    expect(byParent).toContain(`href="/workflows/${ids.parent}"`)
+    // `add` ran as children (not runs of their own) and once from outside a task (a run).
+    const runs: string[] = []
+    let href: string | undefined = `/workflows?type=${encodeURIComponent(f.add.id)}`
+    while (href) {
+      const p = await text(monitor, href)
+      runs.push(...[...p.matchAll(/<tr data-invocation="([^"]+)"/g)].map((m) => m[1]!))
+      href = /id="next-page" href="([^"]+)"/.exec(p)?.[1]?.replaceAll('&amp;', '&')
+    }
+    expect(runs).toContain(ids.sum)
+    const kids = await f.app.backend.stateBackend.getChildInvocations(ids.parent)
+    expect(kids).toHaveLength(3)
+    for (const k of kids) expect(runs).not.toContain(k)
+    expect(await text(monitor, '/workflows')).toContain('Pick a workflow type')
+  })
+
   it('a failed invocation shows its error with the stack', async () => {
     const page = await text(monitor, `/invocations/${ids.failed}`)
     expect(page).toMatch(
@@ -128,6 +188,37 @@ describe('monitor routes (memory backend)', () => {
     expect(timeline).toContain(runnerId)
     expect(timeline).toMatch(/<rect class="seg st-success"/)
     expect(timeline).toMatch(/<line class="link"/)
+  })
+
+  it('runners: a pool runner is shown above its child processes, with atomic-service slots', async () => {
+    const { orchestrator, stateBackend } = f.app.backend
+    const pool = `Pool-${Date.now().toString(36)}`
+    const child = `${pool}-child-1`
+    await orchestrator.heartbeat([pool], true)
+    await orchestrator.heartbeat([child], false)
+    const ctx = { pid: 4242, hostname: 'host-a', startedAt: Date.now() }
+    await stateBackend.storeRunnerContext({
+      runnerId: pool,
+      runnerClass: 'MultiThreadRunner',
+      parentRunnerId: null,
+      ...ctx,
+    })
+    await stateBackend.storeRunnerContext({
+      runnerId: child,
+      runnerClass: 'ThreadRunner',
+      parentRunnerId: pool,
+      ...ctx,
+    })
+    const page = await text(monitor, '/runners')
+    const rows = [...page.matchAll(/<tr id="([^"]+)" class="depth-(\d)">/g)].map((m) => [m[1], m[2]])
+    const at = rows.findIndex(([id]) => id === pool)
+    expect(rows[at]).toEqual([pool, '0'])
+    expect(rows[at + 1]).toEqual([child, '1'])
+    expect(page).toMatch(
+      new RegExp(
+        `<tr id="${pool}"[\\s\\S]*?host-a pid 4242[\\s\\S]*?slot 2 of 2: \\d+–\\d+ ms of every \\d+ ms`,
+      ),
+    )
   })
 
   it('re-run: refused without the CSRF token; with it a new invocation with the same arguments, logged', async () => {
@@ -184,6 +275,41 @@ describe('monitor routes (memory backend)', () => {
   })
 })
 
+describe('purge finished invocations (memory backend, an app of its own)', () => {
+  it('removes every finished invocation created before the date, keeps the unfinished, logs', async () => {
+    const g = monitorApp(`mon-purge-${Date.now().toString(36)}`, memoryBackend())
+    await g.app.runner.start()
+    const lines: string[] = []
+    const m = createMonitorApp(g.app, resolveMonitorOptions({ log: (l) => lines.push(l), env: {} }))
+    try {
+      const done = await runSample(g)
+      const running = await g.slow(1500)
+      const csrf = csrfOf(await text(m, '/invocations'))
+      const bad = await post(m, '/actions/purge', { _csrf: csrf, before: 'someday' })
+      expect(bad.status).toBe(400)
+      const before = new Date(Date.now() + 120_000).toISOString().slice(0, 16) // as a datetime-local input sends it
+      const res = await post(m, '/actions/purge', { _csrf: csrf, before })
+      expect(res.status).toBe(200)
+      // sum, failed, html, parent and its 3 children
+      expect(await res.text()).toContain('Removed 7 finished invocations')
+      const { orchestrator, stateBackend } = g.app.backend
+      expect(await orchestrator.getStates(Object.values(done))).toEqual([null, null, null, null])
+      expect(await stateBackend.getInvocations(Object.values(done))).toEqual([null, null, null, null])
+      expect(await stateBackend.getOutcomes([{ id: done.sum, attempt: 1 }])).toEqual([null])
+      expect((await orchestrator.getStates([running.id]))[0]!.status).not.toBe('success')
+      expect(await orchestrator.listInvocations({})).toEqual([running.id])
+      expect(lines.map((l) => JSON.parse(l))).toContainEqual(
+        expect.objectContaining({ action: 'purge', removed: 7 }),
+      )
+      expect(await running.result()).toBe(1500)
+    } finally {
+      await m.close()
+      await g.app.runner.stop()
+      await g.app.close()
+    }
+  })
+})
+
 describe('monitor safety', () => {
   it('read-only: no action forms, and action POSTs are refused', async () => {
     const ro = createMonitorApp(f.app, resolveMonitorOptions({ readOnly: true, log: () => {}, env: {} }))
@@ -193,6 +319,23 @@ describe('monitor safety', () => {
     const res = await post(ro, `/actions/rerun/${ids.sum}`, { _csrf: csrfOf(page) })
     expect(res.status).toBe(403)
     await ro.close()
+  })
+
+  it('masked tasks: arguments, results and error messages hidden, never matched by the argument filter', async () => {
+    const m = createMonitorApp(
+      f.app,
+      resolveMonitorOptions({ mask: ['markup', 'boom'], log: () => {}, env: {} }),
+    )
+    const html = await text(m, `/invocations/${ids.html}`)
+    expect(html).not.toContain('mallory')
+    expect(html).toContain('masked by the monitor')
+    const failed = await text(m, `/invocations/${ids.failed}`)
+    expect(failed).not.toContain('user-42')
+    expect(failed).toContain('<b>Error</b>: ••• masked')
+    expect(await text(m, '/invocations?arg=user-42')).toContain('id="empty"')
+    // Unmasked tasks show as before.
+    expect(await text(m, `/invocations/${ids.sum}`)).toMatch(/<pre class="value" id="result">5<\/pre>/)
+    await m.close()
   })
 
   it('with a token every request needs it (bearer, cookie, or ?token= once)', async () => {
@@ -227,6 +370,22 @@ describe('monitor safety', () => {
     expect(() => resolveMonitorOptions({ token: 'short', env: {} })).toThrow(/16 characters/)
     expect((await get(monitor, '/', { host: 'attacker.example' })).status).toBe(403)
     expect((await get(monitor, '/', { host: 'localhost:8000' })).status).toBe(200)
+  })
+
+  it('no page polls faster than every 5 s: overview and runners every 10 s, the rest not at all', async () => {
+    const pages = ['/', '/invocations', `/invocations/${ids.sum}`, '/timeline', '/runners']
+    const triggers = new Map<string, string[]>()
+    for (const p of pages)
+      triggers.set(
+        p,
+        [...(await text(monitor, p)).matchAll(/hx-trigger="([^"]+)"/g)].map((m) => m[1]!),
+      )
+    expect(triggers.get('/')).toEqual(['every 10s'])
+    expect(triggers.get('/runners')).toEqual(['every 10s'])
+    for (const p of ['/invocations', `/invocations/${ids.sum}`, '/timeline'])
+      expect(triggers.get(p)).toEqual([])
+    const script = await (await get(monitor, '/assets/monitor.js')).text()
+    expect(script).not.toMatch(/setInterval|setTimeout/)
   })
 
   it('assets are served by the package: htmx and the monitor script, no CDN', async () => {

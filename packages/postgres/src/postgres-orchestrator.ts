@@ -212,6 +212,29 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
     }))
   }
 
+  /** One statement: the final rows, their history rows and any blocking edge naming them. */
+  async deleteFinalInvocations(ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return []
+    const rows = await this.query<{ id: string }>(
+      `WITH gone AS (
+         DELETE FROM ${this.s}.invocations
+         WHERE app_id = $1 AND id = ANY($2::text[]) AND status = ANY($3::text[])
+         RETURNING id
+       ),
+       hist AS (
+         DELETE FROM ${this.s}.history h USING gone g WHERE h.app_id = $1 AND h.id = g.id
+       ),
+       edges AS (
+         DELETE FROM ${this.s}.waits w
+         WHERE w.app_id = $1 AND (w.waiter_id IN (SELECT id FROM gone) OR w.waited_id IN (SELECT id FROM gone))
+       )
+       SELECT id FROM gone`,
+      [this.appId, [...new Set(ids)], STATUS_SETS.final],
+      'deleteFinalInvocations',
+    )
+    return rows.map((r) => r.id)
+  }
+
   async addWaiting(waiterId: string, waitedIds: readonly string[]): Promise<void> {
     if (waitedIds.length === 0) return
     this.waits.edgeAdded()

@@ -119,6 +119,17 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
     return rows.map((r) => r.id)
   }
 
+  /** Records and outcomes in one statement (a child's row leaving is its removal from the parent's children). */
+  async deleteInvocations(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return
+    await this.query(
+      `WITH recs AS (DELETE FROM ${this.s}.invocation_records WHERE app_id = $1 AND id = ANY($2::text[]))
+       DELETE FROM ${this.s}.outcomes WHERE app_id = $1 AND id = ANY($2::text[])`,
+      [this.appId, [...new Set(ids)]],
+      'deleteInvocations',
+    )
+  }
+
   /** A keyset range on the workflow or parent index (both `…, created_at DESC, id DESC`). */
   async listInvocationRecords(q: RecordPageQuery): Promise<InvocationPage> {
     checkRecordQuery(q)

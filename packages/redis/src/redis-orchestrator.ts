@@ -26,6 +26,7 @@ import { transitionOutcomeFromCode } from './errors-from-code.js'
 import type { RedisKeys } from './keys.js'
 import { addWaiting } from './lua/add-waiting.js'
 import { claimInvocations } from './lua/claim-invocations.js'
+import { deleteFinalInvocations } from './lua/delete-final-invocations.js'
 import { getActiveRunners } from './lua/get-active-runners.js'
 import { getBlockingInvocations } from './lua/get-blocking-invocations.js'
 import { getStates } from './lua/get-states.js'
@@ -322,6 +323,21 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
   /** A scan of the range (per task: its zset), in slices of a few thousand ids per script. */
   async countInvocations(q: InvocationCountQuery): Promise<InvocationCount[]> {
     return countRedisInvocations((script, keys, args) => this.run(script, keys, args), this.keys, q)
+  }
+
+  async deleteFinalInvocations(ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return []
+    const keys = ['all', 'waited', 'live', 'active'].map((k) => this.keys.fixed(k as 'all'))
+    const removed: string[] = []
+    // Chunks keep each script call short (the server runs nothing else meanwhile).
+    const unique = [...new Set(ids)]
+    for (let i = 0; i < unique.length; i += 500) {
+      const chunk = unique.slice(i, i + 500)
+      removed.push(
+        ...((await this.run(deleteFinalInvocations, keys, [this.keys.prefix, ...chunk])) as string[]),
+      )
+    }
+    return removed
   }
 
   async addWaiting(waiterId: string, waitedIds: readonly string[]): Promise<void> {

@@ -112,6 +112,26 @@ export class RedisStateBackend extends RedisComponent implements StateBackend {
     return pageOfPositions(members, q)
   }
 
+  /** One pipeline: each record, outcome hash and children list, and each id from its parent's list. */
+  async deleteInvocations(ids: readonly string[]): Promise<void> {
+    const unique = [...new Set(ids)]
+    if (unique.length === 0) return
+    // A record nenc cannot read still goes; only its parent's list keeps the id.
+    const records = await this.getInvocations(unique).catch((err: unknown) => {
+      if (err instanceof CorruptDataError) return unique.map(() => null)
+      throw err
+    })
+    await this.conn.command('deleteInvocations', async (c) => {
+      const p = c.pipeline()
+      for (const [i, id] of unique.entries()) {
+        p.del(this.keys.of('record', id), this.keys.of('outcome', id), this.keys.of('children', id))
+        const parentId = records[i]?.parentId
+        if (parentId) p.lrem(this.keys.of('children', parentId), 0, id)
+      }
+      for (const [err] of (await p.exec()) ?? []) if (err) throw err
+    })
+  }
+
   async setOutcomes(items: readonly (OutcomeRef & { outcome: Outcome })[]): Promise<void> {
     if (items.length === 0) return
     const args: string[] = [this.keys.prefix]

@@ -10,6 +10,7 @@ interface MonitorFlags {
   port: string
   token?: string
   readOnly?: boolean
+  mask?: string
 }
 
 /**
@@ -25,6 +26,7 @@ export function registerMonitor(program: Command): void {
     .option('--port <port>', 'port (0 = any free one)', '8000')
     .option('--token <token>', `token every request must carry (at least 16 characters); env ${TOKEN_ENV}`)
     .option('--read-only', 'hide the actions and refuse them')
+    .option('--mask <tasks>', 'comma-separated task names whose arguments and results are never shown')
     .action(async (opts: MonitorFlags) => {
       const port = Number(opts.port)
       if (!/^\d+$/.test(opts.port))
@@ -37,6 +39,10 @@ export function registerMonitor(program: Command): void {
           port,
           token: opts.token,
           readOnly: opts.readOnly,
+          mask: (opts.mask ?? '')
+            .split(',')
+            .map((t) => t.trim())
+            .filter((t) => t !== ''),
         })
       } catch (err) {
         await app.close()

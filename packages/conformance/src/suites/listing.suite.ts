@@ -204,3 +204,70 @@ export function describeListing(name: string, factory: BackendFactory): void {
     })
   })
 }
+
+/** Removing finished invocations (the monitor's purge): final ones only, every trace of them. */
+export function describeDeletion(name: string, factory: BackendFactory): void {
+  describe(`${name}: deleting finished invocations`, () => {
+    const { components } = useBackend(factory)
+
+    it('the orchestrator removes final invocations only: state, history, listings, counts', async () => {
+      const { backend } = await components()
+      const o = backend.orchestrator
+      const reqs = newRequests(4, { taskId: 'del.t' })
+      await o.register(reqs)
+      const [done, failed, running, waiting] = reqs.map((r) => r.id) as [string, string, string, string]
+      await o.claim([done, failed, running], 'del-runner')
+      for (const [id, to] of [
+        [done, 'running'],
+        [done, 'success'],
+        [failed, 'running'],
+        [failed, 'failed'],
+        [running, 'running'],
+      ] as const) {
+        expect((await o.transition([{ id, to, actor: 'del-runner' }]))[0]!.ok).toBe(true)
+      }
+      const removed = await o.deleteFinalInvocations([done, failed, running, waiting, 'unknown', done])
+      expect([...removed].sort()).toEqual([done, failed].sort())
+      expect((await o.getStates([done, failed, running, waiting])).map((s) => s?.status ?? null)).toEqual([
+        null,
+        null,
+        'running',
+        'registered',
+      ])
+      expect(await o.getHistory(done)).toEqual([])
+      expect((await o.listInvocations({ limit: 10 })).sort()).toEqual([running, waiting].sort())
+      expect((await pageAll(o, { taskId: 'del.t' })).ids.sort()).toEqual([running, waiting].sort())
+      expect(await o.countInvocations({ taskId: 'del.t' })).toHaveLength(2)
+      expect(await o.deleteFinalInvocations([done])).toEqual([])
+    })
+
+    it('the state backend removes records, every outcome, and the id from its parent children', async () => {
+      const { backend } = await components()
+      const s = backend.stateBackend
+      const t = 1_700_000_000_000
+      const parent = record({ createdAt: t })
+      const [gone, kept] = [1, 2].map((i) =>
+        record({ createdAt: t + i, parentId: parent.id, workflow: parent.workflow }),
+      ) as [InvocationRecord, InvocationRecord]
+      await s.upsertInvocations([parent, gone, kept])
+      await s.setOutcomes([
+        { id: gone.id, attempt: 1, outcome: { kind: 'error', value: '{"name":"E","message":"m"}' } },
+        { id: gone.id, attempt: 2, outcome: { kind: 'result', value: '1' } },
+        { id: kept.id, attempt: 1, outcome: { kind: 'result', value: '2' } },
+      ])
+      await s.deleteInvocations([gone.id, 'unknown'])
+      expect(await s.getInvocations([gone.id, kept.id])).toEqual([null, kept])
+      expect(
+        await s.getOutcomes([
+          { id: gone.id, attempt: 1 },
+          { id: gone.id, attempt: 2 },
+          { id: kept.id, attempt: 1 },
+        ]),
+      ).toEqual([null, null, { kind: 'result', value: '2' }])
+      expect(await s.getChildInvocations(parent.id)).toEqual([kept.id])
+      expect((await recordsAll(s, { parentId: parent.id })).ids).toEqual([kept.id])
+      expect((await recordsAll(s, { workflowId: parent.id })).ids).toEqual([kept.id, parent.id])
+      await s.deleteInvocations([gone.id]) // idempotent
+    })
+  })
+}

@@ -172,6 +172,13 @@ export interface Orchestrator extends Component {
   pageInvocations(query: InvocationPageQuery): Promise<InvocationPage>
   /** Invocations per (task, current status) among those matching the filter; zero counts left out. */
   countInvocations(query: InvocationCountQuery): Promise<InvocationCount[]>
+  /**
+   * Removes the given invocations that are in a final status — state, history and listing
+   * entries — and returns the ids removed (unknown and non-final ids are left alone). A final
+   * status never changes, so this cannot race a runner. Idempotent. The caller removes the
+   * records and outcomes with `StateBackend.deleteInvocations` afterwards.
+   */
+  deleteFinalInvocations(ids: readonly string[]): Promise<string[]>
 
   /** Blocking control: `waiterId` waits for each of `waitedIds`. Idempotent. */
   addWaiting(waiterId: string, waitedIds: readonly string[]): Promise<void>

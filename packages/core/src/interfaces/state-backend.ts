@@ -81,6 +81,11 @@ export interface StateBackend extends Component {
    */
   listInvocationRecords(query: RecordPageQuery): Promise<InvocationPage>
   /**
+   * Removes the records and every attempt's outcome of the given ids, and each from its parent's
+   * children. Unknown ids are ignored; idempotent. Workflow data is kept.
+   */
+  deleteInvocations(ids: readonly string[]): Promise<void>
+  /**
    * Stores outcomes under (id, attempt), write-once: when that attempt already has an outcome the
    * stored one is kept. The runner calls it before the attempt-fenced final transition, so a
    * final status always has its outcome readable under the final state's attempt, and a runner

@@ -2,6 +2,7 @@ import {
   checkFilter,
   checkRecordQuery,
   encodeCursor,
+  FINAL_STATUSES,
   type InvocationCountQuery,
   type InvocationFilter,
   type InvocationPage,
@@ -10,7 +11,7 @@ import {
   pageRequest,
   type RecordPageQuery,
 } from '@nenc/core'
-import type { Document } from 'mongodb'
+import { type Document, MaxKey, MinKey } from 'mongodb'
 
 /** A find: filter, newest-first sort and one more document than the page (to know if another follows). */
 export interface PageFind {
@@ -87,5 +88,28 @@ export function pageOfDocs(docs: { _id: unknown; createdAt?: unknown }[], find: 
       docs.length > find.page && last
         ? encodeCursor({ createdAt: Number(last.createdAt), id: String(last._id) })
         : null,
+  }
+}
+
+/** `deleteFinalInvocations`: the given ids still in a final status (a final status never changes). */
+export function finalAmongFilter(ids: readonly string[]): Document {
+  return { _id: { $in: [...new Set(ids)] }, status: { $in: [...FINAL_STATUSES] } }
+}
+
+/** Blocking edges naming any of the ids, as waiter or waited. */
+export function edgesOfFilter(ids: readonly string[]): Document {
+  return { $or: [{ waiter: { $in: [...ids] } }, { waited: { $in: [...ids] } }] }
+}
+
+/**
+ * Outcome documents of every attempt of the ids: `_id` is `{i, a}`, so one `_id` range per id,
+ * `{i, a: MinKey}`..`{i, a: MaxKey}` (embedded documents compare field by field), keeps the
+ * delete on the `_id` index (a filter on `_id.i` could not use it).
+ */
+export function outcomesOfFilter(ids: readonly string[]): Document {
+  return {
+    $or: [...new Set(ids)].map((i) => ({
+      _id: { $gte: { i, a: new MinKey() }, $lte: { i, a: new MaxKey() } },
+    })),
   }
 }

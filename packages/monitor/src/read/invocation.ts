@@ -93,3 +93,16 @@ export function attemptsOf(history: readonly HistoryEntry[]): InvocationDetail['
   }
   return [...byAttempt.values()]
 }
+
+export const MASKED = '••• masked by the monitor (task listed in --mask)'
+
+/** The detail with arguments, result and error text hidden (the error's name stays). */
+export function masked(d: InvocationDetail): InvocationDetail {
+  const outcome: InvocationDetail['outcome'] =
+    d.outcome === null
+      ? null
+      : d.outcome.kind === 'result'
+        ? { kind: 'result', value: MASKED }
+        : { kind: 'error', name: d.outcome.name, message: MASKED }
+  return { ...d, args: MASKED, outcome }
+}

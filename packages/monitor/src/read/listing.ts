@@ -31,7 +31,12 @@ const SCAN_PAGES = 8
  * dropped by those filters, at most a few backend pages read per request) while a next cursor
  * is given.
  */
-export async function listPage(app: Nenc, f: ListFilters, size = PAGE_SIZE): Promise<ListPage> {
+export async function listPage(
+  app: Nenc,
+  f: ListFilters,
+  size = PAGE_SIZE,
+  masked: ReadonlySet<string> = new Set(),
+): Promise<ListPage> {
   const { orchestrator, stateBackend } = app.backend
   const byRecords = f.workflow !== undefined || f.parent !== undefined
   const rows: ListRow[] = []
@@ -62,7 +67,9 @@ export async function listPage(app: Nenc, f: ListFilters, size = PAGE_SIZE): Pro
       if (!state) continue
       const row = { state, record: records[i] ?? null }
       if (byRecords && !matchesOrchestratorFilters(row, f)) continue
-      if (f.arg !== undefined && !argsContain(row.record, f.arg)) continue
+      // A masked task's arguments are never matched: a filter could otherwise probe their values.
+      if (f.arg !== undefined && (masked.has(row.record?.taskName ?? '') || !argsContain(row.record, f.arg)))
+        continue
       rows.push(row)
     }
     cursor = page.next

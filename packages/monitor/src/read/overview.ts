@@ -67,8 +67,12 @@ export function runnerDeadAfter(app: Nenc): number {
 export interface RunnerRow {
   heartbeat: RunnerHeartbeat
   context: RunnerContextRecord | null
-  /** Position among the runners that may run atomic services (0 = first), null when it may not. */
-  atomicRank: number | null
+  /**
+   * Its atomic-service window within each `orchestrator.atomicServiceIntervalMs` (core's
+   * `isInServiceWindow`: the interval split evenly among the eligible runners by first heartbeat,
+   * a fifth of each slot kept as margin), null when it may not run them.
+   */
+  atomicWindow: { slot: number; of: number; fromMs: number; toMs: number; intervalMs: number } | null
   children: RunnerRow[]
 }
 
@@ -77,15 +81,29 @@ export async function readRunners(app: Nenc): Promise<RunnerRow[]> {
   const { orchestrator, stateBackend } = app.backend
   const beats = await orchestrator.getActiveRunners(runnerDeadAfter(app))
   const contexts = await Promise.all(beats.map((b) => stateBackend.getRunnerContext(b.runnerId)))
-  let rank = 0
-  const rows = beats.map(
-    (heartbeat, i): RunnerRow => ({
+  const intervalMs = app.config.value<number>('orchestrator.atomicServiceIntervalMs')
+  const eligible = beats.filter((b) => b.canRunAtomicService)
+  const size = intervalMs / Math.max(1, eligible.length)
+  const rows = beats.map((heartbeat, i): RunnerRow => {
+    const p = eligible.indexOf(heartbeat)
+    return {
       heartbeat,
       context: contexts[i] ?? null,
-      atomicRank: heartbeat.canRunAtomicService ? rank++ : null,
+      atomicWindow:
+        p < 0
+          ? null
+          : eligible.length === 1
+            ? { slot: 1, of: 1, fromMs: 0, toMs: intervalMs, intervalMs }
+            : {
+                slot: p + 1,
+                of: eligible.length,
+                fromMs: Math.round(p * size),
+                toMs: Math.round(p * size + size - size / 5),
+                intervalMs,
+              },
       children: [],
-    }),
-  )
+    }
+  })
   const byId = new Map(rows.map((r) => [r.heartbeat.runnerId, r]))
   const roots: RunnerRow[] = []
   for (const r of rows) {

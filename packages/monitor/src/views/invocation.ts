@@ -34,7 +34,7 @@ export function invocationView(ctx: PageContext, d: InvocationDetail): Html {
   <dt>created</dt><dd>${time(record?.createdAt)}</dd>
   <dt>workflow</dt><dd>${
     record
-      ? html`<a href="/invocations?workflow=${encodeURIComponent(record.workflow.id)}">${record.workflow.id}</a> (${record.workflow.type})`
+      ? html`<a id="wf-link" href="/workflows/${encodeURIComponent(record.workflow.id)}">${record.workflow.id}</a> (${record.workflow.type})`
       : '-'
   }</dd>
 </dl>

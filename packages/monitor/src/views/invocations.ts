@@ -50,5 +50,14 @@ ${actionForm(
   'Re-run every failed invocation matching this filter',
   'Re-run every FAILED invocation matching this filter (new invocations, same arguments)?',
   { filter: filterQuery(f) },
-)}`
+)}
+${
+  ctx.readOnly
+    ? ''
+    : html`<form class="action" id="purge" method="post" action="/actions/purge" data-confirm="Remove every finished invocation created before this date, with its history, arguments and outcomes?">
+  <input type="hidden" name="_csrf" value="${ctx.csrf}">
+  <label>finished invocations created before (UTC) <input type="datetime-local" name="before" required></label>
+  <button type="submit">Purge</button>
+</form>`
+}`
 }

@@ -13,6 +13,7 @@ export interface PageContext {
 const NAV = [
   ['/', 'Overview'],
   ['/invocations', 'Invocations'],
+  ['/workflows', 'Workflows'],
   ['/timeline', 'Timeline'],
   ['/runners', 'Runners'],
 ] as const

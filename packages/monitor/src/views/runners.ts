@@ -10,7 +10,11 @@ function row(r: RunnerRow, depth: number, now: number): Html {
   <td>${c ? `${c.hostname} pid ${c.pid}` : '-'}</td>
   <td>${time(r.heartbeat.createdAt)}</td>
   <td>${time(r.heartbeat.lastHeartbeat)} (${Math.max(0, now - r.heartbeat.lastHeartbeat)} ms ago)</td>
-  <td>${r.atomicRank === null ? html`<span class="muted">no</span>` : r.atomicRank === 0 ? html`<b>slot 1 (runs them)</b>` : `slot ${r.atomicRank + 1}`}</td>
+  <td>${
+    r.atomicWindow === null
+      ? html`<span class="muted">not eligible</span>`
+      : `slot ${r.atomicWindow.slot} of ${r.atomicWindow.of}: ${r.atomicWindow.fromMs}–${r.atomicWindow.toMs} ms of every ${r.atomicWindow.intervalMs} ms`
+  }</td>
 </tr>
 ${r.children.map((k) => row(k, depth + 1, now))}`
 }
@@ -25,6 +29,6 @@ ${
     : html`<table class="grid"><thead><tr><th>runner</th><th>class</th><th>where</th><th>first heartbeat</th><th>last heartbeat</th><th>atomic services</th></tr></thead>
 <tbody>${roots.map((r) => row(r, 0, now))}</tbody></table>`
 }
-<p class="muted">Atomic-service slots go to the runners allowed to run them, oldest first. Refreshes every 10 s.</p>
+<p class="muted">Atomic services (recovery, triggers) run in time windows: each interval is split among the eligible runners by first heartbeat. Refreshes every 10 s.</p>
 </section>`
 }
