@@ -7,7 +7,7 @@ export interface CpuMark {
   worker: number
 }
 
-const ownCpuUs = (): number => {
+export const ownCpuUs = (): number => {
   const { user, system } = process.cpuUsage()
   return user + system
 }

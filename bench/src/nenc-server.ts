@@ -1,7 +1,8 @@
 import { Nenc } from '@nenc/core'
+import { ThreadRunner } from '@nenc/runners'
 import type { BackendFactory, NencMode, ServerKind } from './backends.js'
 import { forkChild } from './child.js'
-import { cpuMark, cpuPerItem } from './cpu.js'
+import { type CpuMark, cpuMark, cpuPerItem, ownCpuUs } from './cpu.js'
 import {
   latencySummary,
   now,
@@ -37,28 +38,41 @@ export interface NencServerTarget {
 
 /**
  * A caller app (DummyRunner: routes and waits) plus one runner in a forked child process on the
- * same app id, fresh for this run; `finish` purges the app's data and stops both.
+ * same app id, fresh for this run — or, `inProcess`, one app that routes, waits and runs its own
+ * ThreadRunner in this process (as a small service deploys it). `finish` purges the app's data
+ * and stops both.
  */
-async function startPair(t: NencServerTarget, maxThreads: number) {
+async function startPair(t: NencServerTarget, maxThreads: number, inProcess = false) {
   const appId = `bench-${t.kind}-${uniqueSuffix()}`
-  const runner = await forkChild('nenc-runner', { kind: t.kind, url: t.url, appId, maxThreads, mode: t.mode })
+  const runner = inProcess
+    ? null
+    : await forkChild('nenc-runner', { kind: t.kind, url: t.url, appId, maxThreads, mode: t.mode })
   const app = new Nenc({
     appId,
     backend: t.factory(t.url),
     // Chunks of 1,000 like the peers' bulk adds: one routing round per chunk.
     config: { task: { parallelBatchSize: 1000 } },
     logger: stderrLogger(`caller ${appId}`),
+    ...(inProcess ? { runner: new ThreadRunner({ maxThreads }) } : {}),
   })
   const noop = app.task('noop', async (i: number) => i)
+  if (inProcess) await app.runner.start()
   const finish = async () => {
-    await runner.stop()
+    if (runner) await runner.stop()
+    else await app.runner.stop()
     try {
       await app.purge()
     } finally {
       await app.close()
     }
   }
-  return { app, noop, runner, finish }
+  /** CPU per invocation: caller and runner process apart, or the one process. */
+  const cpu = {
+    mark: async (): Promise<CpuMark> => (runner ? cpuMark(runner) : { caller: ownCpuUs(), worker: 0 }),
+    perItem: async (mark: CpuMark, n: number): Promise<Record<string, number>> =>
+      runner ? cpuPerItem(mark, runner, n) : { processCpuUsPerInv: round((ownCpuUs() - mark.caller) / n, 1) },
+  }
+  return { app, noop, runner, cpu, finish }
 }
 
 function check(results: number[], n: number): void {
@@ -74,22 +88,30 @@ function check(results: number[], n: number): void {
  */
 export async function nencThroughput(
   t: NencServerTarget,
-  o: { n: number; warmup: number; maxThreads: number; timeoutMs: number; meter?: ServerMeter },
+  o: {
+    n: number
+    warmup: number
+    maxThreads: number
+    timeoutMs: number
+    meter?: ServerMeter
+    /** Caller and runner in one process (see {@link startPair}). */
+    inProcess?: boolean
+  },
 ): Promise<ThroughputRun> {
-  const pair = await startPair(t, o.maxThreads)
+  const pair = await startPair(t, o.maxThreads, o.inProcess)
   try {
     const { app, noop } = pair
     const args = (n: number) => Array.from({ length: n }, (_, i) => [i] as [number])
     check(await (await noop.parallelize(args(o.warmup))).results(), o.warmup)
     const body = async () => {
       await o.meter?.start()
-      const cpu = await cpuMark(pair.runner)
+      const cpu = await pair.cpu.mark()
       const t0 = now()
       const group = await noop.parallelize(args(o.n))
       const routedMs = now() - t0
       await app.waiter.waitAll(group.ids)
       const ms = now() - t0
-      const cpuUse = await cpuPerItem(cpu, pair.runner, o.n)
+      const cpuUse = await pair.cpu.perItem(cpu, o.n)
       const server = await o.meter?.stop(o.n)
       const r0 = now()
       const results = await group.results()
@@ -113,9 +135,9 @@ export async function nencThroughput(
 /** Sequential call → result round trips: `await (await noop(i)).result()`, runner in the child. */
 export async function nencLatency(
   t: NencServerTarget,
-  o: { roundTrips: number; warmup: number; maxThreads: number; timeoutMs: number },
+  o: { roundTrips: number; warmup: number; maxThreads: number; timeoutMs: number; inProcess?: boolean },
 ): Promise<LatencyRun> {
-  const pair = await startPair(t, o.maxThreads)
+  const pair = await startPair(t, o.maxThreads, o.inProcess)
   try {
     const { noop } = pair
     const roundTrip = async (i: number) => {

@@ -61,7 +61,13 @@ async function throughput(ctx: PgContext): Promise<void> {
   const base = { n: o.serverN, warmup: o.warmup, timeoutMs, meter }
   const nencSide = (threads: number) =>
     target
-      ? [{ name: `nenc-c${threads}`, run: () => nencThroughput(target, { ...base, maxThreads: threads }) }]
+      ? [
+          { name: `nenc-c${threads}`, run: () => nencThroughput(target, { ...base, maxThreads: threads }) },
+          {
+            name: `nenc-c${threads}-inprocess`,
+            run: () => nencThroughput(target, { ...base, maxThreads: threads, inProcess: true }),
+          },
+        ]
       : []
   const graphileSide = (batched: boolean) => ({
     name: batched ? 'graphile-worker-batched' : 'graphile-worker',
@@ -88,17 +94,20 @@ async function throughput(ctx: PgContext): Promise<void> {
     threads: number,
     peer: { name: string; [k: string]: unknown },
     durability: string,
+    inProcess = false,
   ) =>
     printComparison(
       {
-        scenario,
+        scenario: inProcess ? `${scenario}-inprocess` : scenario,
         backend: 'postgres',
         n: o.serverN,
         nenc: ctx.nencSkipped
           ? { skipped: true }
           : {
-              ...throughputOf(results.get(`nenc-c${threads}`)),
-              runner: `ThreadRunner maxThreads=${threads}, own process`,
+              ...throughputOf(results.get(`nenc-c${threads}${inProcess ? '-inprocess' : ''}`)),
+              runner: inProcess
+                ? `ThreadRunner maxThreads=${threads} in the caller's process (one process routes, runs and waits)`
+                : `ThreadRunner maxThreads=${threads}, own process`,
             },
         peer,
         durability: { nenc: ctx.durability.nenc, peer: durability },
@@ -106,29 +115,30 @@ async function throughput(ctx: PgContext): Promise<void> {
       'throughput',
       ctx.nencSkipped,
     )
-  line(
-    'postgres-throughput-c10',
-    10,
-    {
-      ...GRAPHILE,
-      settings: 'addJobs chunks of 1000; run({ concurrency: 10 }) defaults, own process',
-      ...throughputOf(results.get('graphile-worker')),
-    },
-    ctx.durability['graphile-worker'],
-  )
-  line(
-    'postgres-throughput-c10-batched',
-    10,
-    {
-      ...GRAPHILE,
-      settings:
-        `extra info: run({ concurrency: 10 }) with localQueue.size=${GRAPHILE_BATCHED.localQueueSize}, ` +
-        'completeJobBatchDelay=0, failJobBatchDelay=0 (trades crash safety for speed)',
-      ...throughputOf(results.get('graphile-worker-batched')),
-    },
-    ctx.durability['graphile-worker-batched'],
-  )
-  line('postgres-throughput-c50', 50, pgBossBest(results), ctx.durability['pg-boss'])
+  const graphileDefaults = {
+    ...GRAPHILE,
+    settings: 'addJobs chunks of 1000; run({ concurrency: 10 }) defaults, own process',
+    ...throughputOf(results.get('graphile-worker')),
+  }
+  const graphileBatched = {
+    ...GRAPHILE,
+    settings:
+      `extra info: run({ concurrency: 10 }) with localQueue.size=${GRAPHILE_BATCHED.localQueueSize}, ` +
+      'completeJobBatchDelay=0, failJobBatchDelay=0 (trades crash safety for speed)',
+    ...throughputOf(results.get('graphile-worker-batched')),
+  }
+  // The in-process lines compare nenc in one process with the same peer runs.
+  for (const inProcess of [false, true]) {
+    line('postgres-throughput-c10', 10, graphileDefaults, ctx.durability['graphile-worker'], inProcess)
+    line(
+      'postgres-throughput-c10-batched',
+      10,
+      graphileBatched,
+      ctx.durability['graphile-worker-batched'],
+      inProcess,
+    )
+    line('postgres-throughput-c50', 50, pgBossBest(results), ctx.durability['pg-boss'], inProcess)
+  }
 }
 
 /** pg-boss at the batch size whose median throughput was best. */
@@ -159,32 +169,41 @@ async function latency(ctx: PgContext): Promise<void> {
     o.runs,
     [
       { name: 'graphile-worker', run: () => graphileLatency(url, { ...base, concurrency: 10 }) },
-      ...(target ? [{ name: 'nenc', run: () => nencLatency(target, { ...base, maxThreads: 10 }) }] : []),
+      ...(target
+        ? [
+            { name: 'nenc', run: () => nencLatency(target, { ...base, maxThreads: 10 }) },
+            {
+              name: 'nenc-inprocess',
+              run: () => nencLatency(target, { ...base, maxThreads: 10, inProcess: true }),
+            },
+          ]
+        : []),
     ],
     o.budgetMs.latency,
   )
-  printComparison(
-    {
-      scenario: 'postgres-latency',
-      backend: 'postgres',
-      n: o.serverRoundTrips,
-      nenc: ctx.nencSkipped
-        ? { skipped: true }
-        : {
-            ...latencyOf(results.get('nenc')),
-            method: 'await (await noop(i)).result(); runner maxThreads=10, own process',
-          },
-      peer: {
-        ...GRAPHILE,
-        settings:
-          "addJob, then the worker's job:complete event pushed over IPC, then a query confirming the job row " +
-          'is gone; concurrency 10, own process',
-        ...latencyOf(results.get('graphile-worker')),
+  for (const inProcess of [false, true])
+    printComparison(
+      {
+        scenario: inProcess ? 'postgres-latency-inprocess' : 'postgres-latency',
+        backend: 'postgres',
+        n: o.serverRoundTrips,
+        nenc: ctx.nencSkipped
+          ? { skipped: true }
+          : {
+              ...latencyOf(results.get(inProcess ? 'nenc-inprocess' : 'nenc')),
+              method: `await (await noop(i)).result(); runner maxThreads=10, ${inProcess ? "in the caller's process" : 'own process'}`,
+            },
+        peer: {
+          ...GRAPHILE,
+          settings:
+            "addJob, then the worker's job:complete event pushed over IPC, then a query confirming the job row " +
+            'is gone; concurrency 10, own process',
+          ...latencyOf(results.get('graphile-worker')),
+        },
+        durability: { nenc: ctx.durability.nenc, peer: ctx.durability['graphile-worker'] },
+        note: 'pg-boss has no round-trip figure: its worker sleeps out pollingIntervalSeconds (≥ 0.5 s) between fetches',
       },
-      durability: { nenc: ctx.durability.nenc, peer: ctx.durability['graphile-worker'] },
-      note: 'pg-boss has no round-trip figure: its worker sleeps out pollingIntervalSeconds (≥ 0.5 s) between fetches',
-    },
-    'latency',
-    ctx.nencSkipped,
-  )
+      'latency',
+      ctx.nencSkipped,
+    )
 }

@@ -15,8 +15,10 @@ export interface ServerMeter {
 }
 
 /**
- * Redis `total_commands_processed` (commands inside Lua scripts count too) and the server's own
- * CPU time (`used_cpu_user + used_cpu_sys`).
+ * Redis `total_commands_processed` (commands inside Lua scripts count too), round trips and the
+ * server's own CPU time (`used_cpu_user + used_cpu_sys`). A round trip is one reply flush
+ * (`total_writes_processed`): a pipeline or a script answered in one write counts once, so the
+ * figure is the number of times a client waited on the server.
  */
 export async function redisMeter(url: string): Promise<ServerMeter> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 })
@@ -26,10 +28,11 @@ export async function redisMeter(url: string): Promise<ServerMeter> {
     const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? Number.NaN)
     return {
       commands: field('total_commands_processed'),
+      writes: field('total_writes_processed'),
       cpuUs: (field('used_cpu_user') + field('used_cpu_sys')) * 1e6,
     }
   }
-  let before = { commands: 0, cpuUs: 0 }
+  let before = { commands: 0, writes: 0, cpuUs: 0 }
   return {
     async start() {
       before = await read()
@@ -39,6 +42,8 @@ export async function redisMeter(url: string): Promise<ServerMeter> {
       return {
         // Minus this meter's own two INFO commands.
         redisCommandsPerInv: round((after.commands - before.commands - 2) / n, 1),
+        // Minus the replies to this meter's two INFO commands.
+        redisRoundTripsPerInv: round((after.writes - before.writes - 2) / n, 1),
         redisCpuUsPerInv: round((after.cpuUs - before.cpuUs) / n, 1),
       }
     },

@@ -2,6 +2,7 @@ import type { BackendFactory } from './harness.js'
 import { describeBlockingControl } from './suites/blocking.suite.js'
 import { describeBroker } from './suites/broker.suite.js'
 import { describeClaims } from './suites/claim.suite.js'
+import { describeEmptyBatches } from './suites/empty-batches.suite.js'
 import { describeEndToEnd } from './suites/end-to-end.suite.js'
 import { describeFencing } from './suites/fencing.suite.js'
 import { describeRecovery } from './suites/recovery.suite.js'
@@ -55,6 +56,7 @@ function describeAll(name: string, factory: BackendFactory): void {
   describeBroker(name, factory)
   describeBlockingControl(name, factory)
   describeStores(name, factory)
+  describeEmptyBatches(name, factory)
   describeEndToEnd(name, factory)
   describeRecovery(name, factory)
   describeReplay(name, factory)

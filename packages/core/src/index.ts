@@ -1,7 +1,7 @@
 export type { NencOptions } from './app.js'
 export { Nenc } from './app.js'
 // Backend kit: what every backend would otherwise write again.
-export { rejectionOutcome, WaitsTracker } from './backend-kit/index.js'
+export { AppBinding, CoalescingNotifier, rejectionOutcome, WaitsTracker } from './backend-kit/index.js'
 export type {
   ConfigInput,
   ConfigRow,

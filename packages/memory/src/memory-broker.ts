@@ -1,5 +1,5 @@
-import type { Broker, RouteOptions, Unsubscribe } from '@nenc/core'
-import { MemoryComponent, Notifier } from './component-base.js'
+import { type Broker, CoalescingNotifier, type RouteOptions, type Unsubscribe } from '@nenc/core'
+import { MemoryComponent } from './component-base.js'
 
 /** setTimeout's largest delay (about 24.8 days); a later due time is armed again when it fires. */
 const MAX_TIMER_MS = 2 ** 31 - 1
@@ -14,7 +14,7 @@ export class MemoryBroker extends MemoryComponent implements Broker {
   private queue: string[] = []
   private head = 0
   private readonly timers = new Set<NodeJS.Timeout>()
-  private readonly notifier = new Notifier<void>()
+  private readonly notifier = new CoalescingNotifier<void>()
 
   async route(ids: readonly string[], options?: RouteOptions): Promise<void> {
     const delay = options?.delayMs ?? 0

@@ -1,5 +1,6 @@
 import {
   type ClaimOutcome,
+  CoalescingNotifier,
   checkTransition,
   type HistoryEntry,
   type InvocationState,
@@ -18,7 +19,7 @@ import {
   type TransitionRequest,
   type Unsubscribe,
 } from '@nenc/core'
-import { MemoryComponent, Notifier } from './component-base.js'
+import { MemoryComponent } from './component-base.js'
 
 interface Entry {
   state: InvocationState
@@ -60,7 +61,7 @@ export class MemoryOrchestrator extends MemoryComponent implements Orchestrator 
   private readonly waitingFor = new Map<string, Set<string>>()
   private readonly waitedBy = new Map<string, Set<string>>()
   private readonly heartbeats = new Map<string, RunnerHeartbeat>()
-  private readonly finals = new Notifier<string>()
+  private readonly finals = new CoalescingNotifier<string>()
   private nextSeq = 0
 
   async register(requests: readonly RegisterRequest[]): Promise<RegisterResult[]> {

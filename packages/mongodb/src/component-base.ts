@@ -1,4 +1,4 @@
-import { type Component, type ComponentContext, NencError } from '@nenc/core'
+import { AppBinding, type Component, type ComponentContext, NencError } from '@nenc/core'
 import { type Collection, type Db, type Document, MongoServerError } from 'mongodb'
 import { MongoConnection } from './connection.js'
 import { ensureIndexes, type IndexPlan } from './indexes.js'
@@ -18,9 +18,7 @@ export abstract class MongoComponent implements Component {
   readonly inMemory = false
   /** The client this component uses; shared by every component of one `mongoBackend()`. */
   readonly connection: MongoConnection
-  private appId: string | null = null
-  private initializing: Promise<void> | null = null
-  private acquired = false
+  private readonly binding = new AppBinding(() => `This MongoDB ${this.constructor.name}`)
   private database: Db | null = null
   private collectionNames: CollectionNames | null = null
 
@@ -43,41 +41,34 @@ export abstract class MongoComponent implements Component {
   protected async onClose(): Promise<void> {}
 
   async init(ctx: ComponentContext): Promise<void> {
-    if (this.appId !== null) {
-      if (this.appId !== ctx.appId) {
-        throw new NencError(
-          'CONFIG',
-          `This MongoDB ${this.constructor.name} is bound to app "${this.appId}" and cannot serve app "${ctx.appId}"; create one backend per app.`,
-        )
-      }
-      return this.initializing!
-    }
-    this.appId = ctx.appId
-    this.initializing = (async () => {
+    await this.binding.bind(ctx.appId, async () => {
       const names = collectionNames(appPrefix(this.options.collectionPrefix, ctx.appId))
       checkNamespaceLength(this.options.database, names)
       const db = await this.connection.acquire()
-      this.acquired = true
-      this.database = db
-      this.collectionNames = names
-      await guard('creating indexes', () => ensureIndexes(db, this.indexPlan(names)))
-      await this.onInit()
-    })().catch(async (err) => {
-      await this.close().catch(() => {})
-      throw err
+      try {
+        this.database = db
+        this.collectionNames = names
+        await guard('creating indexes', () => ensureIndexes(db, this.indexPlan(names)))
+        await this.onInit()
+      } catch (err) {
+        await this.shutdown().catch(() => {})
+        throw err
+      }
     })
-    return this.initializing
   }
 
   async close(): Promise<void> {
-    await this.onClose()
-    this.appId = null
-    this.initializing = null
-    this.database = null
-    this.collectionNames = null
-    if (!this.acquired) return
-    this.acquired = false
-    await this.connection.release()
+    await this.binding.release(() => this.shutdown())
+  }
+
+  private async shutdown(): Promise<void> {
+    try {
+      await this.onClose()
+    } finally {
+      this.database = null
+      this.collectionNames = null
+      await this.connection.release()
+    }
   }
 
   /**

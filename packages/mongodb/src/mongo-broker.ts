@@ -1,4 +1,10 @@
-import type { Broker, BrokerCapabilities, RouteOptions, Unsubscribe } from '@nenc/core'
+import {
+  type Broker,
+  type BrokerCapabilities,
+  CoalescingNotifier,
+  type RouteOptions,
+  type Unsubscribe,
+} from '@nenc/core'
 import type { Collection, Document } from 'mongodb'
 import { MongoComponent } from './component-base.js'
 import type { WakeTransport } from './connection.js'
@@ -13,7 +19,6 @@ import {
   queueDocs,
 } from './queries/broker.js'
 import { guard } from './translate-error.js'
-import { Notifier } from './wakeups/notifier.js'
 import { WakeSource } from './wakeups/wake-source.js'
 
 /** Candidate rounds of one `retrieve()`: a later round only runs when other consumers took candidates. */
@@ -27,7 +32,7 @@ const MAX_TIMER_MS = 2_147_483_647
  * each entry with its own `findOneAndDelete`, so no entry is ever handed to two consumers.
  */
 export class MongoBroker extends MongoComponent implements Broker {
-  private readonly local = new Notifier<void>()
+  private readonly local = new CoalescingNotifier<void>()
   private readonly timers = new Set<NodeJS.Timeout>()
   private transport: WakeTransport | null = null
   private source: WakeSource | null = null

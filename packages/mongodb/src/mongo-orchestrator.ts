@@ -1,5 +1,6 @@
 import {
   type ClaimOutcome,
+  CoalescingNotifier,
   CorruptDataError,
   type HistoryEntry,
   type InvocationState,
@@ -36,7 +37,6 @@ import {
 } from './status-jobs.js'
 import { guard } from './translate-error.js'
 import { FinalsWindow } from './wakeups/finals-window.js'
-import { Notifier } from './wakeups/notifier.js'
 import { WakeSource } from './wakeups/wake-source.js'
 
 /**
@@ -48,7 +48,7 @@ import { WakeSource } from './wakeups/wake-source.js'
  * a standalone server.
  */
 export class MongoOrchestrator extends MongoComponent implements Orchestrator {
-  private readonly finals = new Notifier<string>()
+  private readonly finals = new CoalescingNotifier<string>()
   private readonly parkSequence = new ParkSequence()
   private transport: WakeTransport | null = null
   private source: WakeSource | null = null

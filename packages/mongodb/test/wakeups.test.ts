@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { supportsChangeStreams } from '../src/connection.js'
 import { FinalsWindow } from '../src/wakeups/finals-window.js'
-import { Notifier } from '../src/wakeups/notifier.js'
 import { minPollDelay, nextPollDelay, PollLoop } from '../src/wakeups/poll-loop.js'
 
 describe('change-stream detection', () => {
@@ -90,22 +89,5 @@ describe('final-status polling window', () => {
     w.absorb([], 5000)
     expect(w.lowerBound).toBe(5001)
     expect(w.absorb([{ id: 'b', finishedAt: 5001 }], 5001)).toEqual(['b'])
-  })
-})
-
-describe('Notifier', () => {
-  it('coalesces emissions of one turn into one call per listener; removed listeners hear nothing', async () => {
-    const n = new Notifier<string>()
-    const got: string[][] = []
-    const other: string[][] = []
-    n.add((x) => got.push(x))
-    const remove = n.add((x) => other.push(x))
-    n.emit(['a'])
-    n.emit(['b', 'c'])
-    remove()
-    await Promise.resolve()
-    expect(got).toEqual([['a', 'b', 'c']])
-    expect(other).toEqual([])
-    expect(n.size).toBe(1)
   })
 })

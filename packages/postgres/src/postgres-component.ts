@@ -1,4 +1,4 @@
-import { type ComponentContext, NencError } from '@nenc/core'
+import { AppBinding, type ComponentContext } from '@nenc/core'
 import type { PostgresBackendOptions } from './options.js'
 import { PostgresConnection } from './postgres-connection.js'
 
@@ -12,68 +12,38 @@ export abstract class PostgresComponent {
   readonly inMemory = false
   /** The pool, schema and LISTEN connection this component uses. */
   readonly connection: PostgresConnection
-  private boundApp: string | null = null
-  private acquired: Promise<void> | null = null
-  private closing = false
+  private readonly binding = new AppBinding(() => `This ${this.constructor.name}`)
 
   constructor(source: PostgresBackendOptions | PostgresConnection) {
     this.connection = source instanceof PostgresConnection ? source : new PostgresConnection(source)
   }
 
   async init(ctx: ComponentContext): Promise<void> {
-    if (this.boundApp !== null && this.boundApp !== ctx.appId) {
-      throw new NencError(
-        'CONFIG',
-        `This ${this.constructor.name} is bound to app "${this.boundApp}" and cannot serve app "${ctx.appId}"; create one backend per app.`,
-      )
-    }
-    this.acquired ??= this.connection.acquire().then(
-      () => {
-        this.boundApp = ctx.appId
-        this.onInit()
-      },
-      (err: unknown) => {
-        this.acquired = null
-        throw err
-      },
-    )
-    await this.acquired
+    await this.binding.bind(ctx.appId, async () => {
+      await this.connection.acquire()
+      this.onInit()
+    })
   }
 
   async close(): Promise<void> {
-    const acquired = this.acquired
-    if (!acquired || this.closing) return
-    this.closing = true
-    try {
-      // Still usable while it settles (subscriptions and timers stop).
-      await acquired.then(
-        () => this.onClose(),
-        () => {},
-      )
-    } finally {
-      this.acquired = null
-      this.closing = false
-      await acquired.then(
-        () => this.connection.release(),
-        () => {},
-      )
-    }
+    await this.binding.release(async () => {
+      try {
+        // Still usable while it settles (subscriptions and timers stop).
+        await this.onClose()
+      } finally {
+        await this.connection.release()
+      }
+    })
   }
 
   /** The bound app id; every row this component reads or writes carries it. */
   protected get appId(): string {
-    if (this.boundApp === null || !this.acquired) {
-      throw new NencError(
-        'CONFIG',
-        `This ${this.constructor.name} is not initialised: call init({ appId }) first (the app does it on first use).`,
-      )
-    }
-    return this.boundApp
+    return this.binding.appId
   }
 
   /** The app id bound by the first `init()`, even while closed (null before). */
   protected get boundAppId(): string | null {
-    return this.boundApp
+    return this.binding.boundAppId
   }
 
   /** The schema as a quoted identifier, for SQL text. */

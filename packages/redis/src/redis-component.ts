@@ -1,4 +1,4 @@
-import { type ComponentContext, NencError } from '@nenc/core'
+import { AppBinding, type ComponentContext, NencError } from '@nenc/core'
 import { type COMPONENT_PARTS, RedisKeys } from './keys.js'
 import type { LuaScript } from './lua-script.js'
 import type { RedisBackendOptions } from './options.js'
@@ -15,9 +15,8 @@ export abstract class RedisComponent {
   readonly backendName = 'redis'
   readonly inMemory = false
   protected readonly conn: RedisConnection
-  private appId: string | null = null
+  private readonly binding = new AppBinding(() => `This Redis ${this.component}`)
   private boundKeys: RedisKeys | null = null
-  private acquiring: Promise<void> | null = null
 
   /** Which key family `purge()` removes. */
   protected abstract readonly component: keyof typeof COMPONENT_PARTS
@@ -32,30 +31,18 @@ export abstract class RedisComponent {
    * when Redis cannot be reached.
    */
   async init(ctx: ComponentContext): Promise<void> {
-    if (this.appId !== null && this.appId !== ctx.appId)
-      throw new NencError(
-        'CONFIG',
-        `This Redis ${this.component} is bound to app "${this.appId}" and cannot serve app "${ctx.appId}"; create one backend per app.`,
-      )
-    this.acquiring ??= this.conn.acquire().catch((err) => {
-      this.acquiring = null
-      throw err
+    await this.binding.bind(ctx.appId, async () => {
+      await this.conn.acquire()
+      this.boundKeys = new RedisKeys(this.conn.options.keyPrefix, ctx.appId)
     })
-    await this.acquiring
-    this.appId = ctx.appId
-    this.boundKeys = new RedisKeys(this.conn.options.keyPrefix, ctx.appId)
   }
 
   /** Gives the connection reference back (closing what the backend created when it is the last). Idempotent. */
   async close(): Promise<void> {
-    const acquiring = this.acquiring
-    if (!acquiring) return
-    this.acquiring = null
-    await this.onClose()
-    await acquiring.then(
-      () => this.conn.release(),
-      () => {},
-    )
+    await this.binding.release(async () => {
+      await this.onClose()
+      await this.conn.release()
+    })
   }
 
   /** Stops timers and subscriptions before the connection is released. */

@@ -1,5 +1,5 @@
 import { newRequests, recordFor } from '@nenc/conformance'
-import { CorruptDataError, type InvocationRecord, Nenc } from '@nenc/core'
+import { CorruptDataError, Nenc } from '@nenc/core'
 import { ThreadRunner } from '@nenc/runners'
 import type { Redis } from 'ioredis'
 import { afterEach, describe, expect, it } from 'vitest'
