@@ -7,6 +7,8 @@ interface Stored {
   status: InvocationStatus
   /** ms epoch the status was entered. */
   since: number
+  /** A scheduled call's run time (its record's `runAt`). */
+  runAt?: number
 }
 
 /**
@@ -56,10 +58,18 @@ function setup(
     count: async () => opts.queued ?? 0,
     route: async (ids: string[]) => void routed.push(...ids),
   }
+  const stateBackend = {
+    ...noop,
+    getInvocations: async (ids: string[]) =>
+      ids.map((id) => {
+        const runAt = invocations[id]?.runAt
+        return runAt === undefined ? { id } : { id, runAt }
+      }),
+  }
   const backend = {
     broker,
     orchestrator,
-    stateBackend: noop,
+    stateBackend,
     clientDataStore: noop,
     triggerStore: noop,
   } as unknown as Backend
@@ -114,6 +124,15 @@ describe('recoverInvocations', () => {
     const busy = setup({ ...lost }, { queued: 3 })
     expect((await recoverInvocations(busy.nenc, 'x')).requeued).toEqual([])
     expect(busy.routed).toEqual([])
+  })
+
+  it('leaves a scheduled call that is not due alone (its id waits in the queue as a delayed one), queues one that is', async () => {
+    const { nenc, routed } = setup({
+      later: { status: 'registered', since: ago(60_000), runAt: Date.now() + 60_000 },
+      due: { status: 'registered', since: ago(60_000), runAt: Date.now() - 1 },
+    })
+    expect((await recoverInvocations(nenc, 'x')).requeued).toEqual(['due'])
+    expect(routed).toEqual(['due'])
   })
 
   it('reroutes ids stranded between two steps after stuckAfterMs, and parked ones only after parkedRecheckMs', async () => {
