@@ -7,7 +7,7 @@ interface Stored {
   status: InvocationStatus
   /** ms epoch the status was entered. */
   since: number
-  /** A scheduled call's time (its record's `runAt`). */
+  /** A scheduled call's run time (its record's `runAt`). */
   runAt?: number
 }
 
@@ -61,7 +61,10 @@ function setup(
   const stateBackend = {
     ...noop,
     getInvocations: async (ids: string[]) =>
-      ids.map((id) => (invocations[id] ? { id, runAt: invocations[id]!.runAt } : null)),
+      ids.map((id) => {
+        const runAt = invocations[id]?.runAt
+        return runAt === undefined ? { id } : { id, runAt }
+      }),
   }
   const backend = {
     broker,
@@ -123,10 +126,10 @@ describe('recoverInvocations', () => {
     expect(busy.routed).toEqual([])
   })
 
-  it('leaves a scheduled call whose time has not come alone: it waits in the queue as a delayed id', async () => {
+  it('leaves a scheduled call that is not due alone (its id waits in the queue as a delayed one), queues one that is', async () => {
     const { nenc, routed } = setup({
       later: { status: 'registered', since: ago(60_000), runAt: Date.now() + 60_000 },
-      due: { status: 'registered', since: ago(60_000), runAt: ago(1000) },
+      due: { status: 'registered', since: ago(60_000), runAt: Date.now() - 1 },
     })
     expect((await recoverInvocations(nenc, 'x')).requeued).toEqual(['due'])
     expect(routed).toEqual(['due'])

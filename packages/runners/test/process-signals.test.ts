@@ -170,6 +170,52 @@ describe.skipIf(!hasRedis)('runner processes under real signals', () => {
       }
       await expectEachEffectOnce(key, P * 2)
     }, 60_000)
+    it(`${backend}: kill -9 mid-way through workflows: they finish on another runner, same recorded values, each child once`, async () => {
+      const P = 3
+      const t = await newTestApp(backend, 'k9w')
+      cleanup = async () => {
+        await t.app.purge().catch(() => {})
+        await t.app.close()
+      }
+      const key = `nenc-test:${t.app.appId}`
+      const flows = await t.effectWorkflow.parallelize(
+        Array.from({ length: P }, () => [key, 2000] as [string, number]),
+      )
+      const victim = runnerProcess('ThreadRunner', { maxThreads: 20 })
+      await victim.running
+      // Killed once every workflow's first child has finished (its success written, not only its
+      // effect) and its second child runs.
+      await until('every first child finished and every second one running', async () => {
+        for (const inv of flows.invocations) {
+          const kids = await t.app.backend.stateBackend.getChildInvocations(inv.id)
+          if (kids.length !== 2) return false
+          const [first, second] = await t.app.backend.orchestrator.getStates(kids)
+          if (first?.status !== 'success' || second?.status !== 'running') return false
+        }
+        return true
+      })
+      victim.proc.kill('SIGKILL')
+      await victim.exited
+      const rescuer = bindRunner(t.app, new ThreadRunner({ maxThreads: 20 }))
+      rescuers.push(rescuer)
+      await rescuer.start()
+      const results = await flows.results()
+      await rescuer.stop()
+      const ids = results.map((r) => r[0]!)
+      const check = redisClient()
+      try {
+        // Every run of each workflow (the killed one and the recovered one) got the same uuid.
+        const pushed = await check.lrange(`${key}:uuids`, 0, -1)
+        expect(pushed.length).toBeGreaterThanOrEqual(P * 2)
+        expect(new Set(pushed)).toEqual(new Set(ids))
+        await check.del(`${key}:uuids`)
+      } finally {
+        await check.quit()
+      }
+      for (const inv of flows.invocations)
+        expect((await inv.history()).map((h) => h.status)).toContain('running_recovery')
+      await expectEachEffectOnce(key, P * 2)
+    }, 60_000)
     // Every runner on the first backend; the others repeat the ThreadRunner case only, to keep
     // the suite fast (the stop path of process runners does not depend on the backend).
     const kinds = [

@@ -167,6 +167,21 @@ export function describeSchedule(name: string, factory: BackendFactory): void {
       expect((await orchestrator.getStates([req!.id]))[0]!.status).toBe('canceled')
     })
 
+    it('cancel of a PENDING claim holding a running key hands the key to the invocation parked on it', async () => {
+      const app = await makeApp()
+      const { stateBackend, orchestrator } = app.backend
+      const [holder, parked] = newRequests(2, { runningKey: 'k', rerouteOnConcurrencyControl: true })
+      await stateBackend.upsertInvocations([recordFor(holder!), recordFor(parked!)])
+      await orchestrator.register([holder!, parked!])
+      expect((await orchestrator.claim([holder!.id], 'runner-1'))[0]!.outcome).toBe('claimed')
+      expect((await orchestrator.claim([parked!.id], 'runner-1'))[0]!.outcome).toBe('controlled')
+      await app.invocation(holder!.id).cancel()
+      const [h, p] = await orchestrator.getStates([holder!.id, parked!.id])
+      expect(h!.status).toBe('canceled')
+      expect(p!.status).toBe('rerouted')
+      expect(await orchestrator.claim([parked!.id], 'runner-2')).toMatchObject([{ outcome: 'claimed' }])
+    })
+
     it('20 concurrent cancels of one invocation write one CANCELED entry', async () => {
       const app = await makeApp()
       const t = app.task('t', async () => 1)

@@ -121,6 +121,39 @@ export function describeWorkflows(name: string, factory: BackendFactory): void {
       expect(runs).toBe(2)
     })
 
+    it("a zombie's setData is refused once its invocation was claimed again (WorkflowContextError)", async () => {
+      const app = await makeApp()
+      let release!: () => void
+      const gate = new Promise<void>((r) => {
+        release = r
+      })
+      let zombieError: unknown
+      let started = false
+      const root = app.task('root', async () => {
+        started = true
+        await gate
+        await workflow()
+          .setData('state', 'written by a zombie')
+          .catch((e: unknown) => {
+            zombieError = e
+          })
+      })
+      await app.runner.start()
+      const inv = await root()
+      await expectTrue(() => started)
+      // Recovery presumes its runner dead and another runner claims it: attempt 2.
+      const { orchestrator } = app.backend
+      await orchestrator.transition([{ id: inv.id, to: 'running_recovery', actor: 'recovery' }])
+      await orchestrator.transition([{ id: inv.id, to: 'rerouted', actor: 'recovery' }])
+      expect((await orchestrator.claim([inv.id], 'other-runner'))[0]!.outcome).toBe('claimed')
+      release()
+      await expectTrue(() => zombieError !== undefined)
+      expect((zombieError as Error).name).toBe('WorkflowContextError')
+      expect((zombieError as Error).message).toContain('is stale')
+      const wfData = await app.backend.stateBackend.getWorkflowData(inv.id, 'data:state')
+      expect(wfData).toBeNull()
+    })
+
     it('the recorded helpers belong to the root: a child asking for random() gets WorkflowContextError', async () => {
       const app = await makeApp()
       const child = app.task('child', async () => workflow().random())
