@@ -265,6 +265,48 @@ export function describeTriggers(name: string, factory: BackendFactory): void {
       expect(await routedArgs(app, 'single')).toEqual([[T0]])
     })
 
+    it('an argument provider that throws drops that run only', async () => {
+      const app = await makeApp({ config: QUIET })
+      app.task('fragile', async (_n: number) => null, {
+        triggers: [
+          onEvent('e', {
+            args: (e) => {
+              const n = (e.payload as { n: number }).n
+              if (n < 0) throw new Error('negative')
+              return [n]
+            },
+          }),
+        ],
+      })
+      await app.emitEvent('e', { n: -1 })
+      await app.emitEvent('e', { n: 2 })
+      const report = await app.triggers.evaluate()
+      expect(report.failedArgs).toBe(1)
+      expect(await routedArgs(app, 'fragile')).toEqual([[2]])
+    })
+
+    it('the end of a task no condition watches makes no trigger-store call', async () => {
+      const app = await makeApp({ config: QUIET })
+      const plain = app.task('plain', async (n: number) => n + 1)
+      app.task('watcher', async () => null, { triggers: [onEvent('unrelated')] })
+      const store = app.backend.triggerStore
+      let calls = 0
+      const original = store.addValidConditions.bind(store)
+      store.addValidConditions = async (items) => {
+        calls++
+        return original(items)
+      }
+      try {
+        await app.runner.start()
+        const invs = await Promise.all([plain(1), plain(2), plain(3)])
+        expect(await Promise.all(invs.map((i) => i.result()))).toEqual([2, 3, 4])
+        await app.runner.stop()
+        expect(calls).toBe(0)
+      } finally {
+        store.addValidConditions = original
+      }
+    })
+
     it('emitted events are stored, listed newest first, and trimmed to the retention', async () => {
       const app = await makeApp({ config: QUIET })
       const a = await app.emitEvent('order.paid', { orderId: 'o-1' })
