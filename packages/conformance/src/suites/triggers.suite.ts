@@ -76,6 +76,18 @@ export function describeTriggers(name: string, factory: BackendFactory): void {
       expect(await routedArgs(runners[0]!, 'tick')).toEqual([0, 1, 2, 3, 4].map((m) => [T0 + m * MINUTE]))
     })
 
+    it('a started runner evaluates triggers by itself in its atomic-service slot', async () => {
+      const app = await makeApp({ config: { orchestrator: { atomicServiceCheckMs: 50 } } })
+      const seen: string[] = []
+      app.task('onPing', async (id: string) => void seen.push(id), {
+        triggers: [onEvent('ping', { args: (e) => [e.eventId] })],
+      })
+      await app.runner.start()
+      const id = await app.emitEvent('ping')
+      await until(() => seen.length > 0, 'the runner to run the triggered task')
+      expect(seen).toEqual([id])
+    })
+
     it('missed scheduled times are skipped by default and caught up within a window when asked', async () => {
       const app = await makeApp({ config: { ...QUIET, triggers: { cronLateToleranceMs: 30_000 } } })
       app.task('skipper', async (_t: number) => null, {
