@@ -76,6 +76,18 @@ export function describeTriggers(name: string, factory: BackendFactory): void {
       expect(await routedArgs(runners[0]!, 'tick')).toEqual([0, 1, 2, 3, 4].map((m) => [T0 + m * MINUTE]))
     })
 
+    it('a started runner evaluates triggers by itself in its atomic-service slot', async () => {
+      const app = await makeApp({ config: { orchestrator: { atomicServiceCheckMs: 50 } } })
+      const seen: string[] = []
+      app.task('onPing', async (id: string) => void seen.push(id), {
+        triggers: [onEvent('ping', { args: (e) => [e.eventId] })],
+      })
+      await app.runner.start()
+      const id = await app.emitEvent('ping')
+      await until(() => seen.length > 0, 'the runner to run the triggered task')
+      expect(seen).toEqual([id])
+    })
+
     it('missed scheduled times are skipped by default and caught up within a window when asked', async () => {
       const app = await makeApp({ config: { ...QUIET, triggers: { cronLateToleranceMs: 30_000 } } })
       app.task('skipper', async (_t: number) => null, {
@@ -263,6 +275,48 @@ export function describeTriggers(name: string, factory: BackendFactory): void {
       expect(report.cronTicks).toBe(4)
       expect(report.skippedOverlap).toBe(3)
       expect(await routedArgs(app, 'single')).toEqual([[T0]])
+    })
+
+    it('an argument provider that throws drops that run only', async () => {
+      const app = await makeApp({ config: QUIET })
+      app.task('fragile', async (_n: number) => null, {
+        triggers: [
+          onEvent('e', {
+            args: (e) => {
+              const n = (e.payload as { n: number }).n
+              if (n < 0) throw new Error('negative')
+              return [n]
+            },
+          }),
+        ],
+      })
+      await app.emitEvent('e', { n: -1 })
+      await app.emitEvent('e', { n: 2 })
+      const report = await app.triggers.evaluate()
+      expect(report.failedArgs).toBe(1)
+      expect(await routedArgs(app, 'fragile')).toEqual([[2]])
+    })
+
+    it('the end of a task no condition watches makes no trigger-store call', async () => {
+      const app = await makeApp({ config: QUIET })
+      const plain = app.task('plain', async (n: number) => n + 1)
+      app.task('watcher', async () => null, { triggers: [onEvent('unrelated')] })
+      const store = app.backend.triggerStore
+      let calls = 0
+      const original = store.addValidConditions.bind(store)
+      store.addValidConditions = async (items) => {
+        calls++
+        return original(items)
+      }
+      try {
+        await app.runner.start()
+        const invs = await Promise.all([plain(1), plain(2), plain(3)])
+        expect(await Promise.all(invs.map((i) => i.result()))).toEqual([2, 3, 4])
+        await app.runner.stop()
+        expect(calls).toBe(0)
+      } finally {
+        store.addValidConditions = original
+      }
     })
 
     it('emitted events are stored, listed newest first, and trimmed to the retention', async () => {

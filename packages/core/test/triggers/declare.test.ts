@@ -195,3 +195,41 @@ describe('app.emitEvent input', () => {
     await expect(app.emitEvent('x', { f: () => 1 })).rejects.toMatchObject({ code: 'SERIALIZATION' })
   })
 })
+
+describe('predicates at the source', () => {
+  it('a predicate that throws, or that this process does not know, does not satisfy its condition', async () => {
+    const { matchEvent } = await import('../../src/triggers/source-matching.js')
+    const { PredicateRegistry } = await import('../../src/triggers/predicates.js')
+    const app = newApp()
+    app.task('t', () => 1, {
+      triggers: [
+        onEvent('boom', {
+          filter: predicate('throws', () => {
+            throw new Error('bad filter')
+          }),
+        }),
+        onEvent('ok', { filter: predicate('isOk', (p: { ok: boolean }) => p.ok) }),
+      ],
+    })
+    const deps = {
+      registry: app.triggers.registry,
+      predicates: app.triggers.predicates,
+      serializer: app.serializer,
+      logger: app.logger,
+    }
+    const event = (code: string, payload: unknown) => ({
+      eventId: 'e',
+      code,
+      payload,
+      payloadText: '{}',
+      emittedAt: 1,
+    })
+    expect(matchEvent(deps, event('boom', {}))).toEqual([])
+    expect(matchEvent(deps, event('ok', { ok: true }))).toHaveLength(1)
+    expect(matchEvent(deps, event('ok', { ok: false }))).toEqual([])
+    // Another process that loaded a module without that predicate.
+    expect(matchEvent({ ...deps, predicates: new PredicateRegistry() }, event('ok', { ok: true }))).toEqual(
+      [],
+    )
+  })
+})
