@@ -34,7 +34,7 @@ function setup(
     status: invocations[id]!.status,
     owner: null,
     timestamp: invocations[id]!.since,
-    retries: 0,
+    retries: invocations[id]!.status === 'retry' ? 1 : 0,
     attempt: 1,
   })
   const noop = { init: async () => {}, close: async () => {} }
@@ -133,6 +133,16 @@ describe('recoverInvocations', () => {
     })
     expect((await recoverInvocations(nenc, 'x')).requeued).toEqual(['due'])
     expect(routed).toEqual(['due'])
+  })
+
+  it('leaves a RETRY within its backoff alone (a delayed id the queue count leaves out), queues one past it', async () => {
+    const { nenc, routed } = setup({
+      backingOff: { status: 'retry', since: ago(90_000) },
+      pastBackoff: { status: 'retry', since: ago(200_000) },
+    })
+    nenc.task('t', async () => 1, { maxRetries: 3, retryBackoffMs: 120_000, retryBackoffMaxMs: 120_000 })
+    expect((await recoverInvocations(nenc, 'x')).requeued).toEqual(['pastBackoff'])
+    expect(routed).toEqual(['pastBackoff'])
   })
 
   it('reroutes ids stranded between two steps after stuckAfterMs, and parked ones only after parkedRecheckMs', async () => {

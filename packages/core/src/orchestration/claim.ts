@@ -1,5 +1,5 @@
 import type { ClaimBatch, ClaimedInvocation } from '../interfaces/fused-steps.js'
-import type { TransitionOutcome } from '../interfaces/orchestrator.js'
+import type { InvocationState, TransitionOutcome } from '../interfaces/orchestrator.js'
 import type { NencRuntime } from '../runtime.js'
 import { stepsOf } from './composed-steps.js'
 import { retryDelayMs } from './executor.js'
@@ -31,11 +31,23 @@ async function dueForRun(rt: NencRuntime, ids: readonly string[]): Promise<strin
     const s = states[i]
     if (!s) return false
     if (later.has(id)) return false
-    if (s.status !== 'retry') return true
-    const task = s.taskId.startsWith(prefix) ? rt.getTask(s.taskId.slice(prefix.length)) : undefined
-    if (!task) return false
-    return s.timestamp + retryDelayMs(task, s.retries - 1) <= now
+    return s.status !== 'retry' || retryIsDue(rt, s, now, prefix)
   })
+}
+
+/**
+ * A RETRY is due once its backoff has passed: the RETRY status's timestamp plus the delay the
+ * executor scheduled. False for a task this process does not know (the queue holds it back).
+ */
+export function retryIsDue(
+  rt: NencRuntime,
+  s: Pick<InvocationState, 'taskId' | 'timestamp' | 'retries'>,
+  now: number,
+  prefix = `${rt.appId}.`,
+): boolean {
+  const task = s.taskId.startsWith(prefix) ? rt.getTask(s.taskId.slice(prefix.length)) : undefined
+  if (!task) return false
+  return s.timestamp + retryDelayMs(task, s.retries - 1) <= now
 }
 
 /**

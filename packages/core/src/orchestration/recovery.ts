@@ -1,6 +1,7 @@
+import type { InvocationState } from '../interfaces/orchestrator.js'
 import { AVAILABLE_FOR_RUN_STATUSES, type InvocationStatus } from '../invocation/status.js'
 import type { NencRuntime } from '../runtime.js'
-import { rerouteVia } from './claim.js'
+import { rerouteVia, retryIsDue } from './claim.js'
 import { notYetDue } from './schedule.js'
 
 export interface RecoveryReport {
@@ -48,7 +49,7 @@ async function rerouteStuck(
   afterMs: number,
 ): Promise<string[]> {
   const { orchestrator, broker } = rt.backend
-  const old = await inStatusSince(rt, statuses, Date.now() - afterMs)
+  const old = (await inStatusSince(rt, statuses, Date.now() - afterMs)).map((s) => s.id)
   if (old.length === 0) return []
   const out = await orchestrator.transition(old.map((id) => ({ id, to: 'rerouted' as const, actor })))
   const rerouted = old.filter((_, i) => out[i]!.ok)
@@ -57,7 +58,7 @@ async function rerouteStuck(
 }
 
 /**
- * Up to {@link BATCH} ids in one of `statuses` whose status was entered before `before` (ms
+ * The states of up to {@link BATCH} invocations in one of `statuses` whose status was entered before `before` (ms
  * epoch), through `listInvocations` and `getStates` only, so every backend answers alike. The
  * state is read again after the listing: an id that moved on in between is left out.
  */
@@ -65,15 +66,14 @@ async function inStatusSince(
   rt: NencRuntime,
   statuses: readonly InvocationStatus[],
   before: number,
-): Promise<string[]> {
+): Promise<InvocationState[]> {
   const { orchestrator } = rt.backend
   const candidates = await orchestrator.listInvocations({ statuses, limit: BATCH })
   if (candidates.length === 0) return []
   const states = await orchestrator.getStates(candidates)
-  return candidates.filter((_, i) => {
-    const s = states[i]
-    return s != null && s.timestamp < before && statuses.includes(s.status)
-  })
+  return states.filter(
+    (s): s is InvocationState => s != null && s.timestamp < before && statuses.includes(s.status),
+  )
 }
 
 /**
@@ -110,9 +110,16 @@ export async function recoverInvocations(rt: NencRuntime, actor: string): Promis
       AVAILABLE_FOR_RUN_STATUSES,
       Date.now() - cfg.value<number>('orchestrator.lostQueuedAfterMs'),
     )
-    // A scheduled call waits in the queue as a delayed id (not counted): it is not lost.
-    const later = await notYetDue(rt, lost, Date.now())
-    requeued = lost.filter((id) => !later.has(id))
+    // A scheduled call, and a RETRY within its backoff, wait in the queue as delayed ids (which
+    // the count leaves out): they are not lost.
+    const now = Date.now()
+    const waiting = lost.filter((s) => s.status === 'retry' && !retryIsDue(rt, s, now)).map((s) => s.id)
+    const later = await notYetDue(
+      rt,
+      lost.map((s) => s.id),
+      now,
+    )
+    requeued = lost.map((s) => s.id).filter((id) => !later.has(id) && !waiting.includes(id))
     if (requeued.length) await broker.route(requeued)
   }
   const stuck = [
