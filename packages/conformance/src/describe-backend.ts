@@ -8,6 +8,7 @@ import { describeRecovery } from './suites/recovery.suite.js'
 import { describeReplay } from './suites/replay.suite.js'
 import { describeStores } from './suites/state.suite.js'
 import { describeStatusMachine } from './suites/status-machine.suite.js'
+import { describeTraceContext } from './suites/trace-context.suite.js'
 
 /**
  * Runs the whole behavioural suite against one backend: component contracts, the status machine
@@ -56,4 +57,5 @@ function describeAll(name: string, factory: BackendFactory): void {
   describeEndToEnd(name, factory)
   describeRecovery(name, factory)
   describeReplay(name, factory)
+  describeTraceContext(name, factory)
 }

@@ -145,6 +145,7 @@ describe('state backend queries', () => {
             parentId: 'p',
             workflow: { id: 'w', type: 'app.t', parentWorkflowId: null },
             createdAt: 3,
+            traceContext: null,
           },
         },
         upsert: true,

@@ -7,7 +7,7 @@ import {
   type StateBackend,
 } from '@nenc/core'
 import { asyncCommit } from './identifiers.js'
-import { recordArrays } from './orchestrator-rows.js'
+import { recordArrays, traceContextOf } from './orchestrator-rows.js'
 import { BACKEND } from './pg-errors.js'
 import { PostgresComponent } from './postgres-component.js'
 import { storedNumber } from './status-rules.js'
@@ -23,6 +23,7 @@ interface RecordRow {
   workflow_type: string
   parent_workflow_id: string | null
   created_at: string
+  trace_context: string | null
 }
 
 /** A stored outcome row, checked: an unknown kind is `CorruptDataError`. */
@@ -54,15 +55,15 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
     await this.query(
       `INSERT INTO ${this.s}.invocation_records AS t
          (app_id, id, task_id, task_name, call_id, args, parent_id, workflow_id, workflow_type,
-          parent_workflow_id, created_at)
+          parent_workflow_id, created_at, trace_context)
        SELECT $1, x.* FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                                 $8::text[], $9::text[], $10::text[], $11::bigint[]) AS x
-       CROSS JOIN (SELECT ${asyncCommit('$12')}) sc
+                                 $8::text[], $9::text[], $10::text[], $11::bigint[], $12::text[]) AS x
+       CROSS JOIN (SELECT ${asyncCommit('$13')}) sc
        ON CONFLICT (app_id, id) DO UPDATE SET
          task_id = EXCLUDED.task_id, task_name = EXCLUDED.task_name, call_id = EXCLUDED.call_id,
          args = EXCLUDED.args, parent_id = EXCLUDED.parent_id, workflow_id = EXCLUDED.workflow_id,
          workflow_type = EXCLUDED.workflow_type, parent_workflow_id = EXCLUDED.parent_workflow_id,
-         created_at = EXCLUDED.created_at`,
+         created_at = EXCLUDED.created_at, trace_context = EXCLUDED.trace_context`,
       [
         this.appId,
         ...recordArrays(rs),
@@ -76,7 +77,7 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
     if (ids.length === 0) return []
     const rows = await this.query<RecordRow>(
       `SELECT r.id, r.task_id, r.task_name, r.call_id, r.args, r.parent_id, r.workflow_id, r.workflow_type,
-              r.parent_workflow_id, r.created_at
+              r.parent_workflow_id, r.created_at, r.trace_context
        FROM unnest($2::text[]) AS x(id)
        CROSS JOIN LATERAL (SELECT * FROM ${this.s}.invocation_records r WHERE r.app_id = $1 AND r.id = x.id) r`,
       [this.appId, ids],
@@ -94,6 +95,7 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
           parentId: r.parent_id,
           workflow: { id: r.workflow_id, type: r.workflow_type, parentWorkflowId: r.parent_workflow_id },
           createdAt: storedNumber(r.created_at, `invocation record ${r.id}`),
+          ...traceContextOf(r.trace_context, `invocation record ${r.id}`),
         },
       ]),
     )

@@ -22,6 +22,12 @@ export interface InvocationRecord {
   workflow: WorkflowIdentity
   /** ms epoch. */
   createdAt: number
+  /**
+   * The caller's trace context (W3C `traceparent` / `tracestate` entries) when it routed the call
+   * inside a recording OpenTelemetry span; the run's span is its child, in whatever process runs
+   * it. Absent otherwise. Backends store it as given and return it unchanged.
+   */
+  traceContext?: Record<string, string>
 }
 
 /** The stored outcome of an invocation: a serialized result or a serialized error. */

@@ -5,6 +5,7 @@ import type { InvocationState } from '../interfaces/orchestrator.js'
 import { invocationLogFields } from '../log-fields.js'
 import type { NencRuntime } from '../runtime.js'
 import type { AnyTask } from '../task.js'
+import { RunTelemetry } from '../telemetry/run-telemetry.js'
 import { deserializeArgs } from './args.js'
 import { warnStale } from './claim.js'
 import { encodeError } from './errors-codec.js'
@@ -102,6 +103,7 @@ export class InvocationExecutor {
       return
     }
     let timer: NodeJS.Timeout | undefined
+    const telemetry = new RunTelemetry(this.rt.appId, this.runnerId, state, record)
     try {
       const args = await deserializeArgs(
         this.rt.serializer,
@@ -128,7 +130,7 @@ export class InvocationExecutor {
         },
       }
       const timeoutMs = task.options.timeoutMs
-      let run: unknown = invocationStorage.run(ctx, () => task.fn(...args))
+      let run: unknown = telemetry.within(() => invocationStorage.run(ctx, () => task.fn(...args)))
       if (timeoutMs > 0) {
         // A JS function cannot be stopped in-isolate: a timed-out task stops being awaited, its
         // signal aborts (well-behaved code stops there) and the retry policy takes over.
@@ -144,8 +146,9 @@ export class InvocationExecutor {
         ])
       }
       const value = await run
-      if (isKilled(abort)) return // rerouted by the runner: another run will store the outcome
+      if (isKilled(abort)) return telemetry.killed() // rerouted by the runner: another run will store the outcome
       const text = this.rt.serializer.serialize(value, `the result of ${task.taskName}`)
+      telemetry.end('success')
       void this.finisher.finish({
         id: state.id,
         attempt: state.attempt,
@@ -153,8 +156,10 @@ export class InvocationExecutor {
         outcome: { kind: 'result', value: text },
       })
     } catch (err) {
-      if (isKilled(abort)) return // rerouted by the runner
-      void this.finisher.finish(this.failure(task, state, err))
+      if (isKilled(abort)) return telemetry.killed() // rerouted by the runner
+      const failure = this.failure(task, state, err)
+      telemetry.end(failure.to, err)
+      void this.finisher.finish(failure)
     } finally {
       if (timer) clearTimeout(timer)
     }

@@ -16,6 +16,8 @@ export interface RecordDoc {
   parentId?: string | null
   workflow?: { id: string; type: string; parentWorkflowId: string | null }
   createdAt?: number
+  /** The caller's trace context, null when it routed outside a recording span. */
+  traceContext?: Record<string, string> | null
   finishedAt?: Date
 }
 
@@ -37,6 +39,7 @@ export function recordUpserts(records: readonly InvocationRecord[]): AnyBulkWrit
             parentWorkflowId: r.workflow.parentWorkflowId,
           },
           createdAt: r.createdAt,
+          traceContext: r.traceContext ?? null,
         },
       },
       upsert: true,
@@ -116,7 +119,8 @@ export function decodeRecord(doc: RecordDoc, location: string): InvocationRecord
     w === null ||
     !isStr(w.id) ||
     !isStr(w.type) ||
-    !isStrOrNull(w.parentWorkflowId)
+    !isStrOrNull(w.parentWorkflowId) ||
+    !isTraceContextOrAbsent(doc.traceContext)
   ) {
     throw corrupt(
       location,
@@ -132,7 +136,14 @@ export function decodeRecord(doc: RecordDoc, location: string): InvocationRecord
     parentId: doc.parentId,
     workflow: { id: w.id, type: w.type, parentWorkflowId: w.parentWorkflowId },
     createdAt: doc.createdAt,
+    ...(doc.traceContext ? { traceContext: doc.traceContext } : {}),
   }
+}
+
+/** Absent, null, or an object of string entries (W3C trace context). */
+function isTraceContextOrAbsent(v: unknown): boolean {
+  if (v === undefined || v === null) return true
+  return typeof v === 'object' && !Array.isArray(v) && Object.values(v).every(isStr)
 }
 
 /** The (id, attempt) a stored outcome document names; null when its `_id` is not one. */
