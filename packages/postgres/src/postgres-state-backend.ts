@@ -172,12 +172,22 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
   async storeRunnerContext(ctx: RunnerContextRecord): Promise<void> {
     await this.query(
       `INSERT INTO ${this.s}.runner_contexts
-         (app_id, runner_id, runner_class, parent_runner_id, pid, hostname, started_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
+         (app_id, runner_id, runner_class, parent_runner_id, pid, hostname, started_at, slots)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (app_id, runner_id) DO UPDATE SET
          runner_class = EXCLUDED.runner_class, parent_runner_id = EXCLUDED.parent_runner_id,
-         pid = EXCLUDED.pid, hostname = EXCLUDED.hostname, started_at = EXCLUDED.started_at`,
-      [this.appId, ctx.runnerId, ctx.runnerClass, ctx.parentRunnerId, ctx.pid, ctx.hostname, ctx.startedAt],
+         pid = EXCLUDED.pid, hostname = EXCLUDED.hostname, started_at = EXCLUDED.started_at,
+         slots = EXCLUDED.slots`,
+      [
+        this.appId,
+        ctx.runnerId,
+        ctx.runnerClass,
+        ctx.parentRunnerId,
+        ctx.pid,
+        ctx.hostname,
+        ctx.startedAt,
+        ctx.slots ?? null,
+      ],
       'storeRunnerContext',
     )
   }
@@ -189,8 +199,9 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
       pid: number
       hostname: string
       started_at: string
+      slots: number | null
     }>(
-      `SELECT runner_class, parent_runner_id, pid, hostname, started_at FROM ${this.s}.runner_contexts
+      `SELECT runner_class, parent_runner_id, pid, hostname, started_at, slots FROM ${this.s}.runner_contexts
        WHERE app_id = $1 AND runner_id = $2`,
       [this.appId, runnerId],
       'getRunnerContext',
@@ -203,6 +214,7 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
       pid: r.pid,
       hostname: r.hostname,
       startedAt: storedNumber(r.started_at, `runner context ${runnerId}`),
+      ...(r.slots === null ? {} : { slots: r.slots }),
     }
   }
 

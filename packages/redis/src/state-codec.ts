@@ -66,7 +66,8 @@ export function parseRunnerContext(raw: string, runnerId: string, location: stri
     isStrOrNull(r.parentRunnerId) &&
     typeof r.pid === 'number' &&
     isStr(r.hostname) &&
-    typeof r.startedAt === 'number'
+    typeof r.startedAt === 'number' &&
+    (r.slots === undefined || typeof r.slots === 'number')
   if (!ok) throw corrupt(location, 'it is not a runner context')
   return r as unknown as RunnerContextRecord
 }

@@ -48,6 +48,11 @@ export interface RunnerContextRecord {
   pid: number
   hostname: string
   startedAt: number
+  /**
+   * Most invocations the runner runs at once (its `maxParallelSlots`), stored by top-level
+   * runners; absent for child runners, whose slots count in their parent's.
+   */
+  slots?: number
 }
 
 /**

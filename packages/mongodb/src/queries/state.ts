@@ -189,6 +189,7 @@ export function runnerContextDoc(ctx: RunnerContextRecord): RunnerContextDoc {
     pid: rest.pid,
     hostname: rest.hostname,
     startedAt: rest.startedAt,
+    ...(rest.slots !== undefined ? { slots: rest.slots } : {}),
   }
 }
 
@@ -199,7 +200,8 @@ export function decodeRunnerContext(doc: RunnerContextDoc, location: string): Ru
     !isStrOrNull(doc.parentRunnerId) ||
     !isNum(doc.pid) ||
     !isStr(doc.hostname) ||
-    !isNum(doc.startedAt)
+    !isNum(doc.startedAt) ||
+    (doc.slots !== undefined && !isNum(doc.slots))
   ) {
     throw corrupt(location, 'not a runner context {runnerClass, parentRunnerId, pid, hostname, startedAt}')
   }
@@ -210,5 +212,6 @@ export function decodeRunnerContext(doc: RunnerContextDoc, location: string): Ru
     pid: doc.pid,
     hostname: doc.hostname,
     startedAt: doc.startedAt,
+    ...(doc.slots !== undefined ? { slots: doc.slots } : {}),
   }
 }

@@ -155,6 +155,7 @@ export function up(s: string): string[] {
        pid integer NOT NULL,
        hostname text NOT NULL,
        started_at bigint NOT NULL,
+       slots integer,
        PRIMARY KEY (app_id, runner_id)
      )`,
 
