@@ -7,6 +7,7 @@
 #             run by `nenc runner start` from the installed bin; `nenc invocation show` on a result
 #   postgres: core + postgres + runners; a TypeScript app (tsx) and a plain Node ESM app with an
 #             in-process ThreadRunner
+# and the installed core's logs: JSON into a pipe, pino-pretty's format with NENC_LOG_FORMAT=pretty.
 # Each project is typechecked with tsc against the installed .d.ts, and `npm ls --all` must report
 # no missing, invalid or extraneous package. Needs the packages built (`pnpm build`), Redis and
 # PostgreSQL on loopback, and the npm registry for third-party dependencies.
@@ -105,6 +106,15 @@ node -e '
     }
     await r.quit()
   })'
+
+# Logs from the installed core: JSON into a pipe, pino-pretty (a dependency it must resolve) on request.
+log_line() { NENC_LOG_LEVEL=warn node --input-type=module -e "import { createLogger } from '@nenc/core'; createLogger('check').warn({ invocationId: 'i-1' }, 'hello')"; }
+json="$(log_line)"
+node -e 'const l = JSON.parse(process.argv[1]); if (l.msg !== "hello" || l.invocationId !== "i-1") process.exit(1)' "$json" \
+  || fail "logs: expected a JSON line in a pipe, got: $json"
+pretty="$(NENC_LOG_FORMAT=pretty log_line)"
+[[ "$pretty" == *WARN* && "$pretty" == *hello* && "$pretty" != \{* ]] || fail "logs: expected a pino-pretty line, got: $pretty"
+echo "logs: JSON in a pipe, pretty with NENC_LOG_FORMAT=pretty"
 
 echo "== postgres project"
 # @nenc/postgres's declarations use pg's types, which pg itself does not ship.

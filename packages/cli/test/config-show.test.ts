@@ -40,8 +40,10 @@ describe('nenc config show', () => {
     expect(() => JSON.parse(r.stdout)).not.toThrow()
     expect(r.stderr).toContain('NENC__RUNNER__MAX_THREAD names no nenc configuration key')
     expect(r.stderr).toContain('did you mean NENC__RUNNER__MAX_THREADS (runner.maxThreads)?')
+    // The app's logger writes this warning; the tests' default level (silent) would hide it.
     const withApp = await nenc(['config', 'show', '--app', fixture('memory-app.ts'), '--json'], {
       NENC__ORCHESTRATOR__RESULT_POL_MS: '5',
+      NENC_LOG_LEVEL: 'warn',
     })
     expect(withApp.code).toBe(0)
     expect(() => JSON.parse(withApp.stdout)).not.toThrow()

@@ -175,10 +175,12 @@ describe.each(['redis', 'postgres'] as const)('inspection commands on %s', (back
       runnerId,
       runnerClass: 'PersistentProcessRunner',
       pid: runner.proc.pid,
+      slots: 2,
     })
     expect(report.runners[0]!.children).toHaveLength(2)
     const text = await nenc(['runners', '--app', APP], env)
-    expect(text.stdout).toContain(`${runnerId}  PersistentProcessRunner  pid ${runner.proc.pid}`)
+    expect(text.stdout).toContain(`${runnerId}  PersistentProcessRunner  pid ${runner.proc.pid} on `)
+    expect(text.stdout).toMatch(new RegExp(`${runnerId} .* 2 slots  started `))
     expect(text.stdout.match(/└ /g)).toHaveLength(2)
 
     runner.proc.kill('SIGTERM')

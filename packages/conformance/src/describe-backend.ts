@@ -12,6 +12,7 @@ import { describeReplay } from './suites/replay.suite.js'
 import { describeSchedule } from './suites/schedule.suite.js'
 import { describeStores } from './suites/state.suite.js'
 import { describeStatusMachine } from './suites/status-machine.suite.js'
+import { describeTraceContext } from './suites/trace-context.suite.js'
 import { describeTriggers } from './suites/triggers.suite.js'
 import { describeWorkflows } from './suites/workflow.suite.js'
 
@@ -69,4 +70,5 @@ function describeAll(name: string, factory: BackendFactory): void {
   describeSchedule(name, factory)
   describeWorkflows(name, factory)
   describeTriggers(name, factory)
+  describeTraceContext(name, factory)
 }

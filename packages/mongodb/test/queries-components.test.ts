@@ -147,6 +147,7 @@ describe('state backend queries', () => {
             workflow: { id: 'w', type: 'app.t', parentWorkflowId: null },
             createdAt: 3,
             runAt: null,
+            traceContext: null,
           },
         },
         upsert: true,

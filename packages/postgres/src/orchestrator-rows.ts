@@ -1,4 +1,4 @@
-import type { InvocationRecord, InvocationState } from '@nenc/core'
+import { CorruptDataError, type InvocationRecord, type InvocationState } from '@nenc/core'
 import { storedNumber, storedStatus } from './status-rules.js'
 
 /** An invocations row as the statements return it. */
@@ -22,6 +22,7 @@ export interface RecordColumns {
   workflow_type: string
   parent_workflow_id: string | null
   created_at: string
+  trace_context: string | null
 }
 
 /** The state backend's record carried by a claim row. */
@@ -35,7 +36,33 @@ export function recordOf(row: StateRow & RecordColumns): InvocationRecord {
     parentId: row.parent_id,
     workflow: { id: row.workflow_id, type: row.workflow_type, parentWorkflowId: row.parent_workflow_id },
     createdAt: storedNumber(row.created_at, `invocation record ${row.id}`),
+    ...traceContextOf(row.trace_context, `invocation record ${row.id}`),
   }
+}
+
+/**
+ * `{ traceContext }` from the stored JSON, or nothing when the column is NULL (a call routed
+ * outside a recording span). Anything but an object of strings is `CorruptDataError`.
+ */
+export function traceContextOf(
+  stored: string | null | undefined,
+  where: string,
+): { traceContext?: Record<string, string> } {
+  if (stored === null || stored === undefined) return {}
+  let value: unknown
+  try {
+    value = JSON.parse(stored)
+  } catch {
+    value = undefined
+  }
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    Array.isArray(value) ||
+    !Object.values(value).every((v) => typeof v === 'string')
+  )
+    throw new CorruptDataError('postgres', where, 'its trace_context is not a JSON object of strings')
+  return { traceContext: value as Record<string, string> }
 }
 
 /** Rounds of at most one request per id, in order: a repeated id waits for the next round. */
@@ -64,9 +91,9 @@ export function stateOf(row: StateRow, where: string): InvocationState {
 }
 
 /**
- * Invocation records as the ten parallel arrays the `unnest(…)` of `invocation_records` takes, in
+ * Invocation records as the eleven parallel arrays the `unnest(…)` of `invocation_records` takes, in
  * column order (id, task_id, task_name, call_id, args, parent_id, workflow_id, workflow_type,
- * parent_workflow_id, created_at): one encoding for the state backend's upsert and the fused route.
+ * parent_workflow_id, created_at, trace_context): one encoding for the state backend's upsert and the fused route.
  */
 export function recordArrays(rs: readonly InvocationRecord[]): unknown[][] {
   return [
@@ -80,5 +107,6 @@ export function recordArrays(rs: readonly InvocationRecord[]): unknown[][] {
     rs.map((r) => r.workflow.type),
     rs.map((r) => r.workflow.parentWorkflowId),
     rs.map((r) => r.createdAt),
+    rs.map((r) => (r.traceContext ? JSON.stringify(r.traceContext) : null)),
   ]
 }

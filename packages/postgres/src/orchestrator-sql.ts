@@ -20,9 +20,9 @@ const literal = (value: string): string => `'${value.replace(/'/g, "''")}'`
  * the rare request resolved by none (a concurrent insert not yet visible to this snapshot) is
  * asked again by the caller. A new invocation starts at attempt 0.
  *
- * `fused` (the fused `route` step) also upserts the records ($11..$20: id, task, task name, call,
- * args, parent, workflow id/type/parent, created at) and queues every request not reused (created
- * or already known, in request order), NOTIFYing channel $21 — one statement, so a registered id
+ * `fused` (the fused `route` step) also upserts the records ($11..$21: id, task, task name, call,
+ * args, parent, workflow id/type/parent, created at, trace context) and queues every request not
+ * reused (created or already known, in request order), NOTIFYing channel $22 — one statement, so a registered id
  * is never left unqueued.
  */
 export const registerSql = (s: string, fused = false) => `
@@ -37,14 +37,14 @@ now AS (SELECT ${s}.now_ms() AS ms, ${asyncCommit('$10')} AS sc),${
 recs AS (
   INSERT INTO ${s}.invocation_records AS t
     (app_id, id, task_id, task_name, call_id, args, parent_id, workflow_id, workflow_type,
-     parent_workflow_id, created_at)
+     parent_workflow_id, created_at, trace_context)
   SELECT $1, x.* FROM unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[],
-                            $17::text[], $18::text[], $19::text[], $20::bigint[]) AS x
+                            $17::text[], $18::text[], $19::text[], $20::bigint[], $21::text[]) AS x
   ON CONFLICT (app_id, id) DO UPDATE SET
     task_id = EXCLUDED.task_id, task_name = EXCLUDED.task_name, call_id = EXCLUDED.call_id,
     args = EXCLUDED.args, parent_id = EXCLUDED.parent_id, workflow_id = EXCLUDED.workflow_id,
     workflow_type = EXCLUDED.workflow_type, parent_workflow_id = EXCLUDED.parent_workflow_id,
-    created_at = EXCLUDED.created_at
+    created_at = EXCLUDED.created_at, trace_context = EXCLUDED.trace_context
 ),`
     : ''
 }
@@ -82,7 +82,7 @@ queued AS (
   SELECT $1, now.ms, x.id FROM res x CROSS JOIN now WHERE x.created OR x.id_exists ORDER BY x.ord
   RETURNING 1
 ),
-qntf AS (SELECT count(pg_notify($21, '')) AS n FROM (SELECT 1 FROM queued LIMIT 1) q)
+qntf AS (SELECT count(pg_notify($22, '')) AS n FROM (SELECT 1 FROM queued LIMIT 1) q)
 SELECT res.ord, res.created, res.id_exists, res.holder FROM res CROSS JOIN qntf ORDER BY res.ord`
     : `
 SELECT res.ord, res.created, res.id_exists, res.holder FROM res ORDER BY res.ord`
@@ -104,7 +104,8 @@ const CLAIM_COLUMNS = `o_ord AS ord, o_id AS id, o_outcome AS outcome, o_task_id
           o_owner AS owner, o_ts AS ts, o_retries AS retries, o_attempt AS attempt,
           o_task_name AS task_name, o_call_id AS call_id, o_args AS args, o_parent_id AS parent_id,
           o_workflow_id AS workflow_id, o_workflow_type AS workflow_type,
-          o_parent_workflow_id AS parent_workflow_id, o_created_at AS created_at`
+          o_parent_workflow_id AS parent_workflow_id, o_created_at AS created_at,
+          o_trace_context AS trace_context`
 
 /** claim: one call of the claim function; $1..$13 as its parameters. */
 export const claimSql = (s: string) =>

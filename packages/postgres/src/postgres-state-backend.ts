@@ -13,7 +13,7 @@ import {
 } from '@nenc/core'
 import { asyncCommit, channelName } from './identifiers.js'
 import { keysetTail, pageOfRows, Where } from './listing-sql.js'
-import { recordArrays } from './orchestrator-rows.js'
+import { recordArrays, traceContextOf } from './orchestrator-rows.js'
 import { BACKEND } from './pg-errors.js'
 import { PostgresComponent } from './postgres-component.js'
 import { storedNumber } from './status-rules.js'
@@ -30,6 +30,7 @@ interface RecordRow {
   parent_workflow_id: string | null
   created_at: string
   run_at: string | null
+  trace_context: string | null
 }
 
 /** A stored outcome row, checked: an unknown kind is `CorruptDataError`. */
@@ -61,15 +62,15 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
     await this.query(
       `INSERT INTO ${this.s}.invocation_records AS t
          (app_id, id, task_id, task_name, call_id, args, parent_id, workflow_id, workflow_type,
-          parent_workflow_id, created_at, run_at)
+          parent_workflow_id, created_at, trace_context, run_at)
        SELECT $1, x.* FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                                 $8::text[], $9::text[], $10::text[], $11::bigint[], $13::bigint[]) AS x
-       CROSS JOIN (SELECT ${asyncCommit('$12')}) sc
+                                 $8::text[], $9::text[], $10::text[], $11::bigint[], $12::text[], $14::bigint[]) AS x
+       CROSS JOIN (SELECT ${asyncCommit('$13')}) sc
        ON CONFLICT (app_id, id) DO UPDATE SET
          task_id = EXCLUDED.task_id, task_name = EXCLUDED.task_name, call_id = EXCLUDED.call_id,
          args = EXCLUDED.args, parent_id = EXCLUDED.parent_id, workflow_id = EXCLUDED.workflow_id,
          workflow_type = EXCLUDED.workflow_type, parent_workflow_id = EXCLUDED.parent_workflow_id,
-         created_at = EXCLUDED.created_at, run_at = EXCLUDED.run_at`,
+         created_at = EXCLUDED.created_at, trace_context = EXCLUDED.trace_context, run_at = EXCLUDED.run_at`,
       [
         this.appId,
         ...recordArrays(rs),
@@ -85,7 +86,7 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
     if (ids.length === 0) return []
     const rows = await this.query<RecordRow>(
       `SELECT r.id, r.task_id, r.task_name, r.call_id, r.args, r.parent_id, r.workflow_id, r.workflow_type,
-              r.parent_workflow_id, r.created_at, r.run_at
+              r.parent_workflow_id, r.created_at, r.run_at, r.trace_context
        FROM unnest($2::text[]) AS x(id)
        CROSS JOIN LATERAL (SELECT * FROM ${this.s}.invocation_records r WHERE r.app_id = $1 AND r.id = x.id) r`,
       [this.appId, ids],
@@ -104,6 +105,7 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
           workflow: { id: r.workflow_id, type: r.workflow_type, parentWorkflowId: r.parent_workflow_id },
           createdAt: storedNumber(r.created_at, `invocation record ${r.id}`),
           ...(r.run_at == null ? {} : { runAt: storedNumber(r.run_at, `invocation record ${r.id}`) }),
+          ...traceContextOf(r.trace_context, `invocation record ${r.id}`),
         },
       ]),
     )
@@ -206,12 +208,22 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
   async storeRunnerContext(ctx: RunnerContextRecord): Promise<void> {
     await this.query(
       `INSERT INTO ${this.s}.runner_contexts
-         (app_id, runner_id, runner_class, parent_runner_id, pid, hostname, started_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
+         (app_id, runner_id, runner_class, parent_runner_id, pid, hostname, started_at, slots)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (app_id, runner_id) DO UPDATE SET
          runner_class = EXCLUDED.runner_class, parent_runner_id = EXCLUDED.parent_runner_id,
-         pid = EXCLUDED.pid, hostname = EXCLUDED.hostname, started_at = EXCLUDED.started_at`,
-      [this.appId, ctx.runnerId, ctx.runnerClass, ctx.parentRunnerId, ctx.pid, ctx.hostname, ctx.startedAt],
+         pid = EXCLUDED.pid, hostname = EXCLUDED.hostname, started_at = EXCLUDED.started_at,
+         slots = EXCLUDED.slots`,
+      [
+        this.appId,
+        ctx.runnerId,
+        ctx.runnerClass,
+        ctx.parentRunnerId,
+        ctx.pid,
+        ctx.hostname,
+        ctx.startedAt,
+        ctx.slots ?? null,
+      ],
       'storeRunnerContext',
     )
   }
@@ -223,8 +235,9 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
       pid: number
       hostname: string
       started_at: string
+      slots: number | null
     }>(
-      `SELECT runner_class, parent_runner_id, pid, hostname, started_at FROM ${this.s}.runner_contexts
+      `SELECT runner_class, parent_runner_id, pid, hostname, started_at, slots FROM ${this.s}.runner_contexts
        WHERE app_id = $1 AND runner_id = $2`,
       [this.appId, runnerId],
       'getRunnerContext',
@@ -237,6 +250,7 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
       pid: r.pid,
       hostname: r.hostname,
       startedAt: storedNumber(r.started_at, `runner context ${runnerId}`),
+      ...(r.slots === null ? {} : { slots: r.slots }),
     }
   }
 

@@ -197,6 +197,7 @@ export class RedisStateBackend extends RedisComponent implements StateBackend {
       pid: ctx.pid,
       hostname: ctx.hostname,
       startedAt: ctx.startedAt,
+      ...(ctx.slots !== undefined ? { slots: ctx.slots } : {}),
     })
     await this.conn.command('storeRunnerContext', (c) => c.set(key, value))
   }

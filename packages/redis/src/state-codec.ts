@@ -9,6 +9,10 @@ import { corrupt } from './errors-from-code.js'
  */
 const isStr = (v: unknown): v is string => typeof v === 'string'
 const isStrOrNull = (v: unknown): boolean => v === null || typeof v === 'string'
+/** An optional trace context: absent, or an object of string entries. */
+const isTraceContext = (v: unknown): boolean =>
+  v === undefined ||
+  (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every(isStr))
 
 function parseJson(raw: string, location: string): Record<string, unknown> {
   let value: unknown
@@ -38,7 +42,8 @@ export function parseRecord(raw: string, id: string, location: string): Invocati
     w !== null &&
     isStr(w.id) &&
     isStr(w.type) &&
-    isStrOrNull(w.parentWorkflowId)
+    isStrOrNull(w.parentWorkflowId) &&
+    isTraceContext(r.traceContext)
   if (!ok) throw corrupt(location, 'it is not an invocation record')
   return r as unknown as InvocationRecord
 }
@@ -62,7 +67,8 @@ export function parseRunnerContext(raw: string, runnerId: string, location: stri
     isStrOrNull(r.parentRunnerId) &&
     typeof r.pid === 'number' &&
     isStr(r.hostname) &&
-    typeof r.startedAt === 'number'
+    typeof r.startedAt === 'number' &&
+    (r.slots === undefined || typeof r.slots === 'number')
   if (!ok) throw corrupt(location, 'it is not a runner context')
   return r as unknown as RunnerContextRecord
 }

@@ -10,6 +10,8 @@ export interface RunnerReport {
   pid: number | null
   hostname: string | null
   startedAt: number | null
+  /** Most invocations it runs at once; null for child runners (counted in their parent's). */
+  slots: number | null
   lastHeartbeat: number
   /** ms since its last heartbeat, at the time of the read. */
   heartbeatAgeMs: number
@@ -47,6 +49,7 @@ export async function readRunners(app: Nenc, now = Date.now()): Promise<RunnersR
       pid: ctx?.pid ?? null,
       hostname: ctx?.hostname ?? null,
       startedAt: ctx?.startedAt ?? null,
+      slots: ctx?.slots ?? null,
       lastHeartbeat: b.lastHeartbeat,
       heartbeatAgeMs: Math.max(0, now - b.lastHeartbeat),
       canRunAtomicService: b.canRunAtomicService,
@@ -67,7 +70,8 @@ function runnerLine(r: RunnerReport, indent: string): string {
   const where = r.pid === null ? '(no context stored)' : `pid ${r.pid} on ${r.hostname}`
   const started = r.startedAt === null ? '' : `  started ${new Date(r.startedAt).toISOString()}`
   const atomic = r.canRunAtomicService ? '  atomic services' : ''
-  return `${indent}${r.runnerId}  ${r.runnerClass ?? '?'}  ${where}${started}  heartbeat ${r.heartbeatAgeMs} ms ago${atomic}`
+  const slots = r.slots === null ? '' : `  ${r.slots} slots`
+  return `${indent}${r.runnerId}  ${r.runnerClass ?? '?'}  ${where}${slots}${started}  heartbeat ${r.heartbeatAgeMs} ms ago${atomic}`
 }
 
 /** The tree of alive runners, or a sentence saying that none is alive and what that means. */

@@ -82,6 +82,12 @@ export function describeStores(name: string, factory: BackendFactory): void {
       await backend.stateBackend.storeRunnerContext(ctx)
       expect(await backend.stateBackend.getRunnerContext('r-1')).toEqual(ctx)
       expect(await backend.stateBackend.getRunnerContext('r-2')).toBeNull()
+      // A top-level runner's slot count; a child's context has none.
+      await backend.stateBackend.storeRunnerContext({ ...ctx, slots: 16 })
+      expect(await backend.stateBackend.getRunnerContext('r-1')).toEqual({ ...ctx, slots: 16 })
+      expect(await backend.stateBackend.getRunnerContext('r-1')).toHaveProperty('slots', 16)
+      await backend.stateBackend.storeRunnerContext(ctx)
+      expect(await backend.stateBackend.getRunnerContext('r-1')).not.toHaveProperty('slots')
     })
 
     it('client data store: values by key, unknown keys null, large values intact', async () => {

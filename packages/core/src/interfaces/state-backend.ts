@@ -30,6 +30,12 @@ export interface InvocationRecord {
    * back until then by itself, so fused claim steps need not return it.
    */
   runAt?: number
+  /**
+   * The caller's trace context (W3C `traceparent` / `tracestate` entries) when it routed the call
+   * inside a recording OpenTelemetry span; the run's span is its child, in whatever process runs
+   * it. Absent otherwise. Backends store it as given and return it unchanged.
+   */
+  traceContext?: Record<string, string>
 }
 
 /** The stored outcome of an invocation: a serialized result or a serialized error. */
@@ -61,6 +67,11 @@ export interface RunnerContextRecord {
   pid: number
   hostname: string
   startedAt: number
+  /**
+   * Most invocations the runner runs at once (its `maxParallelSlots`), stored by top-level
+   * runners; absent for child runners, whose slots count in their parent's.
+   */
+  slots?: number
 }
 
 /**

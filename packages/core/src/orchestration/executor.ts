@@ -5,6 +5,7 @@ import type { InvocationState } from '../interfaces/orchestrator.js'
 import { invocationLogFields } from '../log-fields.js'
 import type { NencRuntime } from '../runtime.js'
 import type { AnyTask } from '../task.js'
+import { RunTelemetry } from '../telemetry/run-telemetry.js'
 import { checkWorkflowVersion } from '../workflow/workflow-context.js'
 import { deserializeArgs } from './args.js'
 import { warnStale } from './claim.js'
@@ -110,6 +111,7 @@ export class InvocationExecutor {
     const source = this.rt.triggers?.watches(task.taskName)
       ? { taskName: task.taskName, args: record.args }
       : undefined
+    const telemetry = new RunTelemetry(this.rt.appId, this.runnerId, state, record)
     try {
       const args = await deserializeArgs(
         this.rt.serializer,
@@ -143,13 +145,14 @@ export class InvocationExecutor {
       }
       const timeoutMs = task.options.timeoutMs
       const version = task.options.version
-      let run: unknown =
+      let run: unknown = telemetry.within(() =>
         version === undefined
           ? invocationStorage.run(ctx, () => task.fn(...args))
           : invocationStorage.run(ctx, async () => {
               await checkWorkflowVersion(ctx, version)
               return task.fn(...args)
-            })
+            }),
+      )
       if (timeoutMs > 0) {
         // A JS function cannot be stopped in-isolate: a timed-out task stops being awaited, its
         // signal aborts (well-behaved code stops there) and the retry policy takes over.
@@ -166,16 +169,19 @@ export class InvocationExecutor {
       }
       const value = await run
       if (reporter) await reporter.flush() // the final progress is stored before the outcome
-      if (isKilled(abort)) return // rerouted by the runner: another run will store the outcome
+      if (isKilled(abort)) return telemetry.killed() // rerouted by the runner: another run will store the outcome
       const text = this.rt.serializer.serialize(value, `the result of ${task.taskName}`)
+      telemetry.end('success')
       void this.finisher.finish(
         { id: state.id, attempt: state.attempt, to: 'success', outcome: { kind: 'result', value: text } },
         source,
       )
     } catch (err) {
       if (reporter) await reporter.flush()
-      if (isKilled(abort)) return // rerouted by the runner
-      void this.finisher.finish(this.failure(task, state, err), source)
+      if (isKilled(abort)) return telemetry.killed() // rerouted by the runner
+      const failure = this.failure(task, state, err)
+      telemetry.end(failure.to, err)
+      void this.finisher.finish(failure, source)
     } finally {
       if (timer) clearTimeout(timer)
     }

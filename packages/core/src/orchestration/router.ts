@@ -7,6 +7,8 @@ import { DistributedInvocation } from '../invocation/distributed-invocation.js'
 import type { Invocation } from '../invocation/invocation.js'
 import type { NencRuntime } from '../runtime.js'
 import type { AnyTask } from '../task.js'
+import { instruments } from '../telemetry/instruments.js'
+import { captureTraceContext } from '../telemetry/trace-context.js'
 import { serializeArgs } from './args.js'
 import { stepsOf } from './composed-steps.js'
 import { chooseChildIds } from './replay.js'
@@ -95,6 +97,8 @@ export async function routeCalls<R>(
   const records: InvocationRecord[] = []
   const requests: RegisterRequest[] = []
   const now = Date.now()
+  // The caller's span, when one records (an OpenTelemetry SDK is set up): each run becomes its child.
+  const traceContext = captureTraceContext()
   calls.forEach(({ args, serialized, callId }, i) => {
     const choice = choices[i]!
     if ('reuse' in choice) return
@@ -114,6 +118,7 @@ export async function routeCalls<R>(
       workflow,
       createdAt: now,
       ...(runAt === undefined ? {} : { runAt }),
+      ...(traceContext ? { traceContext } : {}),
     })
     requests.push({
       id,
@@ -132,6 +137,8 @@ export async function routeCalls<R>(
       : runAt === undefined
         ? await stepsOf(rt.backend).route(records, requests)
         : await routeScheduled(rt.backend, records, requests, runAt)
+  const created = results.reduce((n, r) => (r.reused ? n : n + 1), 0)
+  if (created) instruments().routed.add(created, { 'nenc.task': task.taskName })
   let next = 0
   return choices.map((choice) => {
     if ('reuse' in choice) return new DistributedInvocation<R>(rt, choice.reuse, task.taskName, true)

@@ -99,6 +99,7 @@ export abstract class BaseRunner implements WaitHooks {
         pid: process.pid,
         hostname: hostname(),
         startedAt: Date.now(),
+        slots: this.maxParallelSlots,
       })
       await this.beat()
       this.unsubscribe = await app.backend.broker.subscribe(() => this.wake())

@@ -18,6 +18,8 @@ export interface RecordDoc {
   createdAt?: number
   /** A scheduled call's run time (ms epoch); absent for ordinary calls. */
   runAt?: number | null
+  /** The caller's trace context, null when it routed outside a recording span. */
+  traceContext?: Record<string, string> | null
   finishedAt?: Date
 }
 
@@ -40,6 +42,7 @@ export function recordUpserts(records: readonly InvocationRecord[]): AnyBulkWrit
           },
           createdAt: r.createdAt,
           runAt: r.runAt ?? null,
+          traceContext: r.traceContext ?? null,
         },
       },
       upsert: true,
@@ -120,7 +123,8 @@ export function decodeRecord(doc: RecordDoc, location: string): InvocationRecord
     w === null ||
     !isStr(w.id) ||
     !isStr(w.type) ||
-    !isStrOrNull(w.parentWorkflowId)
+    !isStrOrNull(w.parentWorkflowId) ||
+    !isTraceContextOrAbsent(doc.traceContext)
   ) {
     throw corrupt(
       location,
@@ -137,7 +141,14 @@ export function decodeRecord(doc: RecordDoc, location: string): InvocationRecord
     workflow: { id: w.id, type: w.type, parentWorkflowId: w.parentWorkflowId },
     createdAt: doc.createdAt,
     ...(doc.runAt == null ? {} : { runAt: doc.runAt }),
+    ...(doc.traceContext ? { traceContext: doc.traceContext } : {}),
   }
+}
+
+/** Absent, null, or an object of string entries (W3C trace context). */
+function isTraceContextOrAbsent(v: unknown): boolean {
+  if (v === undefined || v === null) return true
+  return typeof v === 'object' && !Array.isArray(v) && Object.values(v).every(isStr)
 }
 
 /** The (id, attempt) a stored outcome document names; null when its `_id` is not one. */
@@ -183,6 +194,7 @@ export function runnerContextDoc(ctx: RunnerContextRecord): RunnerContextDoc {
     pid: rest.pid,
     hostname: rest.hostname,
     startedAt: rest.startedAt,
+    ...(rest.slots !== undefined ? { slots: rest.slots } : {}),
   }
 }
 
@@ -193,7 +205,8 @@ export function decodeRunnerContext(doc: RunnerContextDoc, location: string): Ru
     !isStrOrNull(doc.parentRunnerId) ||
     !isNum(doc.pid) ||
     !isStr(doc.hostname) ||
-    !isNum(doc.startedAt)
+    !isNum(doc.startedAt) ||
+    (doc.slots !== undefined && !isNum(doc.slots))
   ) {
     throw corrupt(location, 'not a runner context {runnerClass, parentRunnerId, pid, hostname, startedAt}')
   }
@@ -204,5 +217,6 @@ export function decodeRunnerContext(doc: RunnerContextDoc, location: string): Ru
     pid: doc.pid,
     hostname: doc.hostname,
     startedAt: doc.startedAt,
+    ...(doc.slots !== undefined ? { slots: doc.slots } : {}),
   }
 }

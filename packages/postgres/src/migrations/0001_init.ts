@@ -128,6 +128,8 @@ export function up(s: string): string[] {
        parent_workflow_id text,
        created_at bigint NOT NULL,
        run_at bigint,
+       -- The caller's W3C trace context as JSON (OpenTelemetry), NULL when it had no recording span.
+       trace_context text,
        PRIMARY KEY (app_id, id)
      )`,
     `CREATE INDEX invocation_records_parent_idx ON ${s}.invocation_records (app_id, parent_id, seq)
@@ -171,6 +173,7 @@ export function up(s: string): string[] {
        pid integer NOT NULL,
        hostname text NOT NULL,
        started_at bigint NOT NULL,
+       slots integer,
        PRIMARY KEY (app_id, runner_id)
      )`,
 
@@ -272,7 +275,8 @@ function claimFunction(s: string): string {
     RETURNS TABLE (o_ord bigint, o_id text, o_outcome text, o_task_id text, o_status text,
                    o_owner text, o_ts bigint, o_retries integer, o_attempt integer,
                    o_task_name text, o_call_id text, o_args text, o_parent_id text, o_workflow_id text,
-                   o_workflow_type text, o_parent_workflow_id text, o_created_at bigint)
+                   o_workflow_type text, o_parent_workflow_id text, o_created_at bigint,
+                   o_trace_context text)
     LANGUAGE plpgsql
     SET plan_cache_mode = force_generic_plan
     AS $fn$
@@ -418,7 +422,7 @@ function claimFunction(s: string): string {
              WHEN d.outcome = 'deferred' THEN 'deferred' ELSE 'skipped' END,
         u.task_id, u.status, u.owner, u.status_ts, u.retries, u.attempt,
         rec.task_name, rec.call_id, rec.args, rec.parent_id, rec.workflow_id, rec.workflow_type,
-        rec.parent_workflow_id, rec.created_at
+        rec.parent_workflow_id, rec.created_at, rec.trace_context
       FROM req q
       LEFT JOIN decided d ON d.id = q.id
       LEFT JOIN upd u ON u.id = q.id AND u.ord = q.ord
@@ -462,7 +466,8 @@ function claimNextFunction(s: string): string {
     RETURNS TABLE (o_ord bigint, o_id text, o_outcome text, o_task_id text, o_status text,
                    o_owner text, o_ts bigint, o_retries integer, o_attempt integer,
                    o_task_name text, o_call_id text, o_args text, o_parent_id text, o_workflow_id text,
-                   o_workflow_type text, o_parent_workflow_id text, o_created_at bigint)
+                   o_workflow_type text, o_parent_workflow_id text, o_created_at bigint,
+                   o_trace_context text)
     LANGUAGE plpgsql
     SET plan_cache_mode = force_generic_plan
     AS $fn$
@@ -723,7 +728,8 @@ function finishFunction(s: string): string {
                    o_task_id text, o_status text, o_owner text, o_ts bigint, o_retries integer,
                    o_attempt integer,
                    o_task_name text, o_call_id text, o_args text, o_parent_id text, o_workflow_id text,
-                   o_workflow_type text, o_parent_workflow_id text, o_created_at bigint)
+                   o_workflow_type text, o_parent_workflow_id text, o_created_at bigint,
+                   o_trace_context text)
     LANGUAGE plpgsql
     SET plan_cache_mode = force_generic_plan
     AS $fn$
@@ -736,7 +742,8 @@ function finishFunction(s: string): string {
       IF cardinality(p_ids) > 0 THEN
         RETURN QUERY SELECT 't'::text, t.o_ord, p_ids[t.o_ord::integer], t.o_ok, t.o_found, NULL::text,
             t.o_task_id, t.o_status, t.o_owner, t.o_ts, t.o_retries, t.o_attempt,
-            NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::bigint
+            NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::bigint,
+            NULL::text
           FROM ${s}.transition(p_app, p_ids, p_to, array_fill(p_runner, ARRAY[cardinality(p_ids)]), p_attempts,
             p_kinds, p_values, p_delays, p_rule_keys, p_rule_modes, p_active, p_final, p_channel,
             p_queue_channel, p_lock_ns, p_commit, false) t;
@@ -750,7 +757,7 @@ function finishFunction(s: string): string {
           RETURN QUERY SELECT 'c'::text, c.o_ord, c.o_id, NULL::boolean, NULL::boolean, c.o_outcome,
               c.o_task_id, c.o_status, c.o_owner, c.o_ts, c.o_retries, c.o_attempt,
               c.o_task_name, c.o_call_id, c.o_args, c.o_parent_id, c.o_workflow_id, c.o_workflow_type,
-              c.o_parent_workflow_id, c.o_created_at
+              c.o_parent_workflow_id, c.o_created_at, c.o_trace_context
             FROM ${s}.claim_next(p_app, p_max, p_runner, p_available, p_active, p_final,
               p_rule_keys, p_rule_modes, p_channel, p_lock_ns, p_commit, true, p_start) c;
         END IF;
@@ -765,14 +772,15 @@ function finishFunction(s: string): string {
       END IF;
       RETURN QUERY SELECT 'r'::text, r.o_ord, r.o_id, true, true, NULL::text,
           NULL::text, NULL::text, NULL::text, NULL::bigint, NULL::integer, NULL::integer,
-          NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::bigint
+          NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::bigint,
+            NULL::text
         FROM ${s}.release(p_app, v_leaving, p_active, p_lock_ns, v_ids) r;
       IF v_ids IS NOT NULL THEN
         PERFORM set_config('synchronous_commit', v_commit, true);
         RETURN QUERY SELECT 'c'::text, c.o_ord, c.o_id, NULL::boolean, NULL::boolean, c.o_outcome,
             c.o_task_id, c.o_status, c.o_owner, c.o_ts, c.o_retries, c.o_attempt,
             c.o_task_name, c.o_call_id, c.o_args, c.o_parent_id, c.o_workflow_id, c.o_workflow_type,
-            c.o_parent_workflow_id, c.o_created_at
+            c.o_parent_workflow_id, c.o_created_at, c.o_trace_context
           FROM ${s}.claim(p_app, v_ids, p_runner, p_available, p_active, p_final,
             p_rule_keys, p_rule_modes, p_channel, p_lock_ns, p_commit, true, p_start) c;
       END IF;
