@@ -76,6 +76,28 @@ export function describeTriggers(name: string, factory: BackendFactory): void {
       expect(await routedArgs(runners[0]!, 'tick')).toEqual([0, 1, 2, 3, 4].map((m) => [T0 + m * MINUTE]))
     })
 
+    it('a runner killed between recording a scheduled time and advancing the schedule loses no tick', async () => {
+      const [a, b] = await makeApps(2, { config: QUIET })
+      for (const app of [a!, b!])
+        app.task('tick', async (_scheduledAt: number) => null, {
+          triggers: [onCron('* * * * *', { args: (c) => [c.scheduledAt] })],
+        })
+      await a!.runner.runAtomicServices(T0 - 30_000) // anchors the schedule
+      // Runner a dies right after storing the tick of T0: its compare-and-set never happens.
+      const store = a!.backend.triggerStore
+      const cas = store.setLastCronExecution
+      store.setLastCronExecution = async () => {
+        throw new Error('killed')
+      }
+      await expect(a!.triggers.evaluate(T0 + 1_000)).rejects.toThrow('killed')
+      store.setLastCronExecution = cas
+      // b (and a again) take over: T0 fires once, then the schedule goes on.
+      await b!.triggers.evaluate(T0 + 21_000)
+      await a!.triggers.evaluate(T0 + 41_000)
+      await b!.triggers.evaluate(T0 + MINUTE + 1_000)
+      expect(await routedArgs(a!, 'tick')).toEqual([[T0], [T0 + MINUTE]])
+    })
+
     it('a started runner evaluates triggers by itself in its atomic-service slot', async () => {
       const app = await makeApp({ config: { orchestrator: { atomicServiceCheckMs: 50 } } })
       const seen: string[] = []

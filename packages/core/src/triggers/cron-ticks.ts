@@ -7,8 +7,12 @@ export const MAX_TICKS_PER_PASS = 100
 
 /**
  * Turns the scheduled times of each cron condition that are due at `now` into valid conditions,
- * exactly once across any number of runners: the stored last execution is advanced by
- * compare-and-set, and only the runner whose write wins records the times it covered.
+ * once across any number of runners, and stores them. The valid conditions are written **before**
+ * the stored last execution is advanced by compare-and-set: a valid condition's id is the
+ * condition id and the scheduled time, so runners racing for one time write the same id (stored
+ * once), and a runner killed between the two writes leaves the times recorded and the last
+ * execution unmoved — the next pass computes and writes the same ids again, then advances it. A
+ * time is never lost to a crash; its run id (trigger + valid id) is claimed once, so it fires once.
  *
  * - A condition seen for the first time is anchored at `now`: it fires from the next scheduled
  *   time on (a new trigger never fires for times before it existed).
@@ -27,6 +31,7 @@ export async function cronTicks(
   lateToleranceMs: number,
   lastSeen: Map<string, number>,
 ): Promise<ValidCondition[]> {
+  // Returns the ticks this runner's compare-and-set took (already stored).
   const out: ValidCondition[] = []
   await Promise.all(
     entries.map(async (e) => {
@@ -45,12 +50,14 @@ export async function cronTicks(
       const times = e.schedule.timesBetween(Math.max(last, now - lookback), now, MAX_TICKS_PER_PASS)
       if (times.length === 0) return
       const newest = times[times.length - 1]!
+      const ticks = times.map((t) => validCondition(e.id, { at: now, kind: 'cron', scheduledAt: t }))
+      await store.addValidConditions(ticks)
       if (!(await store.setLastCronExecution(e.id, last, newest))) {
-        lastSeen.delete(e.id) // another runner took them; read again next time
+        lastSeen.delete(e.id) // another runner took them (same ids); read again next time
         return
       }
       lastSeen.set(e.id, newest)
-      for (const t of times) out.push(validCondition(e.id, { at: now, kind: 'cron', scheduledAt: t }))
+      out.push(...ticks)
     }),
   )
   return out

@@ -163,8 +163,8 @@ export class TriggerEngine {
     const store = this.rt.backend.triggerStore
     const cfg = this.rt.config
     const lateToleranceMs = cfg.value<number>('triggers.cronLateToleranceMs')
+    // Stored by cronTicks itself, before the last execution moves (a crash in between loses none).
     const ticks = await cronTicks(store, this.registry.cronConditions(), now, lateToleranceMs, this.lastSeen)
-    if (ticks.length) await store.addValidConditions(ticks)
     report.cronTicks = ticks.length
     const retentionMs = cfg.value<number>('triggers.conditionRetentionMs')
     const plan = planRuns(
