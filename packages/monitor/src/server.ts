@@ -201,8 +201,16 @@ export function createMonitorApp(app: Nenc, options: ResolvedMonitorOptions): Mo
     try {
       await cancelOne(app, id)
     } catch (err) {
-      if (err instanceof ActionError) logAction('cancel', { id, refused: err.message })
-      throw err
+      if (!(err instanceof ActionError)) throw err
+      // Core's refusal (it runs or ran) is the answer, with the way back to the invocation.
+      logAction('cancel', { id, refused: err.message })
+      return page(
+        c,
+        'Cancel refused',
+        '/invocations',
+        html`<p class="notice error" id="error">${err.message}</p><p id="back">back to ${invocationLink(id)}</p>`,
+        409,
+      )
     }
     logAction('cancel', { id })
     return c.redirect(`/invocations/${encodeURIComponent(id)}`, 303)

@@ -66,6 +66,7 @@ describe('cancel action (memory backend)', () => {
     expect(res.status).toBe(409)
     const body = await res.text()
     expect(body).toContain(`Invocation ${done.id} cannot be canceled: it is success.`)
+    expect(body).toContain(`<p id="back">back to <a class="mono" href="/invocations/${done.id}">`)
     expect(await statusOf(done.id)).toBe('success')
     expect(await f.app.backend.orchestrator.getHistory(done.id)).toEqual(historyBefore)
     expect(actions()).toContainEqual(
