@@ -83,7 +83,7 @@ async function routeAll(task: AnyTask, argsList: unknown[][]): Promise<string[]>
 }
 
 /**
- * Removes every finished invocation (SUCCESS, FAILED, CONCURRENCY_CONTROLLED_FINAL) created
+ * Removes every finished invocation (SUCCESS, FAILED, CANCELED, CONCURRENCY_CONTROLLED_FINAL) created
  * before `before`: the orchestrator's part first (final ones only), then records and outcomes
  * of what it removed. Returns how many were removed.
  */

@@ -7,6 +7,7 @@ import { streamSSE } from 'hono/streaming'
 import { ActionError, purgeFinished, rerun, retryFailed } from './actions.js'
 import { MONITOR_CSS } from './assets/monitor-css.js'
 import { MONITOR_JS } from './assets/monitor-js.js'
+import { cancelMatching, cancelOne } from './cancel.js'
 import { FilterError, filterQuery, parseFilters, parseTime } from './filters.js'
 import { FinalHub } from './final-hub.js'
 import type { ResolvedMonitorOptions } from './options.js'
@@ -193,6 +194,55 @@ export function createMonitorApp(app: Nenc, options: ResolvedMonitorOptions): Mo
     const newId = await rerun(app, id)
     logAction('rerun', { id, newId })
     return c.redirect(`/invocations/${encodeURIComponent(newId)}`, 303)
+  })
+
+  hono.post('/actions/cancel/:id', async (c) => {
+    const id = c.req.param('id')
+    try {
+      await cancelOne(app, id)
+    } catch (err) {
+      if (!(err instanceof ActionError)) throw err
+      // Core's refusal (it runs or ran) is the answer, with the way back to the invocation.
+      logAction('cancel', { id, refused: err.message })
+      return page(
+        c,
+        'Cancel refused',
+        '/invocations',
+        html`<p class="notice error" id="error">${err.message}</p><p id="back">back to ${invocationLink(id)}</p>`,
+        409,
+      )
+    }
+    logAction('cancel', { id })
+    return c.redirect(`/invocations/${encodeURIComponent(id)}`, 303)
+  })
+
+  hono.post('/actions/cancel-pending', async (c) => {
+    const body = await c.req.parseBody()
+    const query = new URLSearchParams(typeof body.filter === 'string' ? body.filter : '')
+    const f = parseFilters(
+      (n) => query.get(n) ?? undefined,
+      (n) => query.getAll(n),
+    )
+    const done = await cancelMatching(app, { ...f, cursor: undefined }, options.mask)
+    logAction('cancel-pending', {
+      filter: filterQuery(f),
+      count: done.canceled.length,
+      ids: done.canceled,
+      refused: done.refused.map((r) => r.id),
+    })
+    return page(
+      c,
+      'Canceled invocations',
+      '/invocations',
+      html`<p class="notice" id="done">Canceled ${done.canceled.length} invocations that had not started running.</p>
+<ul id="canceled">${done.canceled.map((id) => html`<li>${invocationLink(id)}</li>`)}</ul>
+${
+  done.refused.length === 0
+    ? ''
+    : html`<p class="notice error">${done.refused.length} started running before their cancel and were left as they are:</p>
+<ul id="refused">${done.refused.map((r) => html`<li>${invocationLink(r.id)}: ${r.reason}</li>`)}</ul>`
+}`,
+    )
   })
 
   hono.post('/actions/retry-failed', async (c) => {

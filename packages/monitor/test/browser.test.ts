@@ -77,6 +77,7 @@ for (const [name, create] of BACKENDS) {
     let monitor: RunningMonitor
     let page: Page
     const alerts: string[] = []
+    const confirms: string[] = []
     const shot = async (view: string) => {
       mkdirSync(join(ARTIFACTS, name), { recursive: true })
       await page.screenshot({ path: join(ARTIFACTS, name, `${view}.png`), fullPage: true })
@@ -91,6 +92,7 @@ for (const [name, create] of BACKENDS) {
       // Action forms ask first: accept; any alert() would be injected script running: record it.
       page.on('dialog', (d) => {
         if (d.type() === 'alert') alerts.push(d.message())
+        if (d.type() === 'confirm') confirms.push(d.message())
         void d.accept()
       })
     })
@@ -197,6 +199,18 @@ for (const [name, create] of BACKENDS) {
       expect(state!.status).toBe('failed')
     })
 
+    let canceled = ''
+    it('cancel a scheduled call from its page: confirmed, canceled in the backend, the button gone', async () => {
+      const later = await f.add.schedule({ delayMs: 60_000 })(8, 9)
+      await page.goto(`${monitor.url}/invocations/${later.id}`)
+      await page.click(`form.action[action="/actions/cancel/${later.id}"] button`)
+      await page.waitForSelector('#inv-status .st-canceled')
+      expect(confirms.at(-1)).toBe('Cancel this invocation? It will never run.')
+      expect(await later.status()).toBe('canceled')
+      expect(await page.locator('form.action[action^="/actions/cancel/"]').count()).toBe(0)
+      canceled = later.id
+    })
+
     it('purge finished invocations created before a date: gone from the backend, unfinished kept', async () => {
       const running = await f.slow(2500)
       await page.goto(`${monitor.url}/invocations`)
@@ -205,7 +219,12 @@ for (const [name, create] of BACKENDS) {
       await page.waitForSelector('#done')
       expect(await page.locator('#done').textContent()).toMatch(/^Removed \d+ finished invocations/)
       const { orchestrator, stateBackend } = f.app.backend
-      expect(await orchestrator.getStates([ids.sum, ids.failed, ids.html])).toEqual([null, null, null])
+      expect(await orchestrator.getStates([ids.sum, ids.failed, ids.html, canceled])).toEqual([
+        null,
+        null,
+        null,
+        null,
+      ])
       expect(await stateBackend.getInvocations([ids.sum, ids.parent])).toEqual([null, null])
       expect(await orchestrator.listInvocations({ limit: 100 })).toEqual([running.id])
       expect(await running.result()).toBe(2500)

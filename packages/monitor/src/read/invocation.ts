@@ -2,6 +2,7 @@ import {
   decodeError,
   deserializeArgs,
   type HistoryEntry,
+  type InvocationProgress,
   type InvocationRecord,
   type InvocationState,
   type Nenc,
@@ -22,6 +23,8 @@ export interface InvocationDetail {
   children: { id: string; state: InvocationState | null; record: InvocationRecord | null }[]
   moreChildren: boolean
   parent: { id: string; state: InvocationState | null } | null
+  /** The last progress an attempt reported (`invocation.progress()`), null when none did. */
+  progress: InvocationProgress | null
   /** One entry per attempt: the runner that claimed it (the owner after PENDING). */
   attempts: { attempt: number; runner: string | null; last: HistoryEntry }[]
 }
@@ -36,7 +39,10 @@ export async function readInvocation(app: Nenc, id: string): Promise<InvocationD
     orchestrator.getHistory(id),
   ])
   if (!state) return null
-  const [stored] = await stateBackend.getOutcomes([{ id, attempt: state.attempt }])
+  const [[stored], progress] = await Promise.all([
+    stateBackend.getOutcomes([{ id, attempt: state.attempt }]),
+    app.invocation(id).progress(),
+  ])
   let outcome: InvocationDetail['outcome'] = null
   if (stored?.kind === 'result') outcome = { kind: 'result', value: readValue(app, stored.value) }
   if (stored?.kind === 'error') {
@@ -68,6 +74,7 @@ export async function readInvocation(app: Nenc, id: string): Promise<InvocationD
     moreChildren: kids.next !== null,
     parent: record?.parentId ? { id: record.parentId, state: parentState[0] ?? null } : null,
     attempts: attemptsOf(history),
+    progress,
   }
 }
 
@@ -96,7 +103,7 @@ export function attemptsOf(history: readonly HistoryEntry[]): InvocationDetail['
 
 export const MASKED = '••• masked by the monitor (task listed in --mask)'
 
-/** The detail with arguments, result and error text hidden (the error's name stays). */
+/** The detail with arguments, progress, result and error text hidden (the error's name stays). */
 export function masked(d: InvocationDetail): InvocationDetail {
   const outcome: InvocationDetail['outcome'] =
     d.outcome === null
@@ -104,5 +111,6 @@ export function masked(d: InvocationDetail): InvocationDetail {
       : d.outcome.kind === 'result'
         ? { kind: 'result', value: MASKED }
         : { kind: 'error', name: d.outcome.name, message: MASKED }
-  return { ...d, args: MASKED, outcome }
+  const progress = d.progress === null ? null : { ...d.progress, value: MASKED }
+  return { ...d, args: MASKED, outcome, progress }
 }

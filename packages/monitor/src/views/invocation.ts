@@ -1,3 +1,4 @@
+import { CANCELABLE_STATUSES } from '@nenc/core'
 import { html } from 'hono/html'
 import type { InvocationDetail } from '../read/invocation.js'
 import {
@@ -19,7 +20,7 @@ const runnerLink = (id: string | null): Html =>
 const stackFrames = (stack: string | undefined, head: string): string =>
   stack === undefined ? '' : stack.startsWith(head) ? stack.slice(head.length).replace(/^\n/, '') : stack
 
-/** One invocation: summary, status timeline, arguments, outcome, family, attempts, re-run. */
+/** One invocation: summary with progress, re-run and cancel, status timeline, arguments, outcome, family, attempts. */
 export function invocationView(ctx: PageContext, d: InvocationDetail): Html {
   const { state, record } = d
   const t0 = d.history[0]?.timestamp ?? state.timestamp
@@ -37,8 +38,26 @@ export function invocationView(ctx: PageContext, d: InvocationDetail): Html {
       ? html`<a id="wf-link" href="/workflows/${encodeURIComponent(record.workflow.id)}">${record.workflow.id}</a> (${record.workflow.type})`
       : '-'
   }</dd>
+  <dt>progress</dt><dd id="inv-progress">${
+    d.progress === null
+      ? html`<span class="muted">none reported</span>`
+      : html`<pre class="value">${showValue(d.progress.value)}</pre> <span class="muted">attempt ${d.progress.attempt}, ${time(d.progress.updatedAt)}</span>`
+  }</dd>
 </dl>
+<div class="actions">
 ${actionForm(ctx, `/actions/rerun/${encodeURIComponent(state.id)}`, 'Re-run', 'Re-run this invocation (a new invocation with the same arguments)?')}
+${
+  // Offered while it has not started; a cancel that loses the race is refused with core's reason.
+  CANCELABLE_STATUSES.includes(state.status)
+    ? actionForm(
+        ctx,
+        `/actions/cancel/${encodeURIComponent(state.id)}`,
+        'Cancel',
+        'Cancel this invocation? It will never run.',
+      )
+    : ''
+}
+</div>
 <h2>Status history</h2>
 <ol class="timeline" id="history">
 ${d.history.map(

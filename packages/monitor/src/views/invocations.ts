@@ -51,6 +51,13 @@ ${actionForm(
   'Re-run every FAILED invocation matching this filter (new invocations, same arguments)?',
   { filter: filterQuery(f) },
 )}
+${actionForm(
+  ctx,
+  '/actions/cancel-pending',
+  'Cancel every matching invocation that has not started',
+  'Cancel every invocation matching this filter that has not started running? They will never run.',
+  { filter: filterQuery(f) },
+)}
 ${
   ctx.readOnly
     ? ''
