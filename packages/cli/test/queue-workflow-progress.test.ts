@@ -113,6 +113,20 @@ describe.each(['redis', 'postgres'] as const)('queue, workflow show and progress
     expect(text).toMatch(/broker queue: +5 id\(s\) ready/)
   })
 
+  it('queue: a scheduled call waits as registered but is not in the broker queue before its time', async () => {
+    await mod.leaf.schedule({ delayMs: 60_000 })(1)
+    await mod.leaf(2)
+    const report = await json(['queue'])
+    expect(report.tasks).toEqual([
+      {
+        task: 'leaf',
+        counts: { registered: 2, rerouted: 0, retry: 0, concurrency_controlled: 0, pending: 0 },
+        total: 2,
+      },
+    ])
+    expect(report.brokerQueued).toBe(1)
+  })
+
   it('queue: finished invocations are not counted', async () => {
     await runInProcess()
     await (await mod.leaf(1)).result({ timeoutMs: 20_000 })

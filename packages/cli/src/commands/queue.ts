@@ -34,8 +34,8 @@ export interface QueueReport {
   totalWaiting: number
   /**
    * Ids in the broker's ready queue (`broker.count()`, duplicates counted): what runners can
-   * take next. Not a sum of the task counts: a pending one has left it, a registered one may
-   * not have reached it yet.
+   * take next. Not a sum of the task counts: a pending one has left it, and a scheduled call
+   * before its time is registered but not counted here.
    */
   brokerQueued: number
 }
