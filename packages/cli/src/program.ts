@@ -4,10 +4,12 @@ import { registerEventEmit } from './commands/event-emit.js'
 import { registerInvocationList } from './commands/invocation-list.js'
 import { registerInvocationShow } from './commands/invocation-show.js'
 import { registerMonitor } from './commands/monitor.js'
+import { registerQueue } from './commands/queue.js'
 import { registerRunnerStart } from './commands/runner-start.js'
 import { registerRunners } from './commands/runners.js'
 import { registerStatusRender } from './commands/status-render.js'
 import { registerTriggerList } from './commands/trigger-list.js'
+import { registerWorkflowShow } from './commands/workflow-show.js'
 
 /** The `nenc` command tree; each command lives in its own file under `commands/`. */
 export function createProgram(version: string): Command {
@@ -27,5 +29,7 @@ export function createProgram(version: string): Command {
   registerMonitor(program)
   registerTriggerList(program.command('trigger').description('inspect triggers'))
   registerEventEmit(program.command('event').description('emit events'))
+  registerQueue(program)
+  registerWorkflowShow(program.command('workflow').description('inspect workflows'))
   return program
 }

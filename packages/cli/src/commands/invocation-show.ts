@@ -1,4 +1,4 @@
-import { decodeError, type HistoryEntry, type Nenc } from '@nenc/core'
+import { decodeError, type HistoryEntry, type InvocationProgress, type Nenc } from '@nenc/core'
 import type { Command } from 'commander'
 import { CliError } from '../cli-error.js'
 import { type ArgsView, viewArgs } from '../inspect/args-view.js'
@@ -33,6 +33,8 @@ export interface InvocationReport {
   /** From this invocation to the one whose error it re-raised, and on to where it was thrown. */
   errorChain?: ErrorLink[]
   history: HistoryEntry[]
+  /** The last progress a task attempt reported (`context().progress(value)`); null when none. */
+  progress: InvocationProgress | null
 }
 
 export interface ReadOptions {
@@ -61,10 +63,11 @@ export async function readInvocation(
   const maxChars = options.maxValueChars ?? DEFAULT_MAX_VALUE_CHARS
   await app.ready()
   const { orchestrator, stateBackend } = app.backend
-  const [[state], [record], history] = await Promise.all([
+  const [[state], [record], history, progress] = await Promise.all([
     orchestrator.getStates([id]),
     stateBackend.getInvocations([id]),
     orchestrator.getHistory(id),
+    app.invocation(id).progress(),
   ])
   if (!state) throw new CliError(`Invocation ${id} does not exist in app "${app.appId}".`)
   // The outcome of the current attempt: the final one's once the invocation is final.
@@ -87,6 +90,7 @@ export async function readInvocation(
     children,
     childCount: total,
     history,
+    progress,
   }
   if (outcome?.kind === 'result') {
     report.resultChars = outcome.value.length
@@ -122,6 +126,9 @@ function argLines(args: ArgsView | null): string[] {
   })
 }
 
+const progressText = (p: InvocationProgress) =>
+  `${show(p.value)}  (attempt #${p.attempt}, ${new Date(p.updatedAt).toISOString()})`
+
 /** The report as text: fields, arguments, relatives, error chain, then the history timeline. */
 export function formatInvocation(r: InvocationReport): string {
   const lines = [
@@ -138,6 +145,7 @@ export function formatInvocation(r: InvocationReport): string {
   else if (r.resultPreview)
     lines.push(`  result    (${r.resultChars} chars; --max-value-chars to see more) ${r.resultPreview}`)
   if (r.error) lines.push(`  error     ${r.error.name}: ${r.error.message}`)
+  lines.push(`  progress  ${r.progress ? progressText(r.progress) : '-'}`)
   lines.push('', `children (${r.childCount})`)
   for (const c of r.children) lines.push(`  ${related(c)}`)
   if (r.childCount > r.children.length)
