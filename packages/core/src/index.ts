@@ -11,6 +11,7 @@ export {
   decodeCursor,
   encodeCursor,
   isAfter,
+  latestProgress,
   MAX_PAGE_LIMIT,
   newestFirst,
   pageOfPositions,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { AppBinding, CoalescingNotifier } from '../src/index.js'
+import { AppBinding, CoalescingNotifier, latestProgress } from '../src/index.js'
 
 describe('AppBinding', () => {
   it('opens once for concurrent inits of one app and refuses another app', async () => {
@@ -84,5 +84,20 @@ describe('CoalescingNotifier', () => {
     n.add((x) => got.push(x))
     await Promise.resolve()
     expect(got).toEqual([])
+  })
+})
+
+describe('latestProgress', () => {
+  it('keeps per id what a sequential store keeps: the highest attempt, the later report within it', () => {
+    const r = (id: string, attempt: number, value: string) => ({ id, attempt, updatedAt: 1, value })
+    expect(
+      latestProgress([
+        r('a', 2, 'a2'),
+        r('a', 1, 'zombie'),
+        r('b', 1, 'b1'),
+        r('b', 1, 'b1 later'),
+        r('a', 2, 'a2 later'),
+      ]),
+    ).toEqual([r('a', 2, 'a2 later'), r('b', 1, 'b1 later')])
   })
 })

@@ -1,12 +1,13 @@
-import type {
-  InvocationPage,
-  InvocationRecord,
-  Outcome,
-  OutcomeRef,
-  ProgressRecord,
-  RecordPageQuery,
-  RunnerContextRecord,
-  StateBackend,
+import {
+  type InvocationPage,
+  type InvocationRecord,
+  latestProgress,
+  type Outcome,
+  type OutcomeRef,
+  type ProgressRecord,
+  type RecordPageQuery,
+  type RunnerContextRecord,
+  type StateBackend,
 } from '@nenc/core'
 import { type Collection, MongoBulkWriteError } from 'mongodb'
 import { MongoComponent } from './component-base.js'
@@ -213,15 +214,10 @@ export class MongoStateBackend extends MongoComponent implements StateBackend {
    */
   async setProgress(items: readonly ProgressRecord[]): Promise<void> {
     if (items.length === 0) return
-    const latest = new Map<string, ProgressRecord>()
-    for (const it of items) {
-      const seen = latest.get(it.id)
-      if (!seen || seen.attempt <= it.attempt) latest.set(it.id, it)
-    }
     await guard('storing invocation progress', () =>
       this.progressDocs
         .bulkWrite(
-          [...latest.values()].map((it) => ({
+          latestProgress(items).map((it) => ({
             updateOne: {
               filter: { _id: it.id, attempt: { $lte: it.attempt } },
               update: {

@@ -1,8 +1,10 @@
 import {
+  CoalescingNotifier,
   CorruptDataError,
   checkRecordQuery,
   type InvocationPage,
   type InvocationRecord,
+  latestProgress,
   type Outcome,
   type OutcomeRef,
   type ProgressRecord,
@@ -56,6 +58,11 @@ export function lastById<T>(items: readonly T[], id: (item: T) => string): T[] {
  * transitions; see postgres-steps.ts.)
  */
 export class PostgresStateBackend extends PostgresComponent implements StateBackend {
+  /** Subscribers of `subscribeProgress`, fed by one LISTEN (see there). */
+  private readonly progressListeners = new Set<(records: ProgressRecord[]) => void>()
+  private readonly progressIds = new CoalescingNotifier<string>()
+  private progressFeed: Promise<() => Promise<void>> | null = null
+
   async upsertInvocations(records: readonly InvocationRecord[]): Promise<void> {
     if (records.length === 0) return
     const rs = lastById(records, (r) => r.id)
@@ -261,12 +268,7 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
    */
   async setProgress(items: readonly ProgressRecord[]): Promise<void> {
     if (items.length === 0) return
-    const latest = new Map<string, ProgressRecord>()
-    for (const it of items) {
-      const seen = latest.get(it.id)
-      if (!seen || seen.attempt <= it.attempt) latest.set(it.id, it)
-    }
-    const list = [...latest.values()]
+    const list = latestProgress(items)
     await this.query(
       `WITH sc AS (SELECT ${asyncCommit('$7')}),
        up AS (
@@ -313,19 +315,51 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
     })
   }
 
-  /** LISTENs on the app's progress channel (payload: an id) and reads what was stored. */
+  /**
+   * LISTENs on the app's progress channel (payload: an id) once for all subscribers: the ids
+   * notified in one event-loop turn are read back in one query and every subscriber hears the
+   * records, so a report costs one read however many callers follow progress.
+   */
   async subscribeProgress(listener: (records: ProgressRecord[]) => void): Promise<Unsubscribe> {
-    return this.connection.listener.listen(
-      channelName(this.connection.schema, this.appId, 'progress'),
-      (id) => {
-        this.getProgress([id]).then(
-          ([r]) => {
-            if (r) listener([r])
-          },
-          () => {}, // a failed read drops this report; the next one is pushed again
-        )
-      },
-    )
+    this.progressListeners.add(listener)
+    try {
+      await (this.progressFeed ??= this.startProgressFeed())
+    } catch (err) {
+      this.progressListeners.delete(listener)
+      if (this.progressListeners.size === 0) this.progressFeed = null
+      throw err
+    }
+    return async () => {
+      if (!this.progressListeners.delete(listener) || this.progressListeners.size > 0) return
+      const feed = this.progressFeed
+      this.progressFeed = null
+      if (feed) await (await feed)()
+    }
+  }
+
+  private async startProgressFeed(): Promise<() => Promise<void>> {
+    const removeBatch = this.progressIds.add((ids) => {
+      this.getProgress([...new Set(ids)]).then(
+        (records) => {
+          const found = records.filter((r): r is ProgressRecord => r !== null)
+          if (found.length) for (const l of this.progressListeners) l(found)
+        },
+        () => {}, // a failed read drops these reports; the next ones are pushed again
+      )
+    })
+    try {
+      const stop = await this.connection.listener.listen(
+        channelName(this.connection.schema, this.appId, 'progress'),
+        (id) => this.progressIds.emit([id]),
+      )
+      return async () => {
+        removeBatch()
+        await stop()
+      }
+    } catch (err) {
+      removeBatch()
+      throw err
+    }
   }
 
   async purge(): Promise<void> {

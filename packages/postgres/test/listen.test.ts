@@ -84,4 +84,32 @@ describe('LISTEN/NOTIFY wake-ups', () => {
     expect(listener.pid).toBeNull()
     expect(pool.totalCount - pool.idleCount).toBe(0)
   })
+
+  it('progress pushed to several subscribers costs one read per report, and each hears it once', async () => {
+    const b = await pgt.backend()
+    const other = await otherProcess()
+    const state = b.stateBackend
+    let reads = 0
+    const read = state.getProgress.bind(state)
+    state.getProgress = (ids) => {
+      reads++
+      return read(ids)
+    }
+    const heard: string[][] = [[], [], []]
+    const stops = await Promise.all(
+      heard.map((h) => state.subscribeProgress!((records) => h.push(...records.map((r) => r.value)))),
+    )
+    await other.stateBackend.setProgress([{ id: 'inv-1', attempt: 1, updatedAt: 1, value: '"half"' }])
+    await until(() => heard.every((h) => h.length === 1), 2000)
+    expect(heard).toEqual([['"half"'], ['"half"'], ['"half"']])
+    expect(reads).toBe(1)
+    // The last subscriber to leave stops the feed; a new one starts it again.
+    for (const stop of stops) await stop()
+    const again: string[] = []
+    const stop = await state.subscribeProgress!((records) => again.push(...records.map((r) => r.value)))
+    await other.stateBackend.setProgress([{ id: 'inv-1', attempt: 1, updatedAt: 2, value: '"all"' }])
+    await until(() => again.length === 1, 2000)
+    expect(heard.flat()).toHaveLength(3)
+    await stop()
+  })
 })

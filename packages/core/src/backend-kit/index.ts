@@ -12,6 +12,7 @@ export {
   pageOfPositions,
   pageRequest,
 } from './keyset.js'
+export { latestProgress } from './latest-progress.js'
 export { CoalescingNotifier } from './notifier.js'
 export { rejectionOutcome } from './rejection.js'
 export { WaitsTracker } from './waits-tracker.js'
