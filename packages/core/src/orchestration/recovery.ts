@@ -110,16 +110,18 @@ export async function recoverInvocations(rt: NencRuntime, actor: string): Promis
       AVAILABLE_FOR_RUN_STATUSES,
       Date.now() - cfg.value<number>('orchestrator.lostQueuedAfterMs'),
     )
-    // A scheduled call, and a RETRY within its backoff, wait in the queue as delayed ids (which
-    // the count leaves out): they are not lost.
+    // A scheduled call (REGISTERED with a later runAt) and a RETRY within its backoff wait in the
+    // queue as delayed ids, which the count leaves out: they are not lost. Records are read only
+    // for the REGISTERED ones (as blocking control does).
     const now = Date.now()
-    const waiting = lost.filter((s) => s.status === 'retry' && !retryIsDue(rt, s, now)).map((s) => s.id)
     const later = await notYetDue(
       rt,
-      lost.map((s) => s.id),
+      lost.filter((s) => s.status === 'registered').map((s) => s.id),
       now,
     )
-    requeued = lost.map((s) => s.id).filter((id) => !later.has(id) && !waiting.includes(id))
+    requeued = lost
+      .filter((s) => !later.has(s.id) && (s.status !== 'retry' || retryIsDue(rt, s, now)))
+      .map((s) => s.id)
     if (requeued.length) await broker.route(requeued)
   }
   const stuck = [
