@@ -82,7 +82,8 @@ stop_runner() {
 
 echo "== redis project"
 DEV_EXTRA=()
-new_project redis "$(tarball core)" "$(tarball redis)" "$(tarball runners)" "$(tarball cli)" 'ioredis@^5.4.0'
+# The cli depends on @nenc/monitor (for `nenc monitor`), which is not on the registry yet.
+new_project redis "$(tarball core)" "$(tarball redis)" "$(tarball runners)" "$(tarball monitor)" "$(tarball cli)" 'ioredis@^5.4.0'
 export NENC_CHECK_APP_ID="install-check-$RUN_ID"
 start_runner runner-ts.log --app ./app.ts
 out="$(npx --no-install tsx main.ts)" || fail "redis: tsx main.ts failed: $out"
@@ -92,6 +93,16 @@ shown="$(./node_modules/.bin/nenc invocation show "$total_id" --app ./app.ts --j
 node -e 'const r = JSON.parse(process.argv[1]); if (r.status !== "success" || r.result !== 9) process.exit(1)' "$shown" \
   || fail "redis: nenc invocation show: $shown"
 echo "nenc invocation show $total_id → success, result 9"
+stop_runner
+# `nenc monitor` from the installed bin serves its invocation list over the same backend.
+./node_modules/.bin/nenc monitor --app ./app.ts --port 0 2>monitor.log &
+RUNNERS+=($!)
+for _ in $(seq 1 100); do grep -q ' on http' monitor.log && break; sleep 0.1; done
+monitor_url="$(grep -o 'http://[^;]*' monitor.log | head -1)"
+[[ -n "$monitor_url" ]] || { cat monitor.log; fail "nenc monitor did not start"; }
+page="$(curl -fsS "$monitor_url/invocations/$total_id")" || fail "nenc monitor: GET $monitor_url/invocations/$total_id failed"
+[[ "$page" == *"$total_id"* && "$page" == *success* ]] || fail "nenc monitor: the page of $total_id does not show it succeeded"
+echo "nenc monitor → $monitor_url/invocations/$total_id shows success"
 stop_runner
 start_runner runner-esm.log --app ./app.mjs
 out="$(node main.mjs)" || fail "redis: node main.mjs failed: $out"
