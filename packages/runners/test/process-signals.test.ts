@@ -269,7 +269,9 @@ describe.skipIf(!hasRedis)('runner processes under real signals', () => {
     }
 
     for (const [kind, options, n] of backend === backends[0] ? kinds : kinds.slice(0, 1)) {
-      it(`${backend}: SIGTERM with stopGraceMs 5000 lets a ${kind} finish its 300 ms tasks itself, each once`, async () => {
+      // 1.5 s tasks: long enough that all n run at once even when a loaded machine starts one
+      // child well after the other (with 300 ms tasks the first child could finish both in turn).
+      it(`${backend}: SIGTERM with stopGraceMs 5000 lets a ${kind} finish its 1.5 s tasks itself, each once`, async () => {
         const t = await newTestApp(backend, 'grace')
         cleanup = async () => {
           await t.app.purge().catch(() => {})
@@ -277,7 +279,7 @@ describe.skipIf(!hasRedis)('runner processes under real signals', () => {
         }
         const key = `nenc-test:${t.app.appId}`
         const group = await t.effect.parallelize(
-          Array.from({ length: n }, () => [key, 300] as [string, number]),
+          Array.from({ length: n }, () => [key, 1500] as [string, number]),
         )
         const victim = runnerProcess(kind, options, { NENC__RUNNER__STOP_GRACE_MS: '5000' })
         const { runnerId } = await victim.running
