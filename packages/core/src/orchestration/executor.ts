@@ -5,7 +5,7 @@ import type { InvocationState } from '../interfaces/orchestrator.js'
 import { invocationLogFields } from '../log-fields.js'
 import type { NencRuntime } from '../runtime.js'
 import type { AnyTask } from '../task.js'
-import { RunTelemetry } from '../telemetry/run-telemetry.js'
+import { observeRun } from '../telemetry/run-telemetry.js'
 import { checkWorkflowVersion } from '../workflow/workflow-context.js'
 import { deserializeArgs } from './args.js'
 import { warnStale } from './claim.js'
@@ -111,7 +111,7 @@ export class InvocationExecutor {
     const source = this.rt.triggers?.watches(task.taskName)
       ? { taskName: task.taskName, args: record.args }
       : undefined
-    const telemetry = new RunTelemetry(this.rt.appId, this.runnerId, state, record)
+    const telemetry = observeRun(this.rt.appId, this.runnerId, state, record)
     try {
       const args = await deserializeArgs(
         this.rt.serializer,

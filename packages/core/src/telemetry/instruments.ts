@@ -1,4 +1,10 @@
-import { type Counter, type Histogram, type MeterProvider, metrics } from '@opentelemetry/api'
+import {
+  type Counter,
+  createNoopMeter,
+  type Histogram,
+  type MeterProvider,
+  metrics,
+} from '@opentelemetry/api'
 
 /** nenc's metrics; names and attributes are listed in docs/operations.md#metrics-and-traces. */
 export interface NencInstruments {
@@ -10,7 +16,11 @@ export interface NencInstruments {
   runTime: Histogram
 }
 
-let cached: { provider: MeterProvider; instruments: NencInstruments } | null = null
+let cached: { provider: MeterProvider; instruments: NencInstruments; noop: boolean } | null = null
+
+// The API's no-op counter class: instruments of that class record nothing, so a run need not
+// build their attributes (a provider is compared, never a private API of the package read).
+const NOOP_COUNTER = createNoopMeter().createCounter('nenc.noop').constructor
 
 /**
  * The instruments of the meter provider registered now. A meter obtained before an SDK is
@@ -18,8 +28,17 @@ let cached: { provider: MeterProvider; instruments: NencInstruments } | null = n
  * changes; otherwise this is one comparison. Without an SDK they are the API's no-ops.
  */
 export function instruments(): NencInstruments {
+  return current().instruments
+}
+
+/** True while the registered meter provider is the API's no-op one (no metrics SDK). */
+export function metricsAreNoop(): boolean {
+  return current().noop
+}
+
+function current(): NonNullable<typeof cached> {
   const provider = metrics.getMeterProvider()
-  if (cached?.provider === provider) return cached.instruments
+  if (cached?.provider === provider) return cached
   const meter = provider.getMeter('@nenc/core')
   const made: NencInstruments = {
     routed: meter.createCounter('nenc.invocations.routed', {
@@ -41,6 +60,6 @@ export function instruments(): NencInstruments {
       unit: 'ms',
     }),
   }
-  cached = { provider, instruments: made }
-  return made
+  cached = { provider, instruments: made, noop: made.started.constructor === NOOP_COUNTER }
+  return cached
 }
