@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { fixture, nenc } from './helpers.js'
+import { fixture, nenc, startRunnerProcess } from './helpers.js'
 
 /** Every error a user can act on prints one line that says what to do, with exit code 1 or 2. */
 describe('nenc errors a user can act on', () => {
@@ -43,5 +43,35 @@ describe('nenc errors a user can act on', () => {
     expect(bad.stderr).toContain(
       "option '--max-threads <n>' argument 'many' is invalid. expected a whole number of at least 1.",
     )
+  }, 30_000)
+
+  it('an app on in-memory components warns that the command sees only its own process', async () => {
+    const list = await nenc(['invocation', 'list', '--app', fixture('memory-app.ts')])
+    expect(list.code).toBe(0)
+    expect(list.stderr).toMatch(
+      /^nenc: warning: app "[^"]+" keeps broker, orchestrator, stateBackend, clientDataStore, triggerStore in this process's memory: this command sees only what this process did/,
+    )
+    expect(list.stderr).toContain(
+      'Share work between processes with Redis, PostgreSQL or MongoDB components.',
+    )
+    // config show reads no state: no warning.
+    const config = await nenc(['config', 'show', '--app', fixture('memory-app.ts')])
+    expect(config.stderr).not.toContain('warning: app')
+    // A runner of its own process: what it can still run, said before it starts.
+    const runner = startRunnerProcess(['--app', fixture('memory-app.ts')])
+    await runner.running
+    runner.proc.kill('SIGTERM')
+    expect(await runner.exited).toBe(0)
+    expect(runner.stderr()).toContain(
+      'this runner runs only what its own process routes (the app module itself, its triggers), never calls made by other processes',
+    )
+  }, 30_000)
+
+  it('an app on Redis gets no in-memory warning', async () => {
+    const r = await nenc(['invocation', 'list', '--app', fixture('redis-app.mjs'), '--json'], {
+      NENC_TEST_APP_ID: `cli-warn-${process.pid}`,
+    })
+    expect(r.code).toBe(0)
+    expect(r.stderr).toBe('')
   }, 30_000)
 })

@@ -39,7 +39,7 @@ export function registerConfigShow(config: Command): void {
       const path = opts.app ?? process.env.NENC_APP
       let rows: Row[]
       if (path) {
-        const app = await loadCliApp(path)
+        const app = await loadCliApp(path, 'quiet')
         rows = app.config.describe({ overrides: runnerOverrides(app.runner) })
         await app.close()
       } else {

@@ -1,6 +1,6 @@
 import { resolveAppModulePath } from '@nenc/runners'
 import type { Command } from 'commander'
-import { appPathFrom, loadCliApp } from '../load-app.js'
+import { appPathFrom, loadCliApp, warnIfInMemory } from '../load-app.js'
 import { chooseRunner, RUNNER_NAMES, type RunnerFlags } from '../runner-factory.js'
 import { parseCount } from './parse.js'
 
@@ -41,9 +41,10 @@ export function registerRunnerStart(runner: Command): void {
     )
     .action(async (opts: StartOptions) => {
       const appPath = resolveAppModulePath(appPathFrom(opts.app))
-      const app = await loadCliApp(appPath)
+      const app = await loadCliApp(appPath, 'quiet')
       const { app: _a, runner: kind, ...flags } = opts
       const runner = chooseRunner(app, appPath, kind, flags)
+      warnIfInMemory(app, 'run') // after chooseRunner: a refused pairing says only why
       let stopping: Promise<void> | null = null
       const stop = (signal: NodeJS.Signals) => {
         if (stopping) {
