@@ -37,16 +37,21 @@ export interface NencServerTarget {
 }
 
 /**
- * A caller app (DummyRunner: routes and waits) plus one runner in a forked child process on the
- * same app id, fresh for this run — or, `inProcess`, one app that routes, waits and runs its own
- * ThreadRunner in this process (as a small service deploys it). `finish` purges the app's data
- * and stops both.
+ * A caller app (DummyRunner: routes and waits) plus `runners` runners (default 1), each in a
+ * forked child process on the same app id, fresh for this run — or, `inProcess`, one app that
+ * routes, waits and runs its own ThreadRunner in this process (as a small service deploys it).
+ * `finish` purges the app's data and stops them all.
  */
-async function startPair(t: NencServerTarget, maxThreads: number, inProcess = false) {
+async function startPair(t: NencServerTarget, maxThreads: number, inProcess = false, runners = 1) {
   const appId = `bench-${t.kind}-${uniqueSuffix()}`
-  const runner = inProcess
-    ? null
-    : await forkChild('nenc-runner', { kind: t.kind, url: t.url, appId, maxThreads, mode: t.mode })
+  const children = inProcess
+    ? []
+    : await Promise.all(
+        Array.from({ length: runners }, () =>
+          forkChild('nenc-runner', { kind: t.kind, url: t.url, appId, maxThreads, mode: t.mode }),
+        ),
+      )
+  const runner = children[0] ?? null
   const app = new Nenc({
     appId,
     backend: t.factory(t.url),
@@ -58,7 +63,7 @@ async function startPair(t: NencServerTarget, maxThreads: number, inProcess = fa
   const noop = app.task('noop', async (i: number) => i)
   if (inProcess) await app.runner.start()
   const finish = async () => {
-    if (runner) await runner.stop()
+    if (runner) await Promise.all(children.map((c) => c.stop()))
     else await app.runner.stop()
     try {
       await app.purge()
@@ -68,9 +73,11 @@ async function startPair(t: NencServerTarget, maxThreads: number, inProcess = fa
   }
   /** CPU per invocation: caller and runner process apart, or the one process. */
   const cpu = {
-    mark: async (): Promise<CpuMark> => (runner ? cpuMark(runner) : { caller: ownCpuUs(), worker: 0 }),
+    mark: async (): Promise<CpuMark> => (runner ? cpuMark(children) : { caller: ownCpuUs(), worker: 0 }),
     perItem: async (mark: CpuMark, n: number): Promise<Record<string, number>> =>
-      runner ? cpuPerItem(mark, runner, n) : { processCpuUsPerInv: round((ownCpuUs() - mark.caller) / n, 1) },
+      runner
+        ? cpuPerItem(mark, children, n)
+        : { processCpuUsPerInv: round((ownCpuUs() - mark.caller) / n, 1) },
   }
   return { app, noop, runner, cpu, finish }
 }
@@ -96,9 +103,11 @@ export async function nencThroughput(
     meter?: ServerMeter
     /** Caller and runner in one process (see {@link startPair}). */
     inProcess?: boolean
+    /** Runner processes on the app (default 1), each with `maxThreads` slots. */
+    runners?: number
   },
 ): Promise<ThroughputRun> {
-  const pair = await startPair(t, o.maxThreads, o.inProcess)
+  const pair = await startPair(t, o.maxThreads, o.inProcess, o.runners)
   try {
     const { app, noop } = pair
     const args = (n: number) => Array.from({ length: n }, (_, i) => [i] as [number])

@@ -48,7 +48,97 @@ export async function runPostgres(o: BenchOptions): Promise<void> {
     progress(`postgres: nenc side skipped: ${ctx.nencSkipped}`)
   }
   await throughput(ctx)
+  await scale(ctx)
   await latency(ctx)
+}
+
+/** Runner processes in the multi-runner scenario, each with 10 slots (graphile-worker: concurrency 10). */
+const SCALE_RUNNERS = 4
+/** Invocations in the large-table scenario (`--quick`: 5,000). */
+const LARGE_N = 100_000
+const SCALE_BUDGET_MS = 120_000
+
+/**
+ * Scaling out and a larger table, side by side: 4 runner processes on one database (nenc 4 × 10
+ * slots; graphile-worker 4 × concurrency 10, which its docs publish multi-instance figures for),
+ * then 100,000 invocations at once (nenc 50 slots; pg-boss at batch size 5,000), which shows how
+ * each one's cost grows with the rows it keeps (nenc keeps every invocation, its history and its
+ * result until retention removes them).
+ */
+async function scale(ctx: PgContext): Promise<void> {
+  const { o, url, target } = ctx
+  const meter = await pgMeter(url)
+  const n = o.serverN
+  const largeN = o.quick ? 5_000 : LARGE_N
+  const timeoutMs = ctx.timeoutMs * 2
+  const base = { warmup: o.warmup, timeoutMs, meter }
+  const results = await alternate<ThroughputRun>(
+    'postgres-scale',
+    o.quick ? 1 : Math.min(o.runs, 2),
+    [
+      {
+        name: 'graphile-worker-4',
+        run: () =>
+          graphileThroughput(url, { ...base, n, concurrency: 10, batched: false, workers: SCALE_RUNNERS }),
+      },
+      ...(target
+        ? [
+            {
+              name: 'nenc-4',
+              run: () => nencThroughput(target, { ...base, n, maxThreads: 10, runners: SCALE_RUNNERS }),
+            },
+          ]
+        : []),
+      {
+        name: 'pg-boss-large',
+        run: () => pgBossThroughput(url, { ...base, n: largeN, batchSize: 5000, workers: PG_BOSS_WORKERS }),
+      },
+      ...(target
+        ? [{ name: 'nenc-large', run: () => nencThroughput(target, { ...base, n: largeN, maxThreads: 50 }) }]
+        : []),
+    ],
+    SCALE_BUDGET_MS,
+  ).finally(() => meter.close())
+  printComparison(
+    {
+      scenario: `postgres-throughput-${SCALE_RUNNERS}-runners`,
+      backend: 'postgres',
+      n,
+      nenc: ctx.nencSkipped
+        ? { skipped: true }
+        : {
+            ...throughputOf(results.get('nenc-4')),
+            runner: `${SCALE_RUNNERS} runner processes, each ThreadRunner maxThreads=10, one caller process`,
+          },
+      peer: {
+        ...GRAPHILE,
+        settings: `addJobs chunks of 1000; ${SCALE_RUNNERS} worker processes, each run({ concurrency: 10 }) defaults`,
+        ...throughputOf(results.get('graphile-worker-4')),
+      },
+      durability: { nenc: ctx.durability.nenc, peer: ctx.durability['graphile-worker'] },
+    },
+    'throughput',
+    ctx.nencSkipped,
+  )
+  printComparison(
+    {
+      scenario: 'postgres-throughput-c50-large',
+      backend: 'postgres',
+      n: largeN,
+      nenc: ctx.nencSkipped
+        ? { skipped: true }
+        : { ...throughputOf(results.get('nenc-large')), runner: 'ThreadRunner maxThreads=50, own process' },
+      peer: {
+        name: 'pg-boss',
+        version: '10.4.2',
+        settings: `insert chunks of 1000; ${PG_BOSS_WORKERS} × work({ batchSize: 5000, pollingIntervalSeconds: 0.5 }), own process`,
+        ...throughputOf(results.get('pg-boss-large')),
+      },
+      durability: { nenc: ctx.durability.nenc, peer: ctx.durability['pg-boss'] },
+    },
+    'throughput',
+    ctx.nencSkipped,
+  )
 }
 
 /**
