@@ -165,5 +165,48 @@ export function describeRetention(name: string, factory: BackendFactory): void {
         expect(await app.backend.orchestrator.getStates([id])).toEqual([null])
       }
     })
+
+    it('a bounded sweep goes on where the last one stopped, so finished steps kept for a running workflow never hide older ones', async () => {
+      const app = await makeApp({
+        config: {
+          orchestrator: { atomicServiceCheckMs: 600_000 },
+          retention: { finishedMs: 1_000, intervalMs: 10_000, pageSize: 2, maxPagesPerSweep: 1 },
+        },
+      })
+      const hold = gate()
+      const t = app.task('t', async (x: number) => x)
+      const root = app.task('root', async () => {
+        const children = await t.parallelize([[1], [2], [3]])
+        await children.results()
+        await hold.wait
+        return 'root'
+      })
+      await app.runner.start()
+      const older = await t.parallelize([[10], [11]]) // created first: listed after the children
+      await older.results()
+      await tick()
+      const inv = await root()
+      const o = app.backend.orchestrator
+      let children: string[] = []
+      await eventually(
+        async () => {
+          children = await app.backend.stateBackend.getChildInvocations(inv.id)
+          const states = await o.getStates(children)
+          return children.length === 3 && states.every((s) => s?.status === 'success')
+        },
+        5000,
+        'the three children finished while the root waits',
+      )
+      const now = Date.now() + 5_000
+      // Newest first, 2 per sweep: [child, child] kept; [child, older] one removed; [older] removed.
+      for (const [i, gone] of [0, 1, 2].entries()) {
+        await app.runner.runAtomicServices(now + i * 10_000)
+        const left = (await o.getStates(older.ids)).filter((s) => s !== null)
+        expect(left).toHaveLength(2 - gone)
+      }
+      expect((await o.getStates(children)).every((s) => s?.status === 'success')).toBe(true)
+      hold.open()
+      expect(await inv.result()).toBe('root')
+    })
   })
 }

@@ -8,8 +8,8 @@ export interface RetentionReport {
   removed: string[]
   /** Finished ids old enough but kept: their parent or their workflow's root is still running. */
   kept: number
-  /** The listing of candidates ended; false when the sweep stopped at its page budget. */
-  complete: boolean
+  /** Where the listing stopped when the sweep ran out of pages (pass it as `cursor` to go on); null once it ended. */
+  next: string | null
 }
 
 export interface SweepOptions {
@@ -22,6 +22,12 @@ export interface SweepOptions {
    * next sweep starts from the newest again. @default unbounded
    */
   maxPages?: number
+  /**
+   * Start here (a previous report's `next`) rather than at the newest: finished invocations kept
+   * for a running workflow would otherwise fill every bounded sweep and hide the older ones
+   * behind them. Keyset cursors stay valid while invocations are removed.
+   */
+  cursor?: string | null
 }
 
 const FINAL: ReadonlySet<InvocationStatus> = new Set(FINAL_STATUSES)
@@ -46,7 +52,7 @@ export async function sweepFinished(rt: NencRuntime, options: SweepOptions): Pro
   const maxPages = options.maxPages ?? Number.POSITIVE_INFINITY
   const removed: string[] = []
   let kept = 0
-  let cursor: string | null = null
+  let cursor: string | null = options.cursor ?? null
   let pages = 0
   do {
     const page = await orchestrator.pageInvocations({
@@ -75,7 +81,7 @@ export async function sweepFinished(rt: NencRuntime, options: SweepOptions): Pro
     rt.waiter.forget(gone)
     removed.push(...gone)
   } while (cursor && pages < maxPages)
-  return { removed, kept, complete: cursor === null }
+  return { removed, kept, next: cursor }
 }
 
 /**
