@@ -34,9 +34,9 @@ const FINAL: ReadonlySet<InvocationStatus> = new Set(FINAL_STATUSES)
 
 /**
  * Removes finished invocations whose creation and final status are both older than `cutoff`:
- * the orchestrator's part first (`deleteFinalInvocations`, which re-checks finality atomically),
- * then the state backend's (records, outcomes, progress). Uses only contract methods, so every
- * backend, and any mix of them, sweeps alike.
+ * their records, outcomes and progress (`StateBackend.deleteInvocations`), then their status and
+ * history (`Orchestrator.deleteFinalInvocations`). Uses only contract methods, so every backend,
+ * and any mix of them, sweeps alike.
  *
  * A finished child of a parent that is not final, and any finished invocation of a workflow whose
  * root is not final, is kept: the running parent may still read its result, and replaying the
@@ -76,8 +76,12 @@ export async function sweepFinished(rt: NencRuntime, options: SweepOptions): Pro
     const victims = old.filter((id) => !blocked.has(id))
     kept += blocked.size
     if (victims.length === 0) continue
+    // The state backend's part first: a sweep that dies in between leaves final states whose
+    // records are gone, which the next sweep lists and removes again (final statuses never
+    // change, so no runner writes to them meanwhile). The other order would leave records and
+    // outcomes no listing ever finds again.
+    await stateBackend.deleteInvocations(victims)
     const gone = await orchestrator.deleteFinalInvocations(victims)
-    await stateBackend.deleteInvocations(gone)
     rt.waiter.forget(gone)
     removed.push(...gone)
   } while (cursor && pages < maxPages)
