@@ -171,6 +171,25 @@ export function describeRetention(name: string, factory: BackendFactory): void {
       }
     })
 
+    it('a started runner sweeps on its own atomic-service timer', async () => {
+      const app = await makeApp({
+        config: {
+          orchestrator: { atomicServiceCheckMs: 50 },
+          retention: { finishedMs: 500, intervalMs: 10 },
+        }, // long enough for results() to read them first
+      })
+      const t = app.task('t', async (x: number) => x)
+      await app.runner.start()
+      const group = await t.parallelize([[1], [2]])
+      expect(await group.results()).toEqual([1, 2])
+      await eventually(
+        async () => (await app.backend.orchestrator.getStates(group.ids)).every((s) => s === null),
+        5000,
+        'the runner removed both finished invocations by itself',
+      )
+      expect(await app.backend.stateBackend.getInvocations(group.ids)).toEqual([null, null])
+    })
+
     it('a bounded sweep goes on where the last one stopped, so finished steps kept for a running workflow never hide older ones', async () => {
       const app = await makeApp({
         config: {
