@@ -173,10 +173,11 @@ export function describeRetention(name: string, factory: BackendFactory): void {
 
     it('a started runner sweeps on its own atomic-service timer', async () => {
       const app = await makeApp({
+        // finishedMs: long enough for results() to read the outcomes before the sweep removes them.
         config: {
           orchestrator: { atomicServiceCheckMs: 50 },
           retention: { finishedMs: 500, intervalMs: 10 },
-        }, // long enough for results() to read them first
+        },
       })
       const t = app.task('t', async (x: number) => x)
       await app.runner.start()
