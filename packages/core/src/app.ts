@@ -284,6 +284,7 @@ export class Nenc implements NencRuntime {
   async purgeFinished(olderThanMs: number, now = Date.now()): Promise<number> {
     if (!Number.isFinite(olderThanMs) || olderThanMs < 0)
       throw new InvalidQueryError('olderThanMs', `expected a number of ms >= 0, got ${olderThanMs}`)
+    if (!Number.isFinite(now)) throw new InvalidQueryError('now', `expected a ms epoch, got ${now}`)
     await this.ready()
     const report = await sweepFinished(this, {
       cutoff: now - olderThanMs,

@@ -1,4 +1,4 @@
-import { context, InvocationNotFoundError, type Nenc } from '@nenc/core'
+import { context, InvalidQueryError, InvocationNotFoundError, type Nenc } from '@nenc/core'
 import { describe, expect, it } from 'vitest'
 import { eventually } from '../assertions.js'
 import { type BackendFactory, useBackend } from '../harness.js'
@@ -81,6 +81,9 @@ export function describeRetention(name: string, factory: BackendFactory): void {
       const fresh = await work(3)
       expect(await fresh.result()).toBe(3)
 
+      // Bad input is refused before anything is read or removed (the 3 below are still there).
+      for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY])
+        await expect(app.purgeFinished(bad)).rejects.toThrow(InvalidQueryError)
       // purgeFinished(olderThanMs, now): the cutoff is now - olderThanMs.
       expect(await app.purgeFinished(60_000, cutoff + 60_000)).toBe(3)
       const after = await traces(app, old)

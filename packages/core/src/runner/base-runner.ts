@@ -210,8 +210,8 @@ export abstract class BaseRunner implements WaitHooks {
   }
 
   /**
-   * Runs global services (recovery, triggers, retention) when this runner's atomic-service slot is open. Never two at
-   * once in one runner; errors are logged and the next check tries again.
+   * Runs global services (recovery, triggers, retention) when this runner's atomic-service slot
+   * is open. Never two at once in one runner; errors are logged and the next check tries again.
    * @returns the recovery report, or null when the slot was closed or a pass was already running.
    */
   async runAtomicServices(now = Date.now()): Promise<RecoveryReport | null> {
