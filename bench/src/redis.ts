@@ -1,7 +1,7 @@
 import { loadBackend } from './backends.js'
 import { alternate, latencyOf, printComparison, throughputOf } from './compare.js'
 import { redisDurability } from './durability.js'
-import { errorText, progress } from './measure.js'
+import { errorText, printLine, progress } from './measure.js'
 import {
   type LatencyRun,
   type NencServerTarget,
@@ -11,6 +11,7 @@ import {
 } from './nenc-server.js'
 import type { BenchOptions } from './options.js'
 import { bullmqLatency, bullmqThroughput } from './peers/bullmq.js'
+import { redisMemoryPerFinished } from './redis-memory.js'
 import { redisMeter, type ServerMeter } from './server-stats.js'
 
 const BULLMQ = { name: 'bullmq', version: '6.7.0' }
@@ -57,6 +58,24 @@ export async function runRedis(o: BenchOptions): Promise<void> {
     await meter.close()
   }
   await latency(ctx)
+  await memoryPerFinished(ctx)
+}
+
+/** (4) nenc alone: Redis memory per finished invocation kept, and after retention removed them. */
+async function memoryPerFinished(ctx: RedisContext): Promise<void> {
+  if (!ctx.target) {
+    printLine({
+      scenario: 'redis-memory-per-finished',
+      backend: 'redis',
+      skipped: ctx.nencSkipped ?? 'no nenc side',
+    })
+    return
+  }
+  try {
+    await redisMemoryPerFinished(ctx.o, ctx.target.factory)
+  } catch (err) {
+    printLine({ scenario: 'redis-memory-per-finished', backend: 'redis', error: errorText(err) })
+  }
 }
 
 /** (1) and (2): N no-op invocations routed in bulk, one worker process at `concurrency`. */

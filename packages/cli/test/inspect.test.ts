@@ -141,13 +141,37 @@ describe.each(['redis', 'postgres'] as const)('inspection commands on %s', (back
     expect(text.stdout.trim().split('\n')).toHaveLength(2)
   })
 
-  it('invocation list: an unknown status or task is a usage error naming what exists', async () => {
+  it('invocation list --since: a duration back from now or an ISO time bounds the creation time', async () => {
+    await runInProcess()
+    const early = await mod.leaf.parallelize([[1], [2]])
+    await early.results()
+    await new Promise((r) => setTimeout(r, 30))
+    const since = new Date().toISOString()
+    await new Promise((r) => setTimeout(r, 30))
+    const late = await mod.leaf.parallelize([[3], [4], [5]])
+    await late.results()
+    const ids = (rows: { id: string }[]) => rows.map((r) => r.id).sort()
+    expect(ids(await json(['invocation', 'list', '--since', since]))).toEqual(late.ids.sort())
+    expect(ids(await json(['invocation', 'list', '--since', since, '--limit', '2']))).toHaveLength(2)
+    expect(ids(await json(['invocation', 'list', '--since', '1h']))).toEqual(
+      [...early.ids, ...late.ids].sort(),
+    )
+    expect(await json(['invocation', 'list', '--since', '2999-01-01'])).toEqual([])
+  })
+
+  it('invocation list: an unknown status, task or --since is a usage error naming what exists', async () => {
     const status = await nenc(['invocation', 'list', '--app', APP, '--status', 'done'], env)
     expect(status.code).toBe(2)
     expect(status.stderr).toContain('unknown status done; one or more of registered,')
     const task = await nenc(['invocation', 'list', '--app', APP, '--task', 'nope'], env)
     expect(task.code).toBe(2)
     expect(task.stderr).toContain('defines no task "nope"; its tasks: leaf, middle, top, echo')
+    for (const bad of ['yesterday', '15 minutes', '-5m', '2026-13-45', '12']) {
+      const since = await nenc(['invocation', 'list', '--app', APP, '--since', bad], env)
+      expect(since.code).toBe(2)
+      expect(since.stderr).toContain(`option '--since <when>' argument '${bad}' is invalid`)
+      expect(since.stderr).toContain('expected a duration back from now')
+    }
   })
 
   it('runners: none alive, then a process runner with its children, then none after it stops', async () => {

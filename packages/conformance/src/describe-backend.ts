@@ -9,6 +9,7 @@ import { describeDeletion, describeListing } from './suites/listing.suite.js'
 import { describeProgress } from './suites/progress.suite.js'
 import { describeRecovery } from './suites/recovery.suite.js'
 import { describeReplay } from './suites/replay.suite.js'
+import { describeRetention } from './suites/retention.suite.js'
 import { describeSchedule } from './suites/schedule.suite.js'
 import { describeStores } from './suites/state.suite.js'
 import { describeStatusMachine } from './suites/status-machine.suite.js'
@@ -67,6 +68,7 @@ function describeAll(name: string, factory: BackendFactory): void {
   describeReplay(name, factory)
   describeListing(name, factory)
   describeDeletion(name, factory)
+  describeRetention(name, factory)
   describeSchedule(name, factory)
   describeWorkflows(name, factory)
   describeTriggers(name, factory)

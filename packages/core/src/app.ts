@@ -1,6 +1,6 @@
 import { type ConfigInput, NencConfig } from './config/config.js'
 import type { TaskConfigKey } from './config/schema.js'
-import { RunnerIncompatibleError, TaskDefinitionError } from './errors.js'
+import { InvalidQueryError, RunnerIncompatibleError, TaskDefinitionError } from './errors.js'
 import { taskIdOf } from './ids.js'
 import { type Backend, COMPONENT_NAMES } from './interfaces/backend.js'
 import { DistributedInvocation } from './invocation/distributed-invocation.js'
@@ -11,6 +11,7 @@ import type { Logger } from './logger.js'
 import { createLogger } from './logger.js'
 import { LargeValueCache } from './orchestration/args.js'
 import { ResultWaiter } from './orchestration/result-waiter.js'
+import { sweepFinished } from './orchestration/retention.js'
 import { routeCalls } from './orchestration/router.js'
 import { runAtOf } from './orchestration/schedule.js'
 import type { BaseRunner } from './runner/base-runner.js'
@@ -272,6 +273,24 @@ export class Nenc implements NencRuntime {
       seen.add(c)
       await c.close()
     }
+  }
+
+  /**
+   * Removes, now, every finished invocation created and finished more than `olderThanMs` ago —
+   * the same sweep runners make from their atomic-service slot when `retention.finishedMs` is
+   * set, but to the end of the listing. Children of a running parent and invocations of a
+   * running workflow are kept. Returns how many were removed.
+   */
+  async purgeFinished(olderThanMs: number, now = Date.now()): Promise<number> {
+    if (!Number.isFinite(olderThanMs) || olderThanMs < 0)
+      throw new InvalidQueryError('olderThanMs', `expected a number of ms >= 0, got ${olderThanMs}`)
+    if (!Number.isFinite(now)) throw new InvalidQueryError('now', `expected a ms epoch, got ${now}`)
+    await this.ready()
+    const report = await sweepFinished(this, {
+      cutoff: now - olderThanMs,
+      pageSize: this.config.value<number>('retention.pageSize'),
+    })
+    return report.removed.length
   }
 
   /** Removes every stored record of this app from every component. */

@@ -163,6 +163,8 @@ export { type InvocationProgress, MAX_PROGRESS_CHARS } from './orchestration/pro
 export type { RecoveryReport } from './orchestration/recovery.js'
 export { recoverInvocations } from './orchestration/recovery.js'
 export { MAX_INLINE_OUTCOME_CHARS } from './orchestration/result-waiter.js'
+export type { RetentionReport, SweepOptions } from './orchestration/retention.js'
+export { sweepFinished } from './orchestration/retention.js'
 export { transitionOrThrow } from './orchestration/transition.js'
 export { BaseRunner } from './runner/base-runner.js'
 export { DummyRunner } from './runner/dummy-runner.js'

@@ -58,6 +58,7 @@ export class MemoryStateBackend extends MemoryComponent implements StateBackend 
       const parentId = this.records.get(id)?.parentId
       this.records.delete(id)
       this.children.delete(id)
+      this.progress.delete(id)
       if (parentId) {
         const siblings = this.children.get(parentId)?.filter((c) => c !== id)
         if (siblings?.length) this.children.set(parentId, siblings)

@@ -112,12 +112,13 @@ export class MongoStateBackend extends MongoComponent implements StateBackend {
     })
   }
 
-  /** Records (a child's leaving is its removal from its parent's children) and all their outcomes. */
+  /** Records (a child's leaving is its removal from its parent's children), all their outcomes and their progress. */
   async deleteInvocations(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return
     await guard('deleting invocation records', async () => {
       await this.records.deleteMany({ _id: { $in: [...new Set(ids)] } })
       await this.outcomes.deleteMany(outcomesOfFilter(ids) as never)
+      await this.progressDocs.deleteMany({ _id: { $in: [...new Set(ids)] } })
     })
   }
 

@@ -1,4 +1,4 @@
-import { type AnyTask, deserializeArgs, FINAL_STATUSES, type Nenc, NencError } from '@nenc/core'
+import { type AnyTask, deserializeArgs, type Nenc, NencError } from '@nenc/core'
 import type { ListFilters } from './filters.js'
 import { listPage } from './read/listing.js'
 
@@ -83,25 +83,11 @@ async function routeAll(task: AnyTask, argsList: unknown[][]): Promise<string[]>
 }
 
 /**
- * Removes every finished invocation (SUCCESS, FAILED, CANCELED, CONCURRENCY_CONTROLLED_FINAL) created
- * before `before`: the orchestrator's part first (final ones only), then records and outcomes
- * of what it removed. Returns how many were removed.
+ * Removes every finished invocation (SUCCESS, FAILED, CANCELED, CONCURRENCY_CONTROLLED_FINAL)
+ * created and finished before `before`: core's retention sweep (`app.purgeFinished`), so the
+ * children of a running parent and the steps of a running workflow are kept. Returns how many
+ * were removed.
  */
-export async function purgeFinished(app: Nenc, before: number): Promise<number> {
-  const { orchestrator, stateBackend } = app.backend
-  let removed = 0
-  let cursor: string | null = null
-  do {
-    const page = await orchestrator.pageInvocations({
-      statuses: FINAL_STATUSES,
-      createdBefore: before,
-      limit: 500,
-      cursor,
-    })
-    const gone = await orchestrator.deleteFinalInvocations(page.ids)
-    await stateBackend.deleteInvocations(gone)
-    removed += gone.length
-    cursor = page.next
-  } while (cursor)
-  return removed
+export function purgeFinished(app: Nenc, before: number): Promise<number> {
+  return app.purgeFinished(0, before)
 }

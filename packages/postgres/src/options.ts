@@ -34,14 +34,14 @@ export interface PostgresBackendOptions {
    */
   pollIntervalMs?: number
   /**
-   * Retention of finished invocations (SUCCESS, FAILED, CONCURRENCY_CONTROLLED_FINAL): when set,
-   * the orchestrator deletes those whose final status is older than this, with their history,
-   * waits, record and outcome. `null` keeps them forever (call `purgeFinishedBefore` yourself).
-   * @default null
+   * Removed: retention is core's on every backend (config `retention.finishedMs` and
+   * `retention.intervalMs`, swept from the runners' atomic-service slot). Giving it is a
+   * `ConfigError` that says so, rather than a setting silently ignored.
+   * @deprecated
    */
-  retentionMs?: number | null
-  /** How often the retention purge runs when `retentionMs` is set. @default 60_000 */
-  retentionIntervalMs?: number
+  retentionMs?: never
+  /** Removed with {@link retentionMs}: config `retention.intervalMs`. @deprecated */
+  retentionIntervalMs?: never
   /**
    * Run pending migrations on `init()`. With `false` the backend only checks that the schema is
    * at the version it expects (for deployments that migrate separately).
@@ -72,8 +72,6 @@ export interface ResolvedPostgresOptions {
   readonly maxConnections: number
   readonly statementTimeoutMs: number
   readonly pollIntervalMs: number
-  readonly retentionMs: number | null
-  readonly retentionIntervalMs: number
   readonly migrate: boolean
   readonly reconnectDelayMs: number
   readonly synchronousCommit: 'acknowledged' | 'always'
@@ -124,8 +122,14 @@ export function resolveOptions(input: PostgresBackendOptions): ResolvedPostgresO
       `"${String(schema)}" is not a plain identifier (lower-case letters, digits and _, at most 63)`,
     )
   }
-  const retentionMs = input.retentionMs ?? null
-  if (retentionMs !== null) int('retentionMs', retentionMs, 0, 1)
+  for (const removed of ['retentionMs', 'retentionIntervalMs'] as const) {
+    if (input[removed] !== undefined)
+      throw new ConfigError(
+        removed,
+        SOURCE,
+        'removed: retention is configured in the app on every backend (config retention.finishedMs, retention.intervalMs)',
+      )
+  }
   if (input.migrate !== undefined && typeof input.migrate !== 'boolean') {
     throw new ConfigError('migrate', SOURCE, 'expected a boolean')
   }
@@ -144,8 +148,6 @@ export function resolveOptions(input: PostgresBackendOptions): ResolvedPostgresO
     maxConnections: int('maxConnections', input.maxConnections, 10, 2),
     statementTimeoutMs: int('statementTimeoutMs', input.statementTimeoutMs, 0, 0),
     pollIntervalMs: int('pollIntervalMs', input.pollIntervalMs, 1000, 10),
-    retentionMs,
-    retentionIntervalMs: int('retentionIntervalMs', input.retentionIntervalMs, 60_000, 10),
     migrate: input.migrate ?? true,
     reconnectDelayMs: int('reconnectDelayMs', input.reconnectDelayMs, 100, 1),
     synchronousCommit,

@@ -45,7 +45,6 @@ import { STATUS_SETS, storedNumber, storedStatus } from './status-rules.js'
  */
 export class PostgresOrchestrator extends PostgresComponent implements Orchestrator {
   readonly capabilities = { pushedFinalNotifications: true }
-  private retentionTimer: NodeJS.Timeout | null = null
   private readonly waits = new WaitsTracker((onEdge) =>
     this.connection.listener.listen(this.channel('waits'), onEdge, onEdge),
   )
@@ -351,7 +350,9 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
    * Retention: deletes up to `batchSize` finished invocations at a time (SUCCESS, FAILED,
    * CONCURRENCY_CONTROLLED_FINAL) whose final status is older than `olderThanMs`, with their
    * history, blocking edges, state-backend record and outcomes, until none is left. Returns how
-   * many were deleted. Runs every `retentionIntervalMs` when the `retentionMs` option is set.
+   * many were deleted. An explicit bulk delete in one statement per batch: unlike core's
+   * retention sweep (config `retention.finishedMs`, `app.purgeFinished`) it does not keep the
+   * finished children of a running parent, so it is for operators who know no workflow is running.
    */
   async purgeFinishedBefore(olderThanMs: number, batchSize = 5000): Promise<number> {
     let total = 0
@@ -378,19 +379,7 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
     )
   }
 
-  protected override onInit(): void {
-    const { retentionMs, retentionIntervalMs } = this.connection.options
-    if (retentionMs === null) return
-    this.retentionTimer = setInterval(() => {
-      // A failed purge (backend briefly down) is simply tried again at the next interval.
-      this.purgeFinishedBefore(retentionMs).catch(() => {})
-    }, retentionIntervalMs)
-    this.retentionTimer.unref()
-  }
-
   protected override async onClose(): Promise<void> {
-    if (this.retentionTimer) clearInterval(this.retentionTimer)
-    this.retentionTimer = null
     await this.waits.close()
   }
 }

@@ -132,7 +132,8 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
   async deleteInvocations(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return
     await this.query(
-      `WITH recs AS (DELETE FROM ${this.s}.invocation_records WHERE app_id = $1 AND id = ANY($2::text[]))
+      `WITH recs AS (DELETE FROM ${this.s}.invocation_records WHERE app_id = $1 AND id = ANY($2::text[])),
+            prog AS (DELETE FROM ${this.s}.progress WHERE app_id = $1 AND id = ANY($2::text[]))
        DELETE FROM ${this.s}.outcomes WHERE app_id = $1 AND id = ANY($2::text[])`,
       [this.appId, [...new Set(ids)]],
       'deleteInvocations',

@@ -25,8 +25,6 @@ describe('resolveOptions', () => {
       maxConnections: 10,
       statementTimeoutMs: 0,
       pollIntervalMs: 1000,
-      retentionMs: null,
-      retentionIntervalMs: 60_000,
       migrate: true,
       reconnectDelayMs: 100,
       synchronousCommit: 'acknowledged',
@@ -59,7 +57,6 @@ describe('resolveOptions', () => {
   it('refuses bad numbers and enums, naming the option', () => {
     configError(() => resolveOptions({ connectionString: PG_URL, pollIntervalMs: -1 }), 'pollIntervalMs')
     configError(() => resolveOptions({ connectionString: PG_URL, maxConnections: 1.5 }), 'maxConnections')
-    configError(() => resolveOptions({ connectionString: PG_URL, retentionMs: 0 }), 'retentionMs')
     configError(
       () => resolveOptions({ connectionString: PG_URL, statementTimeoutMs: '5' as unknown as number }),
       'statementTimeoutMs',
@@ -72,6 +69,16 @@ describe('resolveOptions', () => {
       () => resolveOptions({ connectionString: PG_URL, migrate: 'yes' as unknown as boolean }),
       'migrate',
     )
+  })
+
+  it('refuses the removed retention options, naming what replaces them', () => {
+    for (const key of ['retentionMs', 'retentionIntervalMs'] as const) {
+      const input = { connectionString: PG_URL, [key]: 60_000 } as unknown as Parameters<
+        typeof resolveOptions
+      >[0]
+      configError(() => resolveOptions(input), key)
+      expect(() => resolveOptions(input)).toThrow(/retention\.finishedMs/)
+    }
   })
 
   it('postgresBackend() validates at construction, before connecting', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { admin, requests, until, usePostgres } from './helpers.js'
+import { admin, requests, usePostgres } from './helpers.js'
 
-describe('retention of finished invocations', () => {
+describe('purgeFinishedBefore: the explicit bulk delete of finished invocations', () => {
   const pgt = usePostgres()
 
   async function finished(b: Awaited<ReturnType<ReturnType<typeof usePostgres>['backend']>>, n: number) {
@@ -64,12 +64,5 @@ describe('retention of finished invocations', () => {
     expect(await rows('history', 'app')).toBe(4 * 4 + 1)
     expect(await rows('invocations', 'other')).toBe(5)
     expect(await b.orchestrator.purgeFinishedBefore(60_000)).toBe(0)
-  })
-
-  it('the retentionMs option purges in the background', async () => {
-    const b = await pgt.backend('app', { retentionMs: 1, retentionIntervalMs: 50 })
-    const ids = await finished(b, 3)
-    await until(async () => (await b.orchestrator.getStates(ids)).every((s) => s === null), 3000)
-    expect(await rows('outcomes', 'app')).toBe(0)
   })
 })

@@ -124,7 +124,12 @@ export class RedisStateBackend extends RedisComponent implements StateBackend {
     await this.conn.command('deleteInvocations', async (c) => {
       const p = c.pipeline()
       for (const [i, id] of unique.entries()) {
-        p.del(this.keys.of('record', id), this.keys.of('outcome', id), this.keys.of('children', id))
+        p.del(
+          this.keys.of('record', id),
+          this.keys.of('outcome', id),
+          this.keys.of('children', id),
+          this.keys.of('progress', id),
+        )
         const parentId = records[i]?.parentId
         if (parentId) p.lrem(this.keys.of('children', parentId), 0, id)
       }

@@ -1,8 +1,8 @@
-import { type InvocationStatus, type Nenc, STATUSES, taskIdOf } from '@nenc/core'
+import { type InvocationFilter, type InvocationStatus, type Nenc, STATUSES, taskIdOf } from '@nenc/core'
 import { type Command, InvalidArgumentError } from 'commander'
 import { CliError } from '../cli-error.js'
 import { loadCliApp } from '../load-app.js'
-import { parseCount } from './parse.js'
+import { parseCount, parseSince } from './parse.js'
 
 /** One row of `nenc invocation list`, also its `--json` output. */
 export interface InvocationRow {
@@ -17,6 +17,8 @@ export interface InvocationRow {
 export interface ListOptions {
   task?: string
   statuses?: readonly InvocationStatus[]
+  /** Only invocations created at or after this time (ms epoch). */
+  since?: number
   limit?: number
   offset?: number
 }
@@ -48,12 +50,16 @@ export async function listInvocationRows(app: Nenc, options: ListOptions = {}): 
     )
   }
   const { orchestrator, stateBackend } = app.backend
-  const ids = await orchestrator.listInvocations({
-    ...(options.task !== undefined ? { taskId: taskIdOf(app.appId, options.task) } : {}),
-    ...(options.statuses ? { statuses: options.statuses } : {}),
-    limit: options.limit ?? DEFAULT_LIST_LIMIT,
-    offset: options.offset ?? 0,
-  })
+  const ids = await pageIds(
+    app,
+    {
+      ...(options.task !== undefined ? { taskId: taskIdOf(app.appId, options.task) } : {}),
+      ...(options.statuses ? { statuses: options.statuses } : {}),
+      ...(options.since !== undefined ? { createdFrom: options.since } : {}),
+    },
+    options.offset ?? 0,
+    options.limit ?? DEFAULT_LIST_LIMIT,
+  )
   if (!ids.length) return []
   const [states, records] = await Promise.all([orchestrator.getStates(ids), stateBackend.getInvocations(ids)])
   return ids.map((id, i) => ({
@@ -64,6 +70,32 @@ export async function listInvocationRows(app: Nenc, options: ListOptions = {}): 
     createdAt: records[i]?.createdAt ?? null,
   }))
 }
+
+/**
+ * Ids `offset..offset+limit` of the keyset listing (`pageInvocations`, the one listing with a
+ * creation-time filter), read page by page: a page may be short while the listing goes on.
+ */
+async function pageIds(
+  app: Nenc,
+  filter: InvocationFilter,
+  offset: number,
+  limit: number,
+): Promise<string[]> {
+  const ids: string[] = []
+  let cursor: string | null = null
+  do {
+    const page = await app.backend.orchestrator.pageInvocations({
+      ...filter,
+      limit: Math.min(offset + limit - ids.length, MAX_PAGE),
+      cursor,
+    })
+    ids.push(...page.ids)
+    cursor = page.next
+  } while (cursor && ids.length < offset + limit)
+  return ids.slice(offset, offset + limit)
+}
+
+const MAX_PAGE = 1000
 
 /** Rows as an aligned table, or one line saying nothing matched. */
 export function formatInvocationRows(rows: readonly InvocationRow[]): string {
@@ -89,19 +121,25 @@ interface ListFlags {
   app?: string
   task?: string
   status?: InvocationStatus[]
+  since?: number
   limit?: number
   offset?: number
   json?: boolean
 }
 
-/** `nenc invocation list`: a page of invocations, filtered by task and status. */
+/** `nenc invocation list`: a page of invocations, filtered by task, status and creation time. */
 export function registerInvocationList(invocation: Command): void {
   invocation
     .command('list')
-    .description("list the app's invocations, filtered by task and status")
+    .description("list the app's invocations, newest first, filtered by task, status and creation time")
     .option('--app <path>', 'module exporting the Nenc app; env NENC_APP')
     .option('--task <name>', 'only invocations of this task')
     .option('--status <list>', `only these statuses (comma list of ${STATUSES.join(', ')})`, parseStatuses)
+    .option(
+      '--since <when>',
+      'only invocations created since then: a duration back from now (15m, 2h, 7d) or an ISO time',
+      (v) => parseSince(v),
+    )
     .option('--limit <n>', `at most this many (default ${DEFAULT_LIST_LIMIT})`, parseCount)
     .option('--offset <n>', 'skip this many first', (v) => (v === '0' ? 0 : parseCount(v)))
     .option('--json', 'print JSON instead of text')
@@ -111,6 +149,7 @@ export function registerInvocationList(invocation: Command): void {
         const rows = await listInvocationRows(app, {
           ...(opts.task !== undefined ? { task: opts.task } : {}),
           ...(opts.status ? { statuses: opts.status } : {}),
+          ...(opts.since !== undefined ? { since: opts.since } : {}),
           ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
           ...(opts.offset !== undefined ? { offset: opts.offset } : {}),
         })

@@ -241,7 +241,7 @@ export function describeDeletion(name: string, factory: BackendFactory): void {
       expect(await o.deleteFinalInvocations([done])).toEqual([])
     })
 
-    it('the state backend removes records, every outcome, and the id from its parent children', async () => {
+    it('the state backend removes records, every outcome, progress, and the id from its parent children', async () => {
       const { backend } = await components()
       const s = backend.stateBackend
       const t = 1_700_000_000_000
@@ -255,8 +255,16 @@ export function describeDeletion(name: string, factory: BackendFactory): void {
         { id: gone.id, attempt: 2, outcome: { kind: 'result', value: '1' } },
         { id: kept.id, attempt: 1, outcome: { kind: 'result', value: '2' } },
       ])
+      await s.setProgress([
+        { id: gone.id, attempt: 2, value: '0.5', updatedAt: t },
+        { id: kept.id, attempt: 1, value: '0.7', updatedAt: t },
+      ])
       await s.deleteInvocations([gone.id, 'unknown'])
       expect(await s.getInvocations([gone.id, kept.id])).toEqual([null, kept])
+      expect(await s.getProgress([gone.id, kept.id])).toEqual([
+        null,
+        { id: kept.id, attempt: 1, value: '0.7', updatedAt: t },
+      ])
       expect(
         await s.getOutcomes([
           { id: gone.id, attempt: 1 },

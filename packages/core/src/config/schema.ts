@@ -126,6 +126,26 @@ export const APP_FIELDS = {
     default: 10_000,
     doc: 'A caller waiting for a result outside a task logs one warning per app when, after this long, no runner of the app is heartbeating (0 = never warn).',
   },
+  'retention.finishedMs': {
+    schema: int(1).nullable(),
+    default: null,
+    doc: 'Finished invocations (state, history, record, outcomes, progress) are removed once both their creation and their final status are older than this; null keeps them forever. Swept from the atomic-service slot; children of a running parent and invocations of a running workflow are kept until it ends.',
+  },
+  'retention.intervalMs': {
+    schema: int(10),
+    default: 60_000,
+    doc: 'A runner sweeps finished invocations at most this often, from its atomic-service slot (when retention.finishedMs is set).',
+  },
+  'retention.pageSize': {
+    schema: int(1).max(1000),
+    default: 500,
+    doc: 'Finished invocations examined (and at most removed) per batch of a retention sweep.',
+  },
+  'retention.maxPagesPerSweep': {
+    schema: int(1),
+    default: 10,
+    doc: 'Batches one retention sweep handles before it gives the atomic-service slot back; the rest waits for the next sweep.',
+  },
   'triggers.conditionRetentionMs': {
     schema: int(1000),
     default: 86_400_000,

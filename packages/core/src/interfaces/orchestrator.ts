@@ -175,8 +175,9 @@ export interface Orchestrator extends Component {
   /**
    * Removes the given invocations that are in a final status — state, history and listing
    * entries — and returns the ids removed (unknown and non-final ids are left alone). A final
-   * status never changes, so this cannot race a runner. Idempotent. The caller removes the
-   * records and outcomes with `StateBackend.deleteInvocations` afterwards.
+   * status never changes, so this cannot race a runner. Idempotent. Records, outcomes and
+   * progress are the state backend's (`StateBackend.deleteInvocations`); core's retention sweep
+   * removes those first.
    */
   deleteFinalInvocations(ids: readonly string[]): Promise<string[]>
 

@@ -92,8 +92,8 @@ export interface StateBackend extends Component {
    */
   listInvocationRecords(query: RecordPageQuery): Promise<InvocationPage>
   /**
-   * Removes the records and every attempt's outcome of the given ids, and each from its parent's
-   * children. Unknown ids are ignored; idempotent. Workflow data is kept.
+   * Removes the records, every attempt's outcome and the progress of the given ids, and each from
+   * its parent's children. Unknown ids are ignored; idempotent. Workflow data is kept.
    */
   deleteInvocations(ids: readonly string[]): Promise<void>
   /**

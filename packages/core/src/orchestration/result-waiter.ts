@@ -1,4 +1,9 @@
-import { AbortedError, BackendUnavailableError, ResultTimeoutError } from '../errors.js'
+import {
+  AbortedError,
+  BackendUnavailableError,
+  InvocationNotFoundError,
+  ResultTimeoutError,
+} from '../errors.js'
 import type { Unsubscribe } from '../interfaces/component.js'
 import type { Orchestrator } from '../interfaces/orchestrator.js'
 import type { Outcome } from '../interfaces/state-backend.js'
@@ -126,6 +131,17 @@ export class ResultWaiter {
     }
   }
 
+  /**
+   * Drops what this process knows of removed invocations (retention), so `result()` here reports
+   * them unknown as the backend does rather than answering from the cache.
+   */
+  forget(ids: readonly string[]): void {
+    for (const id of ids) {
+      this.finals.delete(id)
+      this.outcomes.delete(id)
+    }
+  }
+
   isKnownFinal(id: string): boolean {
     return this.finals.has(id)
   }
@@ -153,7 +169,7 @@ export class ResultWaiter {
     const deadline = this.deadline(options.timeoutMs)
     await this.tolerate(() => this.ensureSubscribed())
     // Read once after subscribing: ids that became final before the subscription was active.
-    await this.tolerate(() => this.refresh(pending))
+    await this.tolerate(async () => this.refuseUnknown(await this.refresh(pending)))
     pending = pending.filter((id) => !this.finals.has(id))
     if (pending.length === 0) return
     await this.wait(pending, pending.length, signal, deadline, options.timeoutMs)
@@ -166,7 +182,7 @@ export class ResultWaiter {
     if (done) return done
     const deadline = this.deadline(options.timeoutMs)
     await this.tolerate(() => this.ensureSubscribed())
-    await this.tolerate(() => this.refresh(ids))
+    await this.tolerate(async () => this.refuseUnknown(await this.refresh(ids)))
     const now = ids.find((id) => this.finals.has(id))
     if (now) return now
     await this.wait(ids, 1, signal, deadline, options.timeoutMs)
@@ -253,7 +269,9 @@ export class ResultWaiter {
     }
   }
 
-  private async refresh(ids: readonly string[]): Promise<void> {
+  /** Reads the states of `ids`, marks the final ones, and returns the ids the orchestrator does not know. */
+  private async refresh(ids: readonly string[]): Promise<string[]> {
+    const unknown: string[] = []
     // Chunked so a wait on a very large group does not become one huge backend request.
     for (let i = 0; i < ids.length; i += 5000) {
       const chunk = ids.slice(i, i + 5000)
@@ -262,8 +280,18 @@ export class ResultWaiter {
         const s = states[j]
         return s !== null && s !== undefined && isFinal(s.status)
       })
+      for (const [j, id] of chunk.entries()) if (states[j] == null) unknown.push(id)
       if (final.length) this.markFinal(final)
     }
+    return unknown
+  }
+
+  /**
+   * A wait on an id the orchestrator does not know (never stored, or removed by retention) would
+   * never end: the first read refuses it instead.
+   */
+  private refuseUnknown(unknown: readonly string[]): void {
+    if (unknown.length) throw new InvocationNotFoundError(unknown[0]!)
   }
 
   /**

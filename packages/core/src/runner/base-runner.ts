@@ -6,6 +6,7 @@ import type { Unsubscribe } from '../interfaces/component.js'
 import { isInServiceWindow } from '../orchestration/atomic-service.js'
 import { killAndReroute } from '../orchestration/claim.js'
 import { type RecoveryReport, recoverInvocations } from '../orchestration/recovery.js'
+import { RetentionSweeper } from '../orchestration/retention-sweeper.js'
 import type { NencRuntime } from '../runtime.js'
 
 type RunnerState = 'idle' | 'running' | 'stopping'
@@ -39,6 +40,7 @@ export abstract class BaseRunner implements WaitHooks {
    */
   protected runsAtomicServices = true
   private unsubscribe: Unsubscribe | null = null
+  private readonly retention = new RetentionSweeper()
   private signalHandler: ((signal: NodeJS.Signals) => void) | null = null
 
   constructor(runnerId?: string) {
@@ -208,8 +210,8 @@ export abstract class BaseRunner implements WaitHooks {
   }
 
   /**
-   * Runs global services (recovery) when this runner's atomic-service slot is open. Never two at
-   * once in one runner; errors are logged and the next check tries again.
+   * Runs global services (recovery, triggers, retention) when this runner's atomic-service slot
+   * is open. Never two at once in one runner; errors are logged and the next check tries again.
    * @returns the recovery report, or null when the slot was closed or a pass was already running.
    */
   async runAtomicServices(now = Date.now()): Promise<RecoveryReport | null> {
@@ -242,6 +244,7 @@ export abstract class BaseRunner implements WaitHooks {
         return null
       })
       await this.evaluateTriggers(now)
+      await this.sweepRetention(now)
       return report
     } catch (err) {
       this.app.logger.error({ err, runnerId: this.runnerId }, 'atomic service failed')
@@ -259,6 +262,18 @@ export abstract class BaseRunner implements WaitHooks {
       this.app.logger.error(
         { err, runnerId: this.runnerId },
         'trigger evaluation failed; the next slot tries again',
+      )
+    }
+  }
+
+  /** The retention pass of the atomic service (see {@link RetentionSweeper}); errors wait for the next slot. */
+  private async sweepRetention(now: number): Promise<void> {
+    try {
+      await this.retention.runIfDue(this.app, this.runnerId, now)
+    } catch (err) {
+      this.app.logger.error(
+        { err, runnerId: this.runnerId },
+        'retention sweep failed; the next slot tries again',
       )
     }
   }
