@@ -1,17 +1,14 @@
-import { randomUUID } from 'node:crypto'
 import type { Nenc, Task } from '@nenc/core'
-import { bindRunner, ThreadRunner } from '@nenc/runners'
-import pg from 'pg'
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { fixture, nenc, startRunnerProcess } from './helpers.js'
+import { afterEach, describe, expect, it } from 'vitest'
+import { nenc, startRunnerProcess } from './helpers.js'
+import { INSPECT_APP, useInspectApp } from './inspect-fixture.js'
 
 /**
  * The inspection commands as a user runs them, as real processes against a Redis app and a
  * PostgreSQL app holding real invocations: `invocation show` (large arguments, parent and
  * children, the error chain), `invocation list` and `runners`, in text and `--json`.
  */
-const PG_URL = process.env.NENC_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
-const APP = fixture('inspect-app.mjs')
+const APP = INSPECT_APP
 
 interface InspectApp {
   app: Nenc
@@ -21,59 +18,25 @@ interface InspectApp {
   echo: Task<[string], string>
 }
 
-const schemas: string[] = []
-afterAll(async () => {
-  if (!schemas.length) return
-  const admin = new pg.Client({ connectionString: PG_URL })
-  await admin.connect()
-  for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`)
-  await admin.end()
-})
-
 describe.each(['redis', 'postgres'] as const)('inspection commands on %s', (backend) => {
-  let mod: InspectApp
-  let env: Record<string, string>
-  let inProcess: ThreadRunner | null = null
+  const t = useInspectApp<InspectApp>(backend, 'inspect')
   const procs: ReturnType<typeof startRunnerProcess>[] = []
 
-  beforeEach(async () => {
-    const id = randomUUID().replace(/-/g, '').slice(0, 12)
-    env = {
-      NENC_TEST_BACKEND: backend,
-      NENC_TEST_APP_ID: `cli-inspect-${id}`,
-      NENC_TEST_PG_SCHEMA: `nenc_cli_${id}`,
-    }
-    if (backend === 'postgres') schemas.push(env.NENC_TEST_PG_SCHEMA!)
-    Object.assign(process.env, env)
-    // A fresh module instance per test: app id and schema come from the environment.
-    mod = await import(`${APP}?${id}`)
-  })
-
-  afterEach(async () => {
+  afterEach(() => {
     for (const p of procs.splice(0))
       if (p.proc.exitCode === null && p.proc.signalCode === null) p.proc.kill('SIGKILL')
-    await inProcess?.stop()
-    inProcess = null
-    await mod.app.purge()
-    await mod.app.close()
   })
 
-  /** Runs the app's invocations in this process (the commands read them from another). */
-  async function runInProcess(): Promise<void> {
-    inProcess = bindRunner(mod.app, new ThreadRunner({ maxThreads: 8 }))
-    await inProcess.start()
-  }
-
   const json = async (args: string[]) => {
-    const r = await nenc([...args, '--app', APP, '--json'], env)
+    const r = await nenc([...args, '--app', APP, '--json'], t.env)
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     return JSON.parse(r.stdout)
   }
 
   it('invocation show: children of a fan-out and the error chain down to the invocation that threw', async () => {
-    await runInProcess()
-    const inv = await mod.top([1, -2])
+    await t.runInProcess()
+    const inv = await t.mod.top([1, -2])
     await expect(inv.result({ timeoutMs: 20_000 })).rejects.toThrow(/negative input -2/)
     const report = await json(['invocation', 'show', inv.id])
     expect(report.status).toBe('failed')
@@ -91,7 +54,7 @@ describe.each(['redis', 'postgres'] as const)('inspection commands on %s', (back
     const leafReport = await json(['invocation', 'show', chain[2]!.invocationId])
     expect(leafReport.parent).toEqual({ id: failedMiddle.id, task: 'middle', status: 'failed' })
     expect(leafReport.errorChain).toHaveLength(1)
-    const text = await nenc(['invocation', 'show', inv.id, '--app', APP], env)
+    const text = await nenc(['invocation', 'show', inv.id, '--app', APP], t.env)
     expect(text.stdout).toContain('children (2)')
     expect(text.stdout).toContain(`  ${failedMiddle.id}  middle  failed`)
     expect(text.stdout).toMatch(/^error chain/m)
@@ -99,9 +62,9 @@ describe.each(['redis', 'postgres'] as const)('inspection commands on %s', (back
   })
 
   it('invocation show: a large argument and result are summarised with their size, or shown in full on request', async () => {
-    await runInProcess()
+    await t.runInProcess()
     const big = 'x'.repeat(50_000)
-    const inv = await mod.echo(big)
+    const inv = await t.mod.echo(big)
     expect(await inv.result({ timeoutMs: 20_000 })).toBe(big)
     const report = await json(['invocation', 'show', inv.id])
     const serializedChars = JSON.stringify(big).length
@@ -110,7 +73,7 @@ describe.each(['redis', 'postgres'] as const)('inspection commands on %s', (back
     ])
     expect(report.resultChars).toBe(serializedChars)
     expect(report).not.toHaveProperty('result')
-    const text = await nenc(['invocation', 'show', inv.id, '--app', APP], env)
+    const text = await nenc(['invocation', 'show', inv.id, '--app', APP], t.env)
     expect(text.stdout).toContain(`arg 1     (${serializedChars} chars, in the client data store;`)
     expect(text.stdout).toContain(`result    (${serializedChars} chars;`)
     const full = await json(['invocation', 'show', inv.id, '--max-value-chars', '100000'])
@@ -119,12 +82,12 @@ describe.each(['redis', 'postgres'] as const)('inspection commands on %s', (back
   })
 
   it('invocation list: filtered by task and status, limited, in text and JSON', async () => {
-    await runInProcess()
-    const ok = await mod.leaf.parallelize([[1], [2], [3]])
-    const bad = await mod.leaf(-1)
+    await t.runInProcess()
+    const ok = await t.mod.leaf.parallelize([[1], [2], [3]])
+    const bad = await t.mod.leaf(-1)
     await ok.results()
     await expect(bad.result({ timeoutMs: 20_000 })).rejects.toThrow()
-    await (await mod.echo('hi')).result({ timeoutMs: 20_000 })
+    await (await t.mod.echo('hi')).result({ timeoutMs: 20_000 })
 
     const leaves = await json(['invocation', 'list', '--task', 'leaf'])
     expect(leaves.map((r: { id: string }) => r.id).sort()).toEqual(
@@ -135,20 +98,20 @@ describe.each(['redis', 'postgres'] as const)('inspection commands on %s', (back
       expect.objectContaining({ id: bad.id, task: 'leaf', status: 'failed', attempt: 1 }),
     ])
     expect(await json(['invocation', 'list', '--limit', '2'])).toHaveLength(2)
-    const text = await nenc(['invocation', 'list', '--app', APP, '--status', 'failed'], env)
+    const text = await nenc(['invocation', 'list', '--app', APP, '--status', 'failed'], t.env)
     expect(text.stdout).toMatch(/^id\s+task\s+status\s+attempt\s+created$/m)
     expect(text.stdout).toContain(bad.id)
     expect(text.stdout.trim().split('\n')).toHaveLength(2)
   })
 
   it('invocation list --since: a duration back from now or an ISO time bounds the creation time', async () => {
-    await runInProcess()
-    const early = await mod.leaf.parallelize([[1], [2]])
+    await t.runInProcess()
+    const early = await t.mod.leaf.parallelize([[1], [2]])
     await early.results()
     await new Promise((r) => setTimeout(r, 30))
     const since = new Date().toISOString()
     await new Promise((r) => setTimeout(r, 30))
-    const late = await mod.leaf.parallelize([[3], [4], [5]])
+    const late = await t.mod.leaf.parallelize([[3], [4], [5]])
     await late.results()
     const ids = (rows: { id: string }[]) => rows.map((r) => r.id).sort()
     expect(ids(await json(['invocation', 'list', '--since', since]))).toEqual(late.ids.sort())
@@ -160,14 +123,14 @@ describe.each(['redis', 'postgres'] as const)('inspection commands on %s', (back
   })
 
   it('invocation list: an unknown status, task or --since is a usage error naming what exists', async () => {
-    const status = await nenc(['invocation', 'list', '--app', APP, '--status', 'done'], env)
+    const status = await nenc(['invocation', 'list', '--app', APP, '--status', 'done'], t.env)
     expect(status.code).toBe(2)
     expect(status.stderr).toContain('unknown status done; one or more of registered,')
-    const task = await nenc(['invocation', 'list', '--app', APP, '--task', 'nope'], env)
+    const task = await nenc(['invocation', 'list', '--app', APP, '--task', 'nope'], t.env)
     expect(task.code).toBe(2)
     expect(task.stderr).toContain('defines no task "nope"; its tasks: leaf, middle, top, echo')
     for (const bad of ['yesterday', '15 minutes', '-5m', '2026-13-45', '12']) {
-      const since = await nenc(['invocation', 'list', '--app', APP, '--since', bad], env)
+      const since = await nenc(['invocation', 'list', '--app', APP, '--since', bad], t.env)
       expect(since.code).toBe(2)
       expect(since.stderr).toContain(`option '--since <when>' argument '${bad}' is invalid`)
       expect(since.stderr).toContain('expected a duration back from now')
@@ -175,14 +138,14 @@ describe.each(['redis', 'postgres'] as const)('inspection commands on %s', (back
   })
 
   it('runners: none alive, then a process runner with its children, then none after it stops', async () => {
-    const none = await nenc(['runners', '--app', APP], env)
+    const none = await nenc(['runners', '--app', APP], t.env)
     expect(none.code).toBe(0)
-    expect(none.stdout).toContain(`no runner of app "${env.NENC_TEST_APP_ID}" is alive`)
+    expect(none.stdout).toContain(`no runner of app "${t.env.NENC_TEST_APP_ID}" is alive`)
     expect((await json(['runners'])).runners).toEqual([])
 
     const runner = startRunnerProcess(
       ['--app', APP, '--runner', 'persistent-process', '--processes', '2'],
-      env,
+      t.env,
     )
     procs.push(runner)
     const { runnerId } = await runner.running
@@ -202,7 +165,7 @@ describe.each(['redis', 'postgres'] as const)('inspection commands on %s', (back
       slots: 2,
     })
     expect(report.runners[0]!.children).toHaveLength(2)
-    const text = await nenc(['runners', '--app', APP], env)
+    const text = await nenc(['runners', '--app', APP], t.env)
     expect(text.stdout).toContain(`${runnerId}  PersistentProcessRunner  pid ${runner.proc.pid} on `)
     expect(text.stdout).toMatch(new RegExp(`${runnerId} .* 2 slots  started `))
     expect(text.stdout.match(/└ /g)).toHaveLength(2)
@@ -211,11 +174,11 @@ describe.each(['redis', 'postgres'] as const)('inspection commands on %s', (back
     expect(await runner.exited).toBe(0)
     // Without heartbeats it counts as dead after runnerDeadAfterMs (1.5 s here).
     const gone = Date.now() + 20_000
-    let after = await nenc(['runners', '--app', APP], env)
+    let after = await nenc(['runners', '--app', APP], t.env)
     while (!after.stdout.includes('is alive') && Date.now() < gone) {
       await new Promise((r) => setTimeout(r, 300))
-      after = await nenc(['runners', '--app', APP], env)
+      after = await nenc(['runners', '--app', APP], t.env)
     }
-    expect(after.stdout).toContain(`no runner of app "${env.NENC_TEST_APP_ID}" is alive`)
+    expect(after.stdout).toContain(`no runner of app "${t.env.NENC_TEST_APP_ID}" is alive`)
   })
 })

@@ -1,16 +1,13 @@
-import { randomUUID } from 'node:crypto'
 import type { Nenc, Task } from '@nenc/core'
-import { bindRunner, ThreadRunner } from '@nenc/runners'
-import pg from 'pg'
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { fixture, nenc } from './helpers.js'
+import { describe, expect, it } from 'vitest'
+import { nenc } from './helpers.js'
+import { INSPECT_APP, useInspectApp } from './inspect-fixture.js'
 
 /**
  * `invocation show`'s progress, `queue` and `workflow show` as a user runs them: real processes
  * against a Redis app and a PostgreSQL app, in text and `--json`.
  */
-const PG_URL = process.env.NENC_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
-const APP = fixture('inspect-app.mjs')
+const APP = INSPECT_APP
 
 interface InspectApp {
   app: Nenc
@@ -20,46 +17,11 @@ interface InspectApp {
   reporter: Task<[number], number>
 }
 
-const schemas: string[] = []
-afterAll(async () => {
-  if (!schemas.length) return
-  const admin = new pg.Client({ connectionString: PG_URL })
-  await admin.connect()
-  for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`)
-  await admin.end()
-})
-
 describe.each(['redis', 'postgres'] as const)('queue, workflow show and progress on %s', (backend) => {
-  let mod: InspectApp
-  let env: Record<string, string>
-  let runner: ThreadRunner | null = null
-
-  beforeEach(async () => {
-    const id = randomUUID().replace(/-/g, '').slice(0, 12)
-    env = {
-      NENC_TEST_BACKEND: backend,
-      NENC_TEST_APP_ID: `cli-qwp-${id}`,
-      NENC_TEST_PG_SCHEMA: `nenc_cli_qwp_${id}`,
-    }
-    if (backend === 'postgres') schemas.push(env.NENC_TEST_PG_SCHEMA!)
-    Object.assign(process.env, env)
-    mod = await import(`${APP}?${id}`)
-  })
-
-  afterEach(async () => {
-    await runner?.stop()
-    runner = null
-    await mod.app.purge()
-    await mod.app.close()
-  })
-
-  async function runInProcess(): Promise<void> {
-    runner = bindRunner(mod.app, new ThreadRunner({ maxThreads: 8 }))
-    await runner.start()
-  }
+  const t = useInspectApp<InspectApp>(backend, 'qwp')
 
   const run = async (args: string[]) => {
-    const r = await nenc([...args, '--app', APP], env)
+    const r = await nenc([...args, '--app', APP], t.env)
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     return r.stdout
@@ -67,8 +29,8 @@ describe.each(['redis', 'postgres'] as const)('queue, workflow show and progress
   const json = async (args: string[]) => JSON.parse(await run([...args, '--json']))
 
   it('invocation show: the last progress reported, and none for a task that reports none', async () => {
-    await runInProcess()
-    const inv = await mod.reporter(4)
+    await t.runInProcess()
+    const inv = await t.mod.reporter(4)
     await inv.result({ timeoutMs: 20_000 })
     const report = await json(['invocation', 'show', inv.id])
     expect(report.progress).toMatchObject({ value: { done: 4, of: 4 }, attempt: 1 })
@@ -76,7 +38,7 @@ describe.each(['redis', 'postgres'] as const)('queue, workflow show and progress
     const text = await run(['invocation', 'show', inv.id])
     expect(text).toMatch(/progress {2}\{"done":4,"of":4\} {2}\(attempt #1, \d{4}-\d\d-\d\dT/)
 
-    const quiet = await mod.leaf(1)
+    const quiet = await t.mod.leaf(1)
     await quiet.result({ timeoutMs: 20_000 })
     expect((await json(['invocation', 'show', quiet.id])).progress).toBeNull()
     expect(await run(['invocation', 'show', quiet.id])).toMatch(/\n {2}progress {2}-\n/)
@@ -88,9 +50,9 @@ describe.each(['redis', 'postgres'] as const)('queue, workflow show and progress
     expect(await run(['queue'])).toContain('  none')
 
     // No runner: the calls stay registered and queued.
-    await mod.leaf.parallelize([[1], [2], [3]])
-    await mod.echo('a')
-    await mod.echo('b')
+    await t.mod.leaf.parallelize([[1], [2], [3]])
+    await t.mod.echo('a')
+    await t.mod.echo('b')
     const report = await json(['queue'])
     expect(report.totalWaiting).toBe(5)
     expect(report.brokerQueued).toBe(5)
@@ -114,8 +76,8 @@ describe.each(['redis', 'postgres'] as const)('queue, workflow show and progress
   })
 
   it('queue: a scheduled call waits as registered but is not in the broker queue before its time', async () => {
-    await mod.leaf.schedule({ delayMs: 60_000 })(1)
-    await mod.leaf(2)
+    await t.mod.leaf.schedule({ delayMs: 60_000 })(1)
+    await t.mod.leaf(2)
     const report = await json(['queue'])
     expect(report.tasks).toEqual([
       {
@@ -128,14 +90,14 @@ describe.each(['redis', 'postgres'] as const)('queue, workflow show and progress
   })
 
   it('queue: finished invocations are not counted', async () => {
-    await runInProcess()
-    await (await mod.leaf(1)).result({ timeoutMs: 20_000 })
+    await t.runInProcess()
+    await (await t.mod.leaf(1)).result({ timeoutMs: 20_000 })
     expect(await json(['queue'])).toEqual({ tasks: [], totalWaiting: 0, brokerQueued: 0 })
   })
 
   it('workflow show: the fan-out as a tree, each invocation with its status', async () => {
-    await runInProcess()
-    const inv = await mod.top([1, -2])
+    await t.runInProcess()
+    const inv = await t.mod.top([1, -2])
     await expect(inv.result({ timeoutMs: 20_000 })).rejects.toThrow(/negative input -2/)
     const report = await json(['workflow', 'show', inv.id])
     expect(report).toMatchObject({ workflowId: inv.id, type: 'top', parentWorkflowId: null, count: 5 })
@@ -179,10 +141,10 @@ describe.each(['redis', 'postgres'] as const)('queue, workflow show and progress
   })
 
   it('workflow show: an unknown workflow is a one-line error', async () => {
-    const r = await nenc(['workflow', 'show', 'no-such-workflow', '--app', APP], env)
+    const r = await nenc(['workflow', 'show', 'no-such-workflow', '--app', APP], t.env)
     expect(r.code).toBe(1)
     expect(r.stderr).toBe(
-      `nenc: Workflow no-such-workflow has no invocations in app "${env.NENC_TEST_APP_ID}".\n`,
+      `nenc: Workflow no-such-workflow has no invocations in app "${t.env.NENC_TEST_APP_ID}".\n`,
     )
   })
 })
