@@ -320,7 +320,15 @@ function readConfigFile(path: string): ConfigInput {
   }
 }
 
-const SECTIONS = new Set(['devMode', 'runner', 'orchestrator', 'clientDataStore', 'triggers', 'workflow', 'task'])
+const SECTIONS = new Set([
+  'devMode',
+  'runner',
+  'orchestrator',
+  'clientDataStore',
+  'triggers',
+  'workflow',
+  'task',
+])
 
 /** A misspelled key would otherwise be ignored silently; refuse it with its source. */
 function rejectUnknownKeys(input: ConfigInput, source: string): void {
