@@ -45,6 +45,36 @@ export function describeWorkflowEvents(name: string, factory: BackendFactory): v
       }
     })
 
+    it('pages past more non-matching events than one read returns to the match stored after them', async () => {
+      const app = await makeApp({ config: POLL })
+      const root = app.task('root', async () => {
+        const event = await workflow().waitForEvent<{ n: number }>('tick', {
+          filter: { n: -1 },
+          timeoutMs: 60_000,
+        })
+        return event?.id
+      })
+      await app.runner.start()
+      const inv = await root()
+      await untilRecorded(app, inv.id, 'waitForEvent:0')
+      const store = app.backend.triggerStore
+      const start = Date.now()
+      const payload = (n: number) => app.serializer.serialize({ n }, 'payload')
+      // Stored without app.emitEvent: nothing rings, the waiter finds them by reading the store.
+      for (let i = 0; i < 120; i++)
+        await store.addEvent(
+          { id: `e-${1000 + i}`, code: 'tick', payload: payload(i), emittedAt: start + 100 },
+          3_600_000,
+        )
+      await new Promise((r) => setTimeout(r, 200)) // a few looks at the 120
+      // At the same time, after them by id: past the first page of every look.
+      await store.addEvent(
+        { id: 'e-2000', code: 'tick', payload: payload(-1), emittedAt: start + 100 },
+        3_600_000,
+      )
+      expect(await inv.result()).toBe('e-2000')
+    })
+
     it('an event emitted before the wait started does not count: the wait times out with null', async () => {
       const app = await makeApp({ config: POLL })
       await app.emitEvent('paid', { orderId: 'o-1' }) // before the root exists

@@ -189,6 +189,7 @@ class WorkflowRun implements WorkflowContext {
    * Looks every `workflow.eventPollMs`, and at once when this process emits an event of the code.
    */
   private async awaitEvent(plan: WaitPlan, test: PayloadTest): Promise<StoredEvent | null> {
+    await this.rt.ready() // dev mode runs tasks before anything bound the backend
     const store = this.rt.backend.triggerStore
     const accepts = (e: { payload: string }) => test(this.rt.serializer.deserialize(e.payload))
     let from: EventCursor = { emittedAt: plan.start, id: '' }
