@@ -75,6 +75,33 @@ export function describeWorkflowEvents(name: string, factory: BackendFactory): v
       expect(await inv.result()).toBe('e-2000')
     })
 
+    it('finds an event stored after a later-stamped one was looked at (within the late-write tolerance)', async () => {
+      const app = await makeApp({ config: POLL })
+      const root = app.task('root', async () => {
+        const event = await workflow().waitForEvent<{ ok: boolean }>('scan', {
+          filter: { ok: true },
+          timeoutMs: 60_000,
+        })
+        return event?.id
+      })
+      await app.runner.start()
+      const inv = await root()
+      await untilRecorded(app, inv.id, 'waitForEvent:0')
+      const store = app.backend.triggerStore
+      const t = Date.now()
+      const payload = (ok: boolean) => app.serializer.serialize({ ok }, 'payload')
+      await store.addEvent(
+        { id: 'newer', code: 'scan', payload: payload(false), emittedAt: t + 4_000 },
+        3_600_000,
+      )
+      await new Promise((r) => setTimeout(r, 200)) // a few looks see 'newer'
+      await store.addEvent(
+        { id: 'slow-write', code: 'scan', payload: payload(true), emittedAt: t + 1 },
+        3_600_000,
+      )
+      expect(await inv.result()).toBe('slow-write')
+    })
+
     it('an event emitted before the wait started does not count: the wait times out with null', async () => {
       const app = await makeApp({ config: POLL })
       await app.emitEvent('paid', { orderId: 'o-1' }) // before the root exists
