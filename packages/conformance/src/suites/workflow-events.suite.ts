@@ -105,6 +105,8 @@ export function describeWorkflowEvents(name: string, factory: BackendFactory): v
     it('an event emitted before the wait started does not count: the wait times out with null', async () => {
       const app = await makeApp({ config: POLL })
       await app.emitEvent('paid', { orderId: 'o-1' }) // before the root exists
+      // Times are in ms and the start is inclusive: one stamped in the start's ms would count.
+      await new Promise((r) => setTimeout(r, 5))
       const root = app.task('root', async () => {
         const wf = workflow()
         const start = (await wf.now()).getTime()
