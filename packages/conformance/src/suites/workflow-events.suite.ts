@@ -180,6 +180,27 @@ export function describeWorkflowEvents(name: string, factory: BackendFactory): v
       expect(outcomes).toEqual([null, null])
     })
 
+    it('a run again that waits for another code at a recorded wait fails with NonDeterminismError', async () => {
+      const app = await makeApp({ config: POLL })
+      let runs = 0
+      const root = app.task(
+        'root',
+        async () => {
+          runs++
+          await workflow().waitForEvent(runs === 1 ? 'order.paid' : 'order.refunded', { timeoutMs: 20 })
+          if (runs === 1) throw new RetryError('again')
+          return 'unreachable'
+        },
+        { maxRetries: 1 },
+      )
+      await app.runner.start()
+      const err = (await (await root()).result().catch((e: unknown) => e)) as TaskError
+      expect(err.remote.name).toBe('NonDeterminismError')
+      expect(err.remote.message).toContain('wf.waitForEvent("order.paid")')
+      expect(err.remote.message).toContain('wf.waitForEvent("order.refunded")')
+      expect(runs).toBe(2)
+    })
+
     it('survives a stop: the event emitted while no runner runs is found by the next, the child before it runs once', async () => {
       const app = await makeApp({ config: POLL })
       let charges = 0
