@@ -2,7 +2,8 @@
  * An order saga as a workflow: reserve stock, charge the card, ship — and release the stock when
  * the charge is declined. The first run of each order hits a network blip right after reserving
  * and is retried: the replay gets the same order id back and reuses the reservation instead of
- * reserving twice.
+ * reserving twice. Once shipped, the order waits (without holding a runner slot) for the
+ * carrier's 'order.delivered' event for its tracking number, and gives up after a timeout.
  */
 import { Nenc, RetryError, TaskError, workflow } from '@nenc/core'
 import { memoryBackend } from '@nenc/memory'
@@ -29,7 +30,10 @@ const charge = app.task('charge', async (orderId: string, cents: number) => {
 })
 const ship = app.task('ship', async (orderId: string) => {
   effects.push(`ship ${orderId}`)
-  return `trk-${orderId}`
+  const tracking = `trk-${orderId}`
+  // The carrier's webhook, a little later: it would call app.emitEvent from the web process.
+  setTimeout(() => void app.emitEvent('order.delivered', { tracking, signedBy: 'Ada' }), 300)
+  return tracking
 })
 
 const blipped = new Set<string>()
@@ -51,7 +55,14 @@ export const order = app.task(
       await wf.execute(release, reservation) // the compensation
       return { orderId, status: 'declined' as const }
     }
-    return { orderId, status: 'shipped' as const, tracking: await wf.execute(ship, orderId) }
+    const tracking = await wf.execute(ship, orderId)
+    // The first 'order.delivered' for this tracking number emitted from here on; null after 5 s.
+    const delivered = await wf.waitForEvent<{ tracking: string; signedBy: string }>('order.delivered', {
+      filter: { tracking },
+      timeoutMs: 5_000,
+    })
+    if (!delivered) return { orderId, status: 'lost in transit' as const, tracking }
+    return { orderId, status: 'delivered' as const, tracking, signedBy: delivered.payload.signedBy }
   },
   { version: 'order-v1', maxRetries: 2 },
 )

@@ -16,6 +16,7 @@ import { describeStatusMachine } from './suites/status-machine.suite.js'
 import { describeTraceContext } from './suites/trace-context.suite.js'
 import { describeTriggers } from './suites/triggers.suite.js'
 import { describeWorkflows } from './suites/workflow.suite.js'
+import { describeWorkflowEvents } from './suites/workflow-events.suite.js'
 
 /**
  * Runs the whole behavioural suite against one backend: component contracts, the status machine
@@ -71,6 +72,7 @@ function describeAll(name: string, factory: BackendFactory): void {
   describeRetention(name, factory)
   describeSchedule(name, factory)
   describeWorkflows(name, factory)
+  describeWorkflowEvents(name, factory)
   describeTriggers(name, factory)
   describeTraceContext(name, factory)
 }

@@ -109,6 +109,7 @@ export type {
   WorkflowIdentity,
 } from './interfaces/state-backend.js'
 export type {
+  EventCursor,
   ListEventsQuery,
   StoredEvent,
   TriggerDefinition,
@@ -207,5 +208,6 @@ export type { TriggerListing, TriggerPassReport } from './triggers/engine.js'
 export { TriggerEngine } from './triggers/engine.js'
 export type { NamedPredicate, PredicateLike } from './triggers/predicates.js'
 export { predicate } from './triggers/predicates.js'
+export type { WaitedEvent, WaitForEventOptions } from './workflow/event-wait.js'
 export type { WorkflowContext } from './workflow/workflow-context.js'
 export { workflow } from './workflow/workflow-context.js'

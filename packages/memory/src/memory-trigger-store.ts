@@ -1,4 +1,4 @@
-import type { ListEventsQuery, StoredEvent, TriggerDefinition, TriggerStore } from '@nenc/core'
+import type { EventCursor, ListEventsQuery, StoredEvent, TriggerDefinition, TriggerStore } from '@nenc/core'
 import { MemoryComponent } from './component-base.js'
 
 /** Trigger definitions, valid conditions, cron bookkeeping, run claims and events in maps. */
@@ -63,6 +63,16 @@ export class MemoryTriggerStore extends MemoryComponent implements TriggerStore 
       .filter((e) => query.code === undefined || e.code === query.code)
       .sort((a, b) => b.emittedAt - a.emittedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
       .slice(0, limit)
+      .map((e) => ({ ...e }))
+  }
+
+  async listEventsAfter(code: string, after: EventCursor, limit: number): Promise<StoredEvent[]> {
+    const isAfter = (e: StoredEvent) =>
+      e.emittedAt > after.emittedAt || (e.emittedAt === after.emittedAt && e.id > after.id)
+    return this.events
+      .filter((e) => e.code === code && isAfter(e))
+      .sort((a, b) => a.emittedAt - b.emittedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .slice(0, Math.max(0, limit))
       .map((e) => ({ ...e }))
   }
 

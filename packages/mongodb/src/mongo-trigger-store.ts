@@ -1,10 +1,17 @@
-import type { ListEventsQuery, StoredEvent, TriggerDefinition, TriggerStore } from '@nenc/core'
+import type { EventCursor, ListEventsQuery, StoredEvent, TriggerDefinition, TriggerStore } from '@nenc/core'
 import { type Collection, MongoServerError } from 'mongodb'
 import { MongoComponent } from './component-base.js'
 import { corrupt, isNum } from './documents.js'
 import { type IndexPlan, triggerStoreIndexes } from './indexes.js'
 import type { CollectionNames } from './names.js'
-import { decodeEvent, type EventDoc, eventDoc, eventListing, expiredEvents } from './queries/events.js'
+import {
+  decodeEvent,
+  type EventDoc,
+  eventDoc,
+  eventListing,
+  eventsAfter,
+  expiredEvents,
+} from './queries/events.js'
 import {
   type CronDoc,
   cronCasFilter,
@@ -146,6 +153,15 @@ export class MongoTriggerStore extends MongoComponent implements TriggerStore {
     const { filter, sort, limit } = eventListing(query)
     if (limit <= 0) return []
     return guard('listing events', async () => {
+      const docs = await this.events.find(filter).sort(sort).limit(limit).toArray()
+      return docs.map((d) => decodeEvent(d, `${this.names.events}/${d._id}`))
+    })
+  }
+
+  async listEventsAfter(code: string, after: EventCursor, limit: number): Promise<StoredEvent[]> {
+    if (limit <= 0) return []
+    const { filter, sort } = eventsAfter(code, after)
+    return guard('listing events after a cursor', async () => {
       const docs = await this.events.find(filter).sort(sort).limit(limit).toArray()
       return docs.map((d) => decodeEvent(d, `${this.names.events}/${d._id}`))
     })

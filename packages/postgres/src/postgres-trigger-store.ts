@@ -1,5 +1,6 @@
 import {
   CorruptDataError,
+  type EventCursor,
   type ListEventsQuery,
   type StoredEvent,
   type TriggerDefinition,
@@ -163,6 +164,25 @@ export class PostgresTriggerStore extends PostgresComponent implements TriggerSt
        ORDER BY emitted_at DESC, id COLLATE "C" DESC LIMIT $2`,
       byCode ? [this.appId, query.limit ?? 100, query.code] : [this.appId, query.limit ?? 100],
       'listEvents',
+    )
+    return rows.map((r) => ({
+      id: r.id,
+      code: r.code,
+      payload: r.payload,
+      emittedAt: storedNumber(r.emitted_at, `event ${r.id}`),
+    }))
+  }
+
+  async listEventsAfter(code: string, after: EventCursor, limit: number): Promise<StoredEvent[]> {
+    if (limit <= 0) return []
+    // Walks trigger_events_code_idx backwards; COLLATE "C" compares ids bytewise, as every backend does.
+    const rows = await this.query<{ id: string; code: string; payload: string; emitted_at: string }>(
+      `SELECT id, code, payload, emitted_at FROM ${this.s}.trigger_events
+       WHERE app_id = $1 AND code = $2
+         AND (emitted_at > $3 OR (emitted_at = $3 AND id COLLATE "C" > $4))
+       ORDER BY emitted_at ASC, id COLLATE "C" ASC LIMIT $5`,
+      [this.appId, code, after.emittedAt, after.id, limit],
+      'listEventsAfter',
     )
     return rows.map((r) => ({
       id: r.id,

@@ -1,4 +1,4 @@
-import type { ListEventsQuery, StoredEvent, TriggerDefinition, TriggerStore } from '@nenc/core'
+import type { EventCursor, ListEventsQuery, StoredEvent, TriggerDefinition, TriggerStore } from '@nenc/core'
 import { corrupt } from './errors-from-code.js'
 import { addEvent } from './lua/add-event.js'
 import { addValidConditions } from './lua/add-valid-conditions.js'
@@ -128,6 +128,38 @@ export class RedisTriggerStore extends RedisComponent implements TriggerStore {
       const ids = await c.zrevrange(order, 0, limit - 1)
       return ids.length ? c.hmget(hash, ...ids) : []
     })
+    return this.decodeEvents(raws, hash)
+  }
+
+  async listEventsAfter(code: string, after: EventCursor, limit: number): Promise<StoredEvent[]> {
+    if (limit <= 0) return []
+    const order = this.keys.of('eventsByCode', code)
+    const hash = this.keys.fixed('events')
+    const raws = await this.conn.command('listEventsAfter', async (c) => {
+      // A zset orders equal scores by member bytewise, so the events at the cursor's time that
+      // are not after it are a prefix of that time's block: skip them, page on until `limit`.
+      const ids: string[] = []
+      for (let offset = 0; ids.length < limit; offset += limit) {
+        const page = await c.zrangebyscore(
+          order,
+          after.emittedAt,
+          '+inf',
+          'WITHSCORES',
+          'LIMIT',
+          offset,
+          limit,
+        )
+        for (let i = 0; i < page.length; i += 2)
+          if (Number(page[i + 1]) > after.emittedAt || page[i]! > after.id) ids.push(page[i]!)
+        if (page.length < 2 * limit) break
+      }
+      ids.length = Math.min(ids.length, limit)
+      return ids.length ? c.hmget(hash, ...ids) : []
+    })
+    return this.decodeEvents(raws, hash)
+  }
+
+  private decodeEvents(raws: (string | null)[], hash: string): StoredEvent[] {
     return raws.flatMap((raw) => {
       if (raw === null) return [] // trimmed between the two reads
       const e = parseJson(raw, hash) as Partial<StoredEvent> | null

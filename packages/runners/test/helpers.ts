@@ -1,3 +1,4 @@
+import { type ChildProcess, fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { BaseRunner } from '@nenc/core'
 import { bindRunner } from '../src/index.js'
@@ -5,6 +6,32 @@ import { backendAvailable } from './fixtures/backend.mjs'
 import { createTestApp, type TestApp } from './fixtures/tasks.mjs'
 
 export const APP_MODULE = fileURLToPath(new URL('./fixtures/app.mjs', import.meta.url))
+
+const RUNNER_SCRIPT = fileURLToPath(new URL('./fixtures/run-runner.mjs', import.meta.url))
+
+/**
+ * A runner process of the test app the environment names (`kind` is a runner class, `options`
+ * its options), added to `procs` so the test's cleanup can kill it. `running` resolves once it
+ * runs; `exited` with its exit code.
+ */
+export function forkRunner(
+  procs: ChildProcess[],
+  kind: string,
+  options: object,
+  env: Record<string, string> = {},
+) {
+  const proc = fork(RUNNER_SCRIPT, [kind, JSON.stringify(options)], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  })
+  procs.push(proc)
+  const running = new Promise<{ runnerId: string }>((resolve, reject) => {
+    proc.once('message', (m) => resolve(m as { runnerId: string }))
+    proc.once('exit', (code) => reject(new Error(`runner process exited early (${code})`)))
+  })
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)))
+  return { proc, running, exited }
+}
 
 /** Backends whose package is built; the rest are reported as skipped, with the reason. */
 export function availableBackends(names: readonly string[]): string[] {

@@ -1,17 +1,15 @@
-import { type ChildProcess, fork } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
+import type { ChildProcess } from 'node:child_process'
 import { type BaseRunner, type InvocationStatus, isValidStatusPath, type Nenc } from '@nenc/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { bindRunner, ThreadRunner } from '../src/index.js'
 import { redisClient } from './fixtures/backend.mjs'
-import { availableBackends, newTestApp } from './helpers.js'
+import { availableBackends, forkRunner, newTestApp } from './helpers.js'
 
 /**
  * Real processes, real signals: a runner process is SIGKILLed (recovery must reroute its
  * invocations) or SIGTERMed (it must kill-and-reroute them itself), and a second runner
  * finishes everything. Side effects are counted in Redis per invocation id.
  */
-const SCRIPT = fileURLToPath(new URL('./fixtures/run-runner.mjs', import.meta.url))
 const procs: ChildProcess[] = []
 let cleanup: (() => Promise<void>) | null = null
 const rescuers: BaseRunner[] = []
@@ -35,19 +33,8 @@ async function expectEachEffectOnce(key: string, n: number): Promise<void> {
   }
 }
 
-function runnerProcess(kind: string, options: object, env: Record<string, string> = {}) {
-  const proc = fork(SCRIPT, [kind, JSON.stringify(options)], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  })
-  procs.push(proc)
-  const running = new Promise<{ runnerId: string }>((resolve, reject) => {
-    proc.once('message', (m) => resolve(m as { runnerId: string }))
-    proc.once('exit', (code) => reject(new Error(`runner process exited early (${code})`)))
-  })
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)))
-  return { proc, running, exited }
-}
+const runnerProcess = (kind: string, options: object, env: Record<string, string> = {}) =>
+  forkRunner(procs, kind, options, env)
 
 async function countStatus(app: Nenc, statuses: InvocationStatus[]): Promise<number> {
   return (await app.backend.orchestrator.listInvocations({ statuses, limit: 10_000 })).length

@@ -360,5 +360,31 @@ export function describeTriggers(name: string, factory: BackendFactory): void {
       expect((await store.listEvents()).map((e) => e.id)).toEqual(['late'])
       expect((await store.listEvents({ code: 'order.shipped' })).map((e) => e.id)).toEqual([])
     })
+
+    it('listEventsAfter pages one code oldest first, ties by id, strictly after the cursor', async () => {
+      const app = await makeApp({ config: QUIET })
+      const store = app.backend.triggerStore
+      const t = Date.now()
+      const add = (id: string, code: string, at: number) =>
+        store.addEvent({ id, code, payload: JSON.stringify(id), emittedAt: at }, 3_600_000)
+      // Stored out of order, three at one time, one of another code in between.
+      await add('e-c', 'ship', t + 2)
+      await add('e-a', 'ship', t)
+      await add('x-1', 'other', t + 1)
+      await add('e-d', 'ship', t + 2)
+      await add('e-b', 'ship', t + 2)
+      await add('e-e', 'ship', t + 3)
+      const ids = async (after: { emittedAt: number; id: string }, limit: number) =>
+        (await store.listEventsAfter('ship', after, limit)).map((e) => e.id)
+      expect(await ids({ emittedAt: t, id: '' }, 100)).toEqual(['e-a', 'e-b', 'e-c', 'e-d', 'e-e'])
+      expect(await ids({ emittedAt: t - 1, id: 'zzz' }, 2)).toEqual(['e-a', 'e-b'])
+      // Strictly after the cursor, within the tie at t + 2 and past it.
+      expect(await ids({ emittedAt: t + 2, id: 'e-b' }, 2)).toEqual(['e-c', 'e-d'])
+      expect(await ids({ emittedAt: t + 2, id: 'e-d' }, 100)).toEqual(['e-e'])
+      expect(await ids({ emittedAt: t + 3, id: 'e-e' }, 100)).toEqual([])
+      expect(await ids({ emittedAt: t, id: '' }, 0)).toEqual([])
+      const [first] = await store.listEventsAfter('other', { emittedAt: t, id: '' }, 10)
+      expect(first).toEqual({ id: 'x-1', code: 'other', payload: '"x-1"', emittedAt: t + 1 })
+    })
   })
 }

@@ -327,6 +327,7 @@ const SECTIONS = new Set([
   'retention',
   'clientDataStore',
   'triggers',
+  'workflow',
   'task',
 ])
 

@@ -161,6 +161,11 @@ export const APP_FIELDS = {
     default: 300_000,
     doc: "A cron scheduled time evaluated up to this late still fires (a dead runner's atomic-service slot is unserved until its heartbeat times out); older ones were missed and follow the trigger's missed policy.",
   },
+  'workflow.eventPollMs': {
+    schema: int(10).max(3_600_000),
+    default: 250,
+    doc: "How often a workflow in wf.waitForEvent() looks for its event in the trigger store (an event emitted in the waiter's own process wakes it at once).",
+  },
   'clientDataStore.disabled': { schema: z.boolean(), default: false, doc: 'Keep every argument inline.' },
   'clientDataStore.minSizeToCache': {
     schema: int(1),

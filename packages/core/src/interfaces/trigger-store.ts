@@ -28,6 +28,16 @@ export interface ListEventsQuery {
 }
 
 /**
+ * Where a scan of one code's events resumes: strictly after this event in (emittedAt, id) order
+ * (ids compared bytewise). `id: ''` starts at the first event emitted at `emittedAt`.
+ */
+export interface EventCursor {
+  /** ms epoch. */
+  emittedAt: number
+  id: string
+}
+
+/**
  * Trigger definitions and the shared bookkeeping that makes a cron tick or an event fire its
  * triggers once across all runners.
  */
@@ -56,5 +66,10 @@ export interface TriggerStore extends Component {
   addEvent(event: StoredEvent, retentionMs: number): Promise<void>
   /** Stored events, newest first (ties by id), optionally of one code. */
   listEvents(query?: ListEventsQuery): Promise<StoredEvent[]>
+  /**
+   * Up to `limit` stored events of `code` after `after`, oldest first (emittedAt, then id
+   * bytewise): what `wf.waitForEvent` pages through to find the first match since it started.
+   */
+  listEventsAfter(code: string, after: EventCursor, limit: number): Promise<StoredEvent[]>
   purge(): Promise<void>
 }

@@ -11,6 +11,7 @@ import type { ConditionContext } from './contexts.js'
 import { cronTicks } from './cron-ticks.js'
 import { type ResolvedTrigger, resolveTriggers } from './declare.js'
 import { type DueRun, planRuns } from './fire.js'
+import { ringEventEmitted } from './local-events.js'
 import { PredicateRegistry } from './predicates.js'
 import { TriggerRegistry } from './registry.js'
 import { type FinishedAttempt, type MatchingDeps, matchEvent, matchFinished } from './source-matching.js'
@@ -133,6 +134,7 @@ export class TriggerEngine {
     const event: StoredEvent = { id: newInvocationId(), code, payload: payloadText, emittedAt: Date.now() }
     const store = this.rt.backend.triggerStore
     await store.addEvent(event, this.rt.config.value<number>('triggers.eventRetentionMs'))
+    ringEventEmitted(this.rt.appId, code) // a wf.waitForEvent() in this process looks now
     const valid = matchEvent(this.deps, {
       eventId: event.id,
       code,

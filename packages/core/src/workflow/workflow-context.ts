@@ -1,9 +1,22 @@
 import { randomUUID } from 'node:crypto'
 import { currentContext, type InvocationContext } from '../context.js'
 import { AbortedError, NonDeterminismError, WorkflowContextError, WorkflowVersionError } from '../errors.js'
+import type { EventCursor, StoredEvent } from '../interfaces/trigger-store.js'
 import { routeCalls } from '../orchestration/router.js'
 import type { NencRuntime } from '../runtime.js'
 import type { AnyTask, Task } from '../task.js'
+import { eventDoorbell } from '../triggers/local-events.js'
+import {
+  checkWaitArguments,
+  type PayloadTest,
+  parseOutcome,
+  parsePlan,
+  recordOutcome,
+  scanOnce,
+  type WaitedEvent,
+  type WaitForEventOptions,
+  type WaitPlan,
+} from './event-wait.js'
 import { RecordedValues, type WorkflowDataStore } from './recorded-values.js'
 
 /**
@@ -38,6 +51,14 @@ export interface WorkflowContext {
    */
   sleep(ms: number): Promise<void>
   /**
+   * Waits, without occupying a runner slot, for the first event of `code` emitted at or after
+   * the time this point was first reached whose payload passes `filter`; null once `timeoutMs`
+   * passed without one. The start, the deadline and the event found are recorded: a run again
+   * (on any runner) returns the same event, finds one emitted while no runner ran, and returns
+   * null at once after a recorded timeout.
+   */
+  waitForEvent<P = unknown>(code: string, options?: WaitForEventOptions<P>): Promise<WaitedEvent<P> | null>
+  /**
    * Runs a child and returns its result. The child is recorded by its position in this
    * execution and its call (task and arguments): a run again reuses it (a finished child is not
    * run again), and one that asks for another call at a recorded position fails with
@@ -46,6 +67,9 @@ export interface WorkflowContext {
   execute<A extends unknown[], R>(task: Task<A, R>, ...args: A): Promise<R>
 }
 
+/** The root-only helpers, each counting its own uses. */
+type RecordedHelper = 'random' | 'now' | 'uuid' | 'sleep' | 'waitForEvent'
+
 /** One execution's workflow state: its counters and recorded values. */
 class WorkflowRun implements WorkflowContext {
   readonly id: string
@@ -53,7 +77,13 @@ class WorkflowRun implements WorkflowContext {
   readonly parentWorkflowId: string | null
   readonly isRoot: boolean
   private readonly values: RecordedValues
-  private readonly counters = { random: 0, now: 0, uuid: 0, sleep: 0 }
+  private readonly counters: Record<RecordedHelper, number> = {
+    random: 0,
+    now: 0,
+    uuid: 0,
+    sleep: 0,
+    waitForEvent: 0,
+  }
 
   constructor(
     private readonly rt: NencRuntime,
@@ -112,6 +142,80 @@ class WorkflowRun implements WorkflowContext {
     }
   }
 
+  async waitForEvent<P = unknown>(
+    code: string,
+    options: WaitForEventOptions<P> = {},
+  ): Promise<WaitedEvent<P> | null> {
+    const retentionMs = this.rt.config.value<number>('triggers.eventRetentionMs')
+    const { test, timeoutMs } = checkWaitArguments(code, options, retentionMs)
+    const name = this.next('waitForEvent')
+    const planText = await this.values.value(name, () => {
+      const start = Date.now()
+      const plan: WaitPlan = { code, start, deadline: timeoutMs === undefined ? null : start + timeoutMs }
+      return JSON.stringify(plan)
+    })
+    const plan = parsePlan(planText, `${name} of workflow ${this.id}`)
+    if (plan.code !== code)
+      throw new NonDeterminismError(
+        this.id,
+        Number(name.slice(name.indexOf(':') + 1)),
+        `wf.waitForEvent(${JSON.stringify(plan.code)})`,
+        `wf.waitForEvent(${JSON.stringify(code)})`,
+      )
+    // The outcome (the event, or the timeout) is recorded once found: a run again returns it
+    // even after more events arrived or the event aged out of the store.
+    const outcomeName = `${name}:outcome`
+    const where = `${outcomeName} of workflow ${this.id}`
+    const recorded = await this.values.recorded(outcomeName)
+    const event =
+      recorded !== null
+        ? parseOutcome(recorded, where)
+        : await this.awaitEvent(plan, test).then(async (found) => {
+            await this.values.record(outcomeName, recordOutcome(found))
+            return found
+          })
+    if (event === null) return null
+    return {
+      id: event.id,
+      code: event.code,
+      payload: this.rt.serializer.deserialize(event.payload) as P,
+      emittedAt: event.emittedAt,
+    }
+  }
+
+  /**
+   * Looks at the store until an event passes or the deadline passed. Counted as waiting, like
+   * sleep: the slot is free and a stopping runner reroutes the invocation (the abort ends this).
+   * Looks every `workflow.eventPollMs`, and at once when this process emits an event of the code.
+   */
+  private async awaitEvent(plan: WaitPlan, test: PayloadTest): Promise<StoredEvent | null> {
+    await this.rt.ready() // dev mode runs tasks before anything bound the backend
+    const store = this.rt.backend.triggerStore
+    const accepts = (e: { payload: string }) => test(this.rt.serializer.deserialize(e.payload))
+    let from: EventCursor = { emittedAt: plan.start, id: '' }
+    const { hooks, invocationId, signal } = this.ctx
+    const pollMs = this.rt.config.value<number>('workflow.eventPollMs')
+    const bell = eventDoorbell(this.rt.appId, plan.code)
+    hooks.waitingStart(invocationId)
+    try {
+      for (;;) {
+        if (signal.aborted) throw waitAborted()
+        // Read the clock before looking: a look that starts after the deadline has seen every
+        // event emitted up to it, so the timeout is only declared after one.
+        const now = Date.now()
+        const { match, next } = await scanOnce(store, plan, from, accepts)
+        if (match) return match
+        from = next
+        if (plan.deadline !== null && now >= plan.deadline) return null
+        const left = plan.deadline === null ? pollMs : Math.max(0, plan.deadline - now)
+        await bell.wait(Math.min(pollMs, left), signal, waitAborted)
+      }
+    } finally {
+      bell.close()
+      hooks.waitingEnd(invocationId)
+    }
+  }
+
   execute<A extends unknown[], R>(task: Task<A, R>, ...args: A): Promise<R> {
     this.rootOnly('execute')
     if (this.rt.getTask(task.taskName) !== (task as unknown as AnyTask))
@@ -140,7 +244,7 @@ class WorkflowRun implements WorkflowContext {
   }
 
   /** The recorded helper's name for its next use, taken at call time so concurrent uses keep their order. */
-  private next(kind: 'random' | 'now' | 'uuid' | 'sleep'): string {
+  private next(kind: RecordedHelper): string {
     this.rootOnly(kind)
     return `${kind}:${this.counters[kind]++}`
   }
@@ -187,6 +291,8 @@ function delay(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', onAbort, { once: true })
   })
 }
+
+const waitAborted = () => new AbortedError('wf.waitForEvent() was aborted: the invocation was stopped.')
 
 /** `exec:` values are call ids, `<task id>:<arguments hash>`: shown as such in errors. */
 const describeCall = (callId: string): string => `call ${callId}`

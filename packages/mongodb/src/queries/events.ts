@@ -1,4 +1,4 @@
-import type { ListEventsQuery, StoredEvent } from '@nenc/core'
+import type { EventCursor, ListEventsQuery, StoredEvent } from '@nenc/core'
 import type { Filter } from 'mongodb'
 import { corrupt, isNum, isStr } from '../documents.js'
 
@@ -32,6 +32,20 @@ export function eventListing(query: ListEventsQuery): {
     filter: query.code === undefined ? {} : { code: query.code },
     sort: { emittedAt: -1, _id: -1 },
     limit: query.limit ?? 100,
+  }
+}
+
+/** The filter and sort of a scan of one code's events after a cursor: oldest first, ties by id. */
+export function eventsAfter(
+  code: string,
+  after: EventCursor,
+): { filter: Filter<EventDoc>; sort: { emittedAt: 1; _id: 1 } } {
+  return {
+    filter: {
+      code,
+      $or: [{ emittedAt: { $gt: after.emittedAt } }, { emittedAt: after.emittedAt, _id: { $gt: after.id } }],
+    },
+    sort: { emittedAt: 1, _id: 1 },
   }
 }
 
