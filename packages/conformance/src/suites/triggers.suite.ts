@@ -161,39 +161,54 @@ export function describeTriggers(name: string, factory: BackendFactory): void {
       expect(await routedArgs(a!, 'tick')).toEqual([[T0], [T0 + MINUTE]])
     })
 
-    it('a run routed twice (its frozen claimant wakes after a recovery) is one invocation', async () => {
-      const [a, b] = await makeApps(2, { config: RECOVERY })
-      for (const app of [a!, b!])
-        app.task('once', async (_id: string) => null, {
-          triggers: [onEvent('go', { args: (e) => [e.eventId] })],
+    for (const late of [false, true])
+      it(`a frozen claimant that wakes after a recovery${late ? ', past the recovery wait, routes nothing' : ''}: one invocation`, async () => {
+        // Past triggers.runRecoveryAfterMs (real clock) the claimant looks before routing.
+        const config = { ...QUIET, triggers: { runRecoveryAfterMs: late ? 1_000 : 5_000 } }
+        const [a, b] = await makeApps(2, { config })
+        for (const app of [a!, b!])
+          app.task('once', async (_id: string) => null, {
+            triggers: [onEvent('go', { args: (e) => [e.eventId] })],
+          })
+        const store = a!.backend.triggerStore
+        const claim = store.claimTriggerRun
+        let claimed = false
+        let wake = () => {}
+        const woken = new Promise<void>((r) => {
+          wake = r
         })
-      const store = a!.backend.triggerStore
-      const claim = store.claimTriggerRun
-      let claimed = false
-      let wake = () => {}
-      const woken = new Promise<void>((r) => {
-        wake = r
+        // Runner a freezes right after winning the claim (its next call only: memory apps share a store).
+        store.claimTriggerRun = async (runId, ttlMs) => {
+          store.claimTriggerRun = claim
+          const won = await claim.call(store, runId, ttlMs)
+          claimed = true
+          await woken
+          return won
+        }
+        const now = Date.now()
+        const id = await a!.emitEvent('go')
+        const frozen = a!.triggers.evaluate(now)
+        let invocation: string | undefined
+        let recorded: unknown
+        try {
+          await until(() => claimed, 'runner a to claim the run')
+          await b!.triggers.evaluate(now + 1_000)
+          expect((await b!.triggers.evaluate(now + 6_000)).recovered).toBe(1)
+          ;[invocation] = await b!.backend.orchestrator.listInvocations({ limit: 10 })
+          ;[recorded] = await b!.backend.stateBackend.getInvocations([invocation!])
+          if (late) await new Promise((r) => setTimeout(r, 1_100))
+        } finally {
+          wake() // a failed step must not leave runner a frozen for the next tests
+        }
+        const woke = await frozen
+        // Routed under the id derived from the run: one invocation either way.
+        expect(await routedArgs(a!, 'once')).toEqual([[id]])
+        if (late) {
+          expect(woke.fired).toEqual([])
+          const [after] = await b!.backend.stateBackend.getInvocations([invocation!])
+          expect(after).toEqual(recorded)
+        } else expect(woke.fired.map((f) => f.invocationId)).toEqual([invocation])
       })
-      // Runner a freezes right after winning the claim (its next call only: memory apps share a store).
-      store.claimTriggerRun = async (runId, ttlMs) => {
-        store.claimTriggerRun = claim
-        const won = await claim.call(store, runId, ttlMs)
-        claimed = true
-        await woken
-        return won
-      }
-      const now = Date.now()
-      const id = await a!.emitEvent('go')
-      const frozen = a!.triggers.evaluate(now)
-      await until(() => claimed, 'runner a to claim the run')
-      await b!.triggers.evaluate(now + 1_000)
-      expect((await b!.triggers.evaluate(now + 6_000)).recovered).toBe(1)
-      wake()
-      const woke = await frozen
-      // Both routed the run, under the id derived from it: one invocation.
-      expect(woke.fired.map((f) => f.invocationId)).toHaveLength(1)
-      expect(await routedArgs(a!, 'once')).toEqual([[id]])
-    })
 
     it('a runner killed after routing a run, before clearing its conditions, routes nothing twice', async () => {
       const [a, b] = await makeApps(2, { config: RECOVERY })

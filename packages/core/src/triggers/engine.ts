@@ -195,7 +195,8 @@ export class TriggerEngine {
     await Promise.all(
       [...byTrigger.values()].map(async (runs) => {
         for (const run of runs) {
-          if (await store.claimTriggerRun(run.runId, ttl)) await this.fire(run, report, true)
+          const claimedAt = Date.now()
+          if (await store.claimTriggerRun(run.runId, ttl)) await this.fire(run, report, claimedAt)
           else lost.push(run)
         }
       }),
@@ -248,19 +249,30 @@ export class TriggerEngine {
         { trigger: run.trigger.id, task: run.trigger.taskName, runId: run.runId },
         'trigger run claimed but never routed (its runner died?): routing it now',
       )
-      await this.fire(run, report, false)
+      await this.fire(run, report, null)
     }
     return kept
   }
 
   /**
-   * Fires one claimed run. Routed under the run's derived id; a run dropped for good (overlap,
-   * failed arguments) or folded into another invocation (registration concurrency) takes its
-   * settled key, so that no observer mistakes it for a run whose claimant died.
+   * Fires one run: `claimedAt` (real clock) when this evaluator won its claim, null for a
+   * recovery (which already holds the settled key). Routed under the run's derived id; a run
+   * dropped for good (overlap, failed arguments) or folded into another invocation (registration
+   * concurrency) takes its settled key, so that no observer mistakes it for a run whose claimant
+   * died.
    */
-  private async fire(run: DueRun, report: TriggerPassReport, settleIfDropped: boolean): Promise<FireOutcome> {
+  private async fire(run: DueRun, report: TriggerPassReport, claimedAt: number | null): Promise<FireOutcome> {
+    // A claimant frozen past the recovery wait may have been recovered meanwhile: it looks
+    // before routing, so that it does not write the record of an invocation that may have run.
+    const late =
+      claimedAt !== null &&
+      Date.now() - claimedAt >= this.rt.config.value<number>('triggers.runRecoveryAfterMs')
+    if (late) {
+      const [state] = await this.rt.backend.orchestrator.getStates([triggerRunInvocationId(run)])
+      if (state) return 'routed'
+    }
     const outcome = await this.route(run, report)
-    if (outcome === 'dropped' && settleIfDropped)
+    if (outcome === 'dropped' && claimedAt !== null)
       await this.rt.backend.triggerStore.claimTriggerRun(settledKey(run.runId), this.claimTtl())
     return outcome
   }
