@@ -35,7 +35,31 @@ export type BackendFactory = (url: string) => Backend
  * scenarios as skipped with this error's message.
  */
 export async function loadBackend(kind: ServerKind, mode: NencMode = 'fused'): Promise<BackendFactory> {
-  const { pkg, factory, options } = PACKAGES[kind]
+  const { options } = PACKAGES[kind]
+  const make = await importFactory(kind)
+  const build = (url: string) => make(options(url))
+  if (mode === 'fused') return build
+  // Composed: the factory's fused steps removed, as a mixed backend runs.
+  return (url) => {
+    const { steps: _fused, ...components } = build(url)
+    return components
+  }
+}
+
+/**
+ * The PostgreSQL backend of the bench over a pool the caller owns (the backend never ends it),
+ * so that the caller can count the queries it sends.
+ */
+export async function loadPostgresOnPool(pool: unknown): Promise<(url: string) => Backend> {
+  const make = await importFactory('postgres')
+  return (url) => {
+    const { connectionString: _own, ...rest } = PACKAGES.postgres.options(url) as Record<string, unknown>
+    return make({ ...rest, pool })
+  }
+}
+
+async function importFactory(kind: ServerKind): Promise<(o: object) => Backend> {
+  const { pkg, factory } = PACKAGES[kind]
   let mod: Record<string, unknown>
   try {
     mod = (await import(pkg)) as Record<string, unknown>
@@ -45,11 +69,5 @@ export async function loadBackend(kind: ServerKind, mode: NencMode = 'fused'): P
   }
   const make = mod[factory]
   if (typeof make !== 'function') throw new Error(`${pkg} does not export ${factory}() yet`)
-  const build = (url: string) => (make as (o: object) => Backend)(options(url))
-  if (mode === 'fused') return build
-  // Composed: the factory's fused steps removed, as a mixed backend runs.
-  return (url) => {
-    const { steps: _fused, ...components } = build(url)
-    return components
-  }
+  return make as (o: object) => Backend
 }

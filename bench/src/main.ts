@@ -19,6 +19,7 @@ const families: Record<Family, () => Promise<void>> = {
   redis: async () => (await import('./redis.js')).runRedis(options),
   postgres: async () => (await import('./postgres.js')).runPostgres(options),
   cpu: async () => (await import('./cpu-runners.js')).runCpuRunners(options),
+  triggers: async () => (await import('./triggers.js')).runTriggers(options),
 }
 const started = Date.now()
 for (const family of only) {

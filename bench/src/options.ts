@@ -27,7 +27,7 @@ export interface BenchOptions {
   pgUrl: string
 }
 
-export const FAMILIES = ['memory', 'redis', 'postgres', 'cpu'] as const
+export const FAMILIES = ['memory', 'redis', 'postgres', 'cpu', 'triggers'] as const
 export type Family = (typeof FAMILIES)[number]
 
 /** Parses `--quick`, `--only <family>[,<family>]` and `--runs <k>`; throws on anything else. */
@@ -51,7 +51,7 @@ export function parseArgs(argv: readonly string[]): { options: BenchOptions; onl
       if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs takes a positive integer.')
     } else
       throw new Error(
-        `Unknown argument "${a}". Usage: pnpm bench [-- --only memory|redis|postgres] [--quick] [--runs k]`,
+        `Unknown argument "${a}". Usage: pnpm bench [-- --only memory|redis|postgres|cpu|triggers] [--quick] [--runs k]`,
       )
   }
   // Same variables as the backend tests, defaulting to the loopback servers.

@@ -40,10 +40,10 @@ export async function redisMeter(url: string): Promise<ServerMeter> {
     async stop(n) {
       const after = await read()
       return {
-        // Minus this meter's own two INFO commands.
-        redisCommandsPerInv: round((after.commands - before.commands - 2) / n, 1),
-        // Minus the replies to this meter's two INFO commands.
-        redisRoundTripsPerInv: round((after.writes - before.writes - 2) / n, 1),
+        // Minus this meter's first INFO: each INFO reports the counters before its own command
+        // and reply, so only the first one falls inside the span (two INFOs in a row differ by 1).
+        redisCommandsPerInv: round((after.commands - before.commands - 1) / n, 1),
+        redisRoundTripsPerInv: round((after.writes - before.writes - 1) / n, 1),
         redisCpuUsPerInv: round((after.cpuUs - before.cpuUs) / n, 1),
       }
     },
@@ -87,4 +87,22 @@ export async function pgMeter(url: string): Promise<ServerMeter> {
       await client.end()
     },
   }
+}
+
+/**
+ * A `pg` pool that counts the queries its clients send: each one is a round trip to the server
+ * (`pg` does not pipeline), BEGIN and COMMIT included. `pool.query` goes through a client's
+ * `query`, so it counts once. Only this pool's queries: other clients of the server do not count.
+ */
+export function countingPgPool(url: string): { pool: pg.Pool; queries: () => number } {
+  const pool = new pg.Pool({ connectionString: url, max: 10 })
+  let queries = 0
+  pool.on('connect', (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown
+    ;(client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+      queries++
+      return query(...args)
+    }
+  })
+  return { pool, queries: () => queries }
 }

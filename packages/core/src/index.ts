@@ -204,6 +204,7 @@ export type {
 } from './triggers/contexts.js'
 export { WATCHED_STATUSES } from './triggers/contexts.js'
 export { cronSchedule } from './triggers/cron.js'
+export { describeCondition } from './triggers/describe.js'
 export type { TriggerListing, TriggerPassReport } from './triggers/engine.js'
 export { TriggerEngine } from './triggers/engine.js'
 export type { NamedPredicate, PredicateLike } from './triggers/predicates.js'

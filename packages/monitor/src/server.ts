@@ -15,6 +15,7 @@ import { masked, readInvocation } from './read/invocation.js'
 import { listPage } from './read/listing.js'
 import { readOverview, readRunners } from './read/overview.js'
 import { readTimeline } from './read/timeline.js'
+import { parseEventLimit, readTriggers } from './read/triggers.js'
 import { readRuns, readWorkflow } from './read/workflow.js'
 import { authenticate, checkCsrf, newCsrfToken, securityHeaders } from './security.js'
 import { invocationView } from './views/invocation.js'
@@ -23,6 +24,7 @@ import { type Html, invocationLink, layout, type PageContext } from './views/lay
 import { overviewView } from './views/overview.js'
 import { runnersView } from './views/runners.js'
 import { timelineView } from './views/timeline.js'
+import { triggersView } from './views/triggers.js'
 import { runsView, workflowView } from './views/workflow.js'
 
 /** htmx, read once from the installed `htmx.org` package and served by the monitor itself. */
@@ -164,6 +166,12 @@ export function createMonitorApp(app: Nenc, options: ResolvedMonitorOptions): Mo
   })
 
   hono.get('/runners', async (c) => page(c, 'Runners', '/runners', runnersView(ctx, await readRunners(app))))
+
+  hono.get('/triggers', async (c) => {
+    const limit = parseEventLimit(c.req.query('limit'))
+    const code = (c.req.query('code') ?? '').trim() || undefined
+    return page(c, 'Triggers', '/triggers', triggersView(ctx, await readTriggers(app, code, limit)))
+  })
 
   hono.get('/events', (c) =>
     streamSSE(c, async (stream) => {

@@ -160,6 +160,27 @@ for (const [name, create] of BACKENDS) {
       await shot('runners')
     })
 
+    it('triggers: declared triggers with their cron runs, and a stored event whose HTML stays text', async () => {
+      await f.app.triggers.evaluate() // anchors the cron schedule
+      const payload = { note: '<script>alert("event")</script><b>bold</b>', orderId: 'o-1' }
+      const id = await f.app.emitEvent('note', payload)
+      await page.goto(`${monitor.url}/`)
+      await page.click('header nav a[href="/triggers"]')
+      await page.waitForURL(`${monitor.url}/triggers`)
+      expect(await page.locator('#triggers tbody tr').count()).toBe(2)
+      const leap = page.locator('#triggers tr', { hasText: 'leapDay' })
+      expect(await leap.locator('li[data-kind="cron"]').textContent()).toBe('cron cron "0 0 29 2 *" (UTC)')
+      expect(await leap.locator('.next-run').textContent()).toMatch(/^20\d\d-02-29 00:00:00\.000$/)
+      expect(await leap.locator('.last-run').textContent()).not.toBe('-')
+      const paid = page.locator('#triggers tr', { hasText: 'onPaid' })
+      expect(await paid.locator('li[data-kind="event"]').textContent()).toContain('event "order.paid" where')
+      const row = page.locator(`#events tr[data-event="${id}"]`)
+      expect(JSON.parse((await row.locator('pre.payload').textContent())!)).toEqual(payload)
+      expect(await page.locator('#events script, #events b').count()).toBe(0)
+      expect(alerts).toEqual([])
+      await shot('triggers')
+    })
+
     it('live update: an open invocation page turns SUCCESS when the backend says so', async () => {
       const inv = await f.slow(1500)
       await page.goto(`${monitor.url}/invocations/${inv.id}`)

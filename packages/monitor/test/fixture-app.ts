@@ -1,7 +1,11 @@
-import { type Backend, Nenc } from '@nenc/core'
+import { type Backend, Nenc, onCron, onEvent } from '@nenc/core'
 import { ThreadRunner } from '@nenc/runners'
 
-/** The tasks every monitor test runs: a sum, a failure with a stack, an HTML-bearing result, a parent. */
+/**
+ * The tasks every monitor test runs: a sum, a failure with a stack, an HTML-bearing result, a
+ * parent; and two triggered tasks for the triggers page, which never fire in the tests (no test
+ * emits "order.paid"; the cron time is Feb 29), so they add no invocation.
+ */
 export function monitorApp(appId: string, backend: Backend) {
   const app = new Nenc({
     appId,
@@ -23,7 +27,16 @@ export function monitorApp(appId: string, backend: Backend) {
     await new Promise((r) => setTimeout(r, ms))
     return ms
   })
-  return { app, add, boom, markup, parent, slow }
+  const onPaid = app.task('onPaid', async (orderId: string) => orderId, {
+    triggers: [
+      onEvent<{ orderId: string; currency: string }, [string]>('order.paid', {
+        filter: { currency: 'EUR' },
+        args: (e) => [e.payload.orderId],
+      }),
+    ],
+  })
+  const leapDay = app.task('leapDay', async () => null, { triggers: [onCron('0 0 29 2 *')] })
+  return { app, add, boom, markup, parent, slow, onPaid, leapDay }
 }
 
 export type MonitorFixture = ReturnType<typeof monitorApp>

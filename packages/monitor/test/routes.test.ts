@@ -273,6 +273,47 @@ describe('monitor routes (memory backend)', () => {
     expect(await res.text()).toContain('is not defined in the app the monitor loaded')
     await lone.close()
   })
+
+  it('triggers: conditions, last and next cron run, stored events newest first with HTML as text', async () => {
+    await f.app.triggers.evaluate() // anchors the cron schedule: its "last run"
+    const note = await f.app.emitEvent('note', { html: '<script>alert("x")</script><b>bold</b>' })
+    const other = await f.app.emitEvent('audit', { by: 'ops' })
+    const page = await text(monitor, '/triggers')
+    expect(page).toContain('<a href="/triggers" class="active">Triggers</a>')
+    const rows = [...page.matchAll(/<tr id="trigger-[^"]+">([\s\S]*?)<\/tr>/g)].map((m) => m[1]!)
+    expect(rows).toHaveLength(2)
+    const paid = rows.find((r) => r.includes('<td>onPaid</td>'))!
+    expect(paid).toContain(
+      '<span class="kind">event</span> event &quot;order.paid&quot; where {&quot;currency&quot;:&quot;EUR&quot;}',
+    )
+    expect(paid).toMatch(/<td class="last-run">-<\/td>\s*<td class="next-run">-<\/td>/)
+    const leap = rows.find((r) => r.includes('<td>leapDay</td>'))!
+    expect(leap).toContain('cron &quot;0 0 29 2 *&quot; (UTC)')
+    const [listed] = await f.app.triggers.list().then((l) => l.filter((t) => t.taskName === 'leapDay'))
+    expect(listed!.lastRun).not.toBeNull()
+    expect(leap).toContain(
+      `<td class="last-run">${new Date(listed!.lastRun!).toISOString().replace('T', ' ').replace('Z', '')}</td>`,
+    )
+    expect(leap).toMatch(/<td class="next-run">20\d\d-02-29 00:00:00.000<\/td>/)
+    // Events newest first; the payload's markup is escaped text, never elements.
+    const events = [...page.matchAll(/<tr data-event="([^"]+)">/g)].map((m) => m[1])
+    expect(events.slice(0, 2)).toEqual([other, note])
+    expect(page).toContain('&lt;script&gt;alert(\\&quot;x\\&quot;)&lt;/script&gt;&lt;b&gt;bold&lt;/b&gt;')
+    expect(page).not.toContain('<script>alert')
+    expect(page).not.toContain('<b>bold')
+    // Filter by code, and a limit.
+    const notes = await text(monitor, '/triggers?code=note')
+    expect([...notes.matchAll(/<tr data-event="([^"]+)">/g)].map((m) => m[1])).toEqual([note])
+    const one = await text(monitor, '/triggers?limit=1')
+    expect([...one.matchAll(/<tr data-event="([^"]+)">/g)].map((m) => m[1])).toEqual([other])
+    expect(one).toContain('id="events-limited"')
+    expect(await text(monitor, '/triggers?code=none')).toContain('No stored event of code "none".')
+    const bad = await get(monitor, '/triggers?limit=abc')
+    expect(bad.status).toBe(400)
+    expect(await bad.text()).toContain(
+      'Bad &quot;limit&quot; parameter: must be a whole number from 1 to 500',
+    )
+  })
 })
 
 describe('purge finished invocations (memory backend, an app of its own)', () => {
@@ -373,7 +414,7 @@ describe('monitor safety', () => {
   })
 
   it('no page polls faster than every 5 s: overview and runners every 10 s, the rest not at all', async () => {
-    const pages = ['/', '/invocations', `/invocations/${ids.sum}`, '/timeline', '/runners']
+    const pages = ['/', '/invocations', `/invocations/${ids.sum}`, '/timeline', '/runners', '/triggers']
     const triggers = new Map<string, string[]>()
     for (const p of pages)
       triggers.set(
@@ -382,7 +423,7 @@ describe('monitor safety', () => {
       )
     expect(triggers.get('/')).toEqual(['every 10s'])
     expect(triggers.get('/runners')).toEqual(['every 10s'])
-    for (const p of ['/invocations', `/invocations/${ids.sum}`, '/timeline'])
+    for (const p of ['/invocations', `/invocations/${ids.sum}`, '/timeline', '/triggers'])
       expect(triggers.get(p)).toEqual([])
     const script = await (await get(monitor, '/assets/monitor.js')).text()
     expect(script).not.toMatch(/setInterval|setTimeout/)

@@ -1,28 +1,6 @@
-import type { ConditionSpec, Nenc, TriggerListing } from '@nenc/core'
+import { describeCondition, type Nenc, type TriggerListing } from '@nenc/core'
 import type { Command } from 'commander'
 import { loadCliApp } from '../load-app.js'
-
-/** One condition in a line: what it watches, as declared. */
-export function describeCondition(s: ConditionSpec): string {
-  switch (s.kind) {
-    case 'cron':
-      return `cron "${s.expr}" (${s.timezone})`
-    case 'event': {
-      const filter = s.equals
-        ? ` where ${JSON.stringify(s.equals)}`
-        : s.predicate
-          ? ` filtered by ${s.predicate}`
-          : ''
-      return `event "${s.code}"${filter}`
-    }
-    case 'status':
-      return `status of ${s.taskName} in [${s.statuses.join(', ')}]${s.predicate ? ` filtered by ${s.predicate}` : ''}`
-    case 'result':
-      return `result of ${s.taskName}${s.predicate ? ` filtered by ${s.predicate}` : ''}`
-    case 'exception':
-      return `exception of ${s.taskName}${s.errors.length ? ` in [${s.errors.join(', ')}]` : ' (any error)'}`
-  }
-}
 
 const time = (t: number | null) => (t === null ? '-' : new Date(t).toISOString())
 

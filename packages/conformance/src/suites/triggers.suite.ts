@@ -98,6 +98,141 @@ export function describeTriggers(name: string, factory: BackendFactory): void {
       expect(await routedArgs(a!, 'tick')).toEqual([[T0], [T0 + MINUTE]])
     })
 
+    /** Makes runner a's next claim die right after it is written (nothing of the run is routed). */
+    const killAfterNextClaim = (app: Nenc): (() => void) => {
+      const store = app.backend.triggerStore
+      const claim = store.claimTriggerRun
+      store.claimTriggerRun = async (runId, ttlMs) => {
+        store.claimTriggerRun = claim
+        await claim.call(store, runId, ttlMs)
+        throw new Error('killed')
+      }
+      return () => {
+        store.claimTriggerRun = claim
+      }
+    }
+    const RECOVERY = { ...QUIET, triggers: { runRecoveryAfterMs: 5_000 } }
+
+    it('a runner killed between claiming an event run and routing it loses no run: another routes it once', async () => {
+      const [a, b] = await makeApps(2, { config: RECOVERY })
+      for (const app of [a!, b!])
+        app.task('once', async (_id: string) => null, {
+          triggers: [onEvent('go', { args: (e) => [e.eventId] })],
+        })
+      const now = Date.now()
+      const id = await a!.emitEvent('go')
+      const restore = killAfterNextClaim(a!)
+      await expect(a!.triggers.evaluate(now)).rejects.toThrow('killed')
+      restore()
+      // b sees the run claimed and unrouted: it waits (the claimant may be routing right now)
+      // and keeps the run's condition...
+      const early = await b!.triggers.evaluate(now + 1_000)
+      expect([early.fired, early.recovered]).toEqual([[], 0])
+      expect(await routedArgs(b!, 'once')).toEqual([])
+      expect(await b!.backend.triggerStore.getValidConditions()).toHaveLength(1)
+      // ...then, past triggers.runRecoveryAfterMs, routes it.
+      const late = await b!.triggers.evaluate(now + 6_000)
+      expect([late.fired.map((f) => f.taskName), late.recovered]).toEqual([['once'], 1])
+      // More passes on both runners (a restarted) add nothing.
+      for (const at of [now + 7_000, now + 20_000, now + 40_000]) {
+        await a!.triggers.evaluate(at)
+        await b!.triggers.evaluate(at)
+      }
+      expect(await routedArgs(a!, 'once')).toEqual([[id]])
+      expect(await b!.backend.triggerStore.getValidConditions()).toEqual([])
+    })
+
+    it('a runner killed between claiming a cron run and routing it loses no tick: it fires once', async () => {
+      const [a, b] = await makeApps(2, { config: RECOVERY })
+      for (const app of [a!, b!])
+        app.task('tick', async (_scheduledAt: number) => null, {
+          triggers: [onCron('* * * * *', { args: (c) => [c.scheduledAt] })],
+        })
+      await a!.triggers.evaluate(T0 - 30_000) // anchors the schedule
+      const restore = killAfterNextClaim(a!)
+      await expect(a!.triggers.evaluate(T0 + 1_000)).rejects.toThrow('killed')
+      restore()
+      await b!.triggers.evaluate(T0 + 2_000)
+      expect(await routedArgs(b!, 'tick')).toEqual([])
+      expect((await b!.triggers.evaluate(T0 + 21_000)).recovered).toBe(1)
+      await a!.triggers.evaluate(T0 + 41_000)
+      await b!.triggers.evaluate(T0 + 41_000)
+      await b!.triggers.evaluate(T0 + MINUTE + 1_000)
+      expect(await routedArgs(a!, 'tick')).toEqual([[T0], [T0 + MINUTE]])
+    })
+
+    for (const late of [false, true])
+      it(`a frozen claimant that wakes after a recovery${late ? ', past the recovery wait, routes nothing' : ''}: one invocation`, async () => {
+        // Past triggers.runRecoveryAfterMs (real clock) the claimant looks before routing.
+        const config = { ...QUIET, triggers: { runRecoveryAfterMs: late ? 1_000 : 5_000 } }
+        const [a, b] = await makeApps(2, { config })
+        for (const app of [a!, b!])
+          app.task('once', async (_id: string) => null, {
+            triggers: [onEvent('go', { args: (e) => [e.eventId] })],
+          })
+        const store = a!.backend.triggerStore
+        const claim = store.claimTriggerRun
+        let claimed = false
+        let wake = () => {}
+        const woken = new Promise<void>((r) => {
+          wake = r
+        })
+        // Runner a freezes right after winning the claim (its next call only: memory apps share a store).
+        store.claimTriggerRun = async (runId, ttlMs) => {
+          store.claimTriggerRun = claim
+          const won = await claim.call(store, runId, ttlMs)
+          claimed = true
+          await woken
+          return won
+        }
+        const now = Date.now()
+        const id = await a!.emitEvent('go')
+        const frozen = a!.triggers.evaluate(now)
+        let invocation: string | undefined
+        let recorded: unknown
+        try {
+          await until(() => claimed, 'runner a to claim the run')
+          await b!.triggers.evaluate(now + 1_000)
+          expect((await b!.triggers.evaluate(now + 6_000)).recovered).toBe(1)
+          ;[invocation] = await b!.backend.orchestrator.listInvocations({ limit: 10 })
+          ;[recorded] = await b!.backend.stateBackend.getInvocations([invocation!])
+          if (late) await new Promise((r) => setTimeout(r, 1_100))
+        } finally {
+          wake() // a failed step must not leave runner a frozen for the next tests
+        }
+        const woke = await frozen
+        // Routed under the id derived from the run: one invocation either way.
+        expect(await routedArgs(a!, 'once')).toEqual([[id]])
+        if (late) {
+          expect(woke.fired).toEqual([])
+          const [after] = await b!.backend.stateBackend.getInvocations([invocation!])
+          expect(after).toEqual(recorded)
+        } else expect(woke.fired.map((f) => f.invocationId)).toEqual([invocation])
+      })
+
+    it('a runner killed after routing a run, before clearing its conditions, routes nothing twice', async () => {
+      const [a, b] = await makeApps(2, { config: RECOVERY })
+      for (const app of [a!, b!])
+        app.task('once', async (_id: string) => null, {
+          triggers: [onEvent('go', { args: (e) => [e.eventId] })],
+        })
+      const store = a!.backend.triggerStore
+      const clear = store.clearValidConditions
+      store.clearValidConditions = async () => {
+        throw new Error('killed')
+      }
+      const now = Date.now()
+      const id = await a!.emitEvent('go')
+      await expect(a!.triggers.evaluate(now)).rejects.toThrow('killed')
+      store.clearValidConditions = clear
+      for (const at of [now + 1_000, now + 6_000, now + 12_000]) {
+        const report = await b!.triggers.evaluate(at)
+        expect([report.fired, report.recovered]).toEqual([[], 0])
+      }
+      expect(await routedArgs(b!, 'once')).toEqual([[id]])
+      expect(await b!.backend.triggerStore.getValidConditions()).toEqual([])
+    })
+
     it('a started runner evaluates triggers by itself in its atomic-service slot', async () => {
       const app = await makeApp({ config: { orchestrator: { atomicServiceCheckMs: 50 } } })
       const seen: string[] = []

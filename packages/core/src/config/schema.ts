@@ -156,6 +156,11 @@ export const APP_FIELDS = {
     default: 7 * 86_400_000,
     doc: 'Emitted events are kept (for listing) this long; older ones are dropped when new ones are stored.',
   },
+  'triggers.runRecoveryAfterMs': {
+    schema: int(1000),
+    default: 60_000,
+    doc: 'A trigger run claimed by a runner that never routed it (killed in between) is routed by another runner once that runner has seen it unrouted this long. Keep it below triggers.conditionRetentionMs: the run needs its conditions.',
+  },
   'triggers.cronLateToleranceMs': {
     schema: int(1000),
     default: 300_000,

@@ -19,6 +19,12 @@ export interface RouteCallsOptions {
   runAt?: number
   /** Called with each call's position in the caller's execution (absent in dev mode) and call id. */
   beforeRoute?: (calls: { position: number | undefined; callId: string }[]) => Promise<void>
+  /**
+   * Caller-chosen ids, one per call (outside a task only): routing an id that is already
+   * registered registers nothing new, so a caller that may route the same call twice (a trigger
+   * run recovered after a crash) gets one invocation.
+   */
+  ids?: readonly string[]
 }
 
 /** The concurrency scope key of one call: null when the mode is disabled. */
@@ -65,7 +71,9 @@ export async function routeCalls<R>(
   argsList: readonly unknown[][],
   options: RouteCallsOptions = {},
 ): Promise<Invocation<R>[]> {
-  const { runAt, beforeRoute } = options
+  const { runAt, beforeRoute, ids } = options
+  if (ids && ids.length !== argsList.length)
+    throw new RangeError(`routeCalls: ${ids.length} ids for ${argsList.length} calls of ${task.taskName}`)
   // Positions are taken before the first await, in call order: `Promise.all([a(), b()])` gives
   // a and b the same positions in every run of the parent.
   const early = currentContext()
@@ -85,8 +93,9 @@ export async function routeCalls<R>(
     return { args, serialized, callId: callIdOf(task.id, serialized) }
   })
   if (beforeRoute) await beforeRoute(calls.map((c, i) => ({ position: positions?.[i], callId: c.callId })))
-  const choices =
-    cursor && positions
+  const choices = ids
+    ? ids.map((id) => ({ fresh: id }))
+    : cursor && positions
       ? await chooseChildIds(
           rt,
           cursor,

@@ -14,6 +14,7 @@ import { type DueRun, planRuns } from './fire.js'
 import { ringEventEmitted } from './local-events.js'
 import { PredicateRegistry } from './predicates.js'
 import { TriggerRegistry } from './registry.js'
+import { RunsInDoubt, settledKey, triggerRunInvocationId } from './run-recovery.js'
 import { type FinishedAttempt, type MatchingDeps, matchEvent, matchFinished } from './source-matching.js'
 import type { StoredContext } from './valid-conditions.js'
 
@@ -29,7 +30,15 @@ export interface TriggerPassReport {
   failedArgs: number
   /** Valid conditions cleared (used by every trigger that reads them, or expired). */
   cleared: number
+  /**
+   * Runs another runner claimed but never routed (killed in between) that this runner routed
+   * after `triggers.runRecoveryAfterMs`; they are also in `fired` unless dropped.
+   */
+  recovered: number
 }
+
+/** What firing one run did: routed (an invocation exists), dropped for good, or no such task here. */
+type FireOutcome = 'routed' | 'dropped' | 'unknown-task'
 
 /** One declared trigger as `nenc trigger list` shows it. */
 export interface TriggerListing {
@@ -57,6 +66,7 @@ export class TriggerEngine {
   readonly predicates = new PredicateRegistry()
   private registered: Promise<void> | null = null
   private readonly lastSeen = new Map<string, number>()
+  private readonly inDoubt = new RunsInDoubt()
 
   constructor(private readonly rt: NencRuntime) {}
 
@@ -159,6 +169,7 @@ export class TriggerEngine {
       skippedOverlap: 0,
       failedArgs: 0,
       cleared: 0,
+      recovered: 0,
     }
     if (!this.hasTriggers) return report
     await this.register()
@@ -177,29 +188,109 @@ export class TriggerEngine {
       retentionMs,
       lateToleranceMs,
     )
-    // A claim outlives the valid conditions it covers: one still waiting for an AND partner is
-    // seen again by later passes, and must not fire its OR triggers twice.
-    const ttl = 2 * retentionMs + 60_000
+    const ttl = this.claimTtl()
     // Triggers in parallel; one trigger's runs in order, so an overlap check sees the run before.
     const byTrigger = new Map<string, DueRun[]>()
     for (const run of plan.runs)
       byTrigger.set(run.trigger.id, [...(byTrigger.get(run.trigger.id) ?? []), run])
+    const lost: DueRun[] = []
     await Promise.all(
       [...byTrigger.values()].map(async (runs) => {
-        for (const run of runs) if (await store.claimTriggerRun(run.runId, ttl)) await this.fire(run, report)
+        for (const run of runs) {
+          const claimedAt = Date.now()
+          if (await store.claimTriggerRun(run.runId, ttl)) await this.fire(run, report, claimedAt)
+          else lost.push(run)
+        }
       }),
     )
-    if (plan.clear.length) await store.clearValidConditions(plan.clear)
-    report.cleared = plan.clear.length
+    // Conditions are cleared only once their runs are routed (or dropped): the conditions of a
+    // run whose claimant died before routing stay, so that the run can be recovered.
+    const kept = await this.recoverLost(lost, now, ttl, report)
+    const clear = plan.clear.filter((id) => !kept.has(id))
+    if (clear.length) await store.clearValidConditions(clear)
+    report.cleared = clear.length
     if (report.fired.length || report.cronTicks)
       this.rt.logger.debug({ ...report, fired: report.fired.length }, 'trigger pass')
     return report
   }
 
-  private async fire(run: DueRun, report: TriggerPassReport): Promise<void> {
+  /**
+   * Runs claimed by another evaluator: those with an invocation (their derived id) are done;
+   * the others are in doubt — their claimant is routing them right now, or died after its
+   * claim. A run in doubt for `triggers.runRecoveryAfterMs` (as this runner saw it) is fired
+   * here by the one evaluator that takes its settled key. Returns the valid conditions to keep.
+   */
+  private async recoverLost(
+    lost: readonly DueRun[],
+    now: number,
+    ttl: number,
+    report: TriggerPassReport,
+  ): Promise<Set<string>> {
+    const kept = new Set<string>()
+    const states = lost.length
+      ? await this.rt.backend.orchestrator.getStates(lost.map(triggerRunInvocationId))
+      : []
+    const doubtful = lost.filter((_, i) => states[i] === null)
+    const afterMs = this.rt.config.value<number>('triggers.runRecoveryAfterMs')
+    const due = this.inDoubt.observe(
+      doubtful.map((r) => r.runId),
+      now,
+      afterMs,
+    )
+    const store = this.rt.backend.triggerStore
+    for (const run of doubtful) {
+      if (!due.has(run.runId)) {
+        for (const c of run.conditions) kept.add(c.valid.id)
+        continue
+      }
+      this.inDoubt.forget(run.runId)
+      // Lost: another runner recovered it, or its claimant dropped it for good.
+      if (!(await store.claimTriggerRun(settledKey(run.runId), ttl))) continue
+      report.recovered++
+      this.rt.logger.warn(
+        { trigger: run.trigger.id, task: run.trigger.taskName, runId: run.runId },
+        'trigger run claimed but never routed (its runner died?): routing it now',
+      )
+      await this.fire(run, report, null)
+    }
+    return kept
+  }
+
+  /**
+   * Fires one run: `claimedAt` (real clock) when this evaluator won its claim, null for a
+   * recovery (which already holds the settled key). Routed under the run's derived id; a run
+   * dropped for good (overlap, failed arguments) or folded into another invocation (registration
+   * concurrency) takes its settled key, so that no observer mistakes it for a run whose claimant
+   * died.
+   */
+  private async fire(run: DueRun, report: TriggerPassReport, claimedAt: number | null): Promise<FireOutcome> {
+    // A claimant frozen past the recovery wait may have been recovered meanwhile: it looks
+    // before routing, so that it does not write the record of an invocation that may have run.
+    const late =
+      claimedAt !== null &&
+      Date.now() - claimedAt >= this.rt.config.value<number>('triggers.runRecoveryAfterMs')
+    if (late) {
+      const [state] = await this.rt.backend.orchestrator.getStates([triggerRunInvocationId(run)])
+      if (state) return 'routed'
+    }
+    const outcome = await this.route(run, report)
+    if (outcome === 'dropped' && claimedAt !== null)
+      await this.rt.backend.triggerStore.claimTriggerRun(settledKey(run.runId), this.claimTtl())
+    return outcome
+  }
+
+  /**
+   * A claim outlives the valid conditions it covers: one still waiting for an AND partner is
+   * seen again by later passes, and must not fire its OR triggers twice.
+   */
+  private claimTtl(): number {
+    return 2 * this.rt.config.value<number>('triggers.conditionRetentionMs') + 60_000
+  }
+
+  private async route(run: DueRun, report: TriggerPassReport): Promise<FireOutcome> {
     const t = run.trigger
     const task = this.rt.getTask(t.taskName)
-    if (!task) return
+    if (!task) return 'unknown-task'
     if (t.overlap === 'skip') {
       const active = await this.rt.backend.orchestrator.listInvocations({
         taskId: task.id,
@@ -208,7 +299,7 @@ export class TriggerEngine {
       })
       if (active.length) {
         report.skippedOverlap++
-        return
+        return 'dropped'
       }
     }
     let args: unknown[]
@@ -220,10 +311,13 @@ export class TriggerEngine {
         { err, trigger: t.id, task: t.taskName },
         'trigger arguments could not be computed; run dropped',
       )
-      return
+      return 'dropped'
     }
-    const [inv] = await routeCalls(this.rt, task, [args])
+    const id = triggerRunInvocationId(run)
+    const [inv] = await routeCalls(this.rt, task, [args], { ids: [id] })
     report.fired.push({ triggerId: t.id, taskName: t.taskName, invocationId: inv!.id })
+    // Reused by registration concurrency: no invocation carries the derived id.
+    return inv!.id === id ? 'routed' : 'dropped'
   }
 
   private async argumentsFor(t: ResolvedTrigger, run: DueRun): Promise<unknown[]> {

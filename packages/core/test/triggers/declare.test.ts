@@ -181,6 +181,7 @@ describe('trigger declaration', () => {
       skippedOverlap: 0,
       failedArgs: 0,
       cleared: 0,
+      recovered: 0,
     })
     await app.triggers.reportFinished([
       { invocationId: 'i', taskName: 'plain', args: '[]', status: 'success', outcome: '1' },

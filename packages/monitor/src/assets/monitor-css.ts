@@ -31,6 +31,8 @@ ol.timeline li { margin:.3rem 0 .3rem -.2rem; padding-left:.8rem; display:flex; 
 .offset { width:6rem; color:var(--muted); font-family:ui-monospace, monospace; }
 pre.value { background:#fff; border:1px solid var(--line); padding:.6rem; overflow:auto; max-height:24rem; white-space:pre-wrap; }
 pre.error { border-color:#e05555; }
+ul.conditions { margin:0; padding-left:1rem; } ul.conditions .kind { font-size:.75rem; color:var(--muted); text-transform:uppercase; }
+pre.payload { margin:0; max-height:8rem; }
 ul.tree, ul.tree ul { list-style:none; padding-left:1.2rem; border-left:1px dashed var(--line); }
 form.action { display:inline-block; margin:.3rem .5rem .3rem 0; }
 form.action button { background:var(--accent); color:#fff; border:0; padding:.35rem .8rem; border-radius:.3rem; cursor:pointer; }

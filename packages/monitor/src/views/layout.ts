@@ -16,6 +16,7 @@ const NAV = [
   ['/workflows', 'Workflows'],
   ['/timeline', 'Timeline'],
   ['/runners', 'Runners'],
+  ['/triggers', 'Triggers'],
 ] as const
 
 /**
