@@ -179,11 +179,16 @@ describe('a Redis server that stops and comes back (real redis-server with AOF)'
       },
     })
     const noop = app.task('noop', async (i: number) => i)
+    await app.ready() // components bound, so the broker can be counted while routing goes on
     const routing = noop.parallelize(Array.from({ length: 20_000 }, (_, i) => [i] as [number])).then(
       (g) => ({ ok: true as const, g }),
       (err: unknown) => ({ ok: false as const, err }),
     )
-    await sleep(30)
+    // Stop the server once the first chunks are in (a fixed sleep could stop it before the first
+    // chunk was sent on a loaded machine, and then nothing is registered to check).
+    let settled = false
+    void routing.then(() => (settled = true))
+    while (!settled && (await app.backend.broker.count()) === 0) await sleep(5)
     await server.stop()
     const outcome = await routing
     await server.start()
