@@ -34,7 +34,12 @@ async function routedArgs(app: Nenc, taskName: string): Promise<unknown[][]> {
       args: await deserializeArgs(app.serializer, r.args, clientDataStore, app.largeValues),
     })
   }
-  return out.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1)).map((o) => o.args)
+  // Trigger runs have ids derived from their run (hashes, not time-ordered), so two routed in
+  // the same millisecond are put in a stable order by their arguments.
+  const key = (o: (typeof out)[number]) => JSON.stringify(o.args)
+  return out
+    .sort((a, b) => a.createdAt - b.createdAt || (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0))
+    .map((o) => o.args)
 }
 
 async function until(check: () => Promise<boolean> | boolean, what: string, ms = 15_000): Promise<void> {
