@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { type BaseRunner, isValidStatusPath } from '@nenc/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { bindRunner, ThreadRunner } from '../src/index.js'
-import { availableBackends, newTestApp } from './helpers.js'
+import { availableBackends, newTestApp, until } from './helpers.js'
 
 /**
  * A runner presumed dead that wakes up (issue 10): a runner process is frozen with SIGSTOP while
@@ -28,14 +28,6 @@ afterEach(async () => {
   await cleanup?.()
   cleanup = null
 })
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 
 const backends = availableBackends(['redis', 'postgres'])
 

@@ -2,6 +2,7 @@ import { context, isValidStatusPath, Nenc } from '@nenc/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { bindRunner, ThreadRunner } from '../src/index.js'
 import { createBackend } from './fixtures/backend.mjs'
+import { until as waitUntil } from './helpers.js'
 
 /**
  * ThreadRunner.stop on memory: claiming stops, running invocations get `runner.stopGraceMs` to
@@ -51,13 +52,8 @@ async function start(stopGraceMs: number) {
   return { app, effect, parent, runs, runner }
 }
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
+// This file's waits are short: a 10 s limit, looked at every 20 ms.
+const until = (what: string, check: () => Promise<boolean>) => waitUntil(what, check, 10_000, 20)
 
 describe('ThreadRunner graceful stop (memory)', () => {
   it('a task running when stop starts finishes within stopGraceMs on the stopped runner, once', async () => {

@@ -80,3 +80,17 @@ export async function startApp(backend: string, runner: BaseRunner, prefix = 't'
     },
   }
 }
+
+/** Polls `check` every `pollMs` until it holds; throws naming `what` after `timeoutMs`. */
+export async function until(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 30_000,
+  pollMs = 50,
+): Promise<void> {
+  const end = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, pollMs))
+  }
+}

@@ -3,7 +3,7 @@ import { type BaseRunner, type InvocationStatus, isValidStatusPath, type Nenc } 
 import { afterEach, describe, expect, it } from 'vitest'
 import { bindRunner, ThreadRunner } from '../src/index.js'
 import { redisClient } from './fixtures/backend.mjs'
-import { availableBackends, forkRunner, newTestApp } from './helpers.js'
+import { availableBackends, forkRunner, newTestApp, until } from './helpers.js'
 
 /**
  * Real processes, real signals: a runner process is SIGKILLed (recovery must reroute its
@@ -38,14 +38,6 @@ const runnerProcess = (kind: string, options: object, env: Record<string, string
 
 async function countStatus(app: Nenc, statuses: InvocationStatus[]): Promise<number> {
   return (await app.backend.orchestrator.listInvocations({ statuses, limit: 10_000 })).length
-}
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
 }
 
 const backends = availableBackends(['redis', 'postgres'])

@@ -7,7 +7,7 @@ import {
   type ProcessSupervisor,
 } from '../src/index.js'
 import { redisClient } from './fixtures/backend.mjs'
-import { APP_MODULE, availableBackends, type Started, startApp } from './helpers.js'
+import { APP_MODULE, availableBackends, type Started, startApp, until } from './helpers.js'
 
 /** Supervisors report their children alive, reroute for children that die and replace them. */
 let current: Started | null = null
@@ -15,18 +15,6 @@ afterEach(async () => {
   await current?.close()
   current = null
 })
-
-async function until(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 
 const [backend] = availableBackends(['redis', 'postgres'])
 

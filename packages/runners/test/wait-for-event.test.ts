@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process'
 import { afterEach, describe, expect, it } from 'vitest'
 import { redisClient } from './fixtures/backend.mjs'
 import type { TestApp } from './fixtures/tasks.mjs'
-import { availableBackends, forkRunner, newTestApp } from './helpers.js'
+import { availableBackends, forkRunner, newTestApp, until } from './helpers.js'
 
 /**
  * `wf.waitForEvent` across real runner processes: the runner holding a waiting workflow is
@@ -18,14 +18,6 @@ afterEach(async () => {
   await cleanup?.()
   cleanup = null
 })
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 
 async function appWithCleanup(backend: string, prefix: string): Promise<{ t: TestApp; key: string }> {
   const t = await newTestApp(backend, prefix)
