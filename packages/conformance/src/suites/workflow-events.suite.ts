@@ -47,16 +47,7 @@ export function describeWorkflowEvents(name: string, factory: BackendFactory): v
 
     it('pages past more non-matching events than one read returns to the match stored after them', async () => {
       const app = await makeApp({ config: POLL })
-      const root = app.task('root', async () => {
-        const event = await workflow().waitForEvent<{ n: number }>('tick', {
-          filter: { n: -1 },
-          timeoutMs: 60_000,
-        })
-        return event?.id
-      })
-      await app.runner.start()
-      const inv = await root()
-      await untilRecorded(app, inv.id, 'waitForEvent:0')
+      const inv = await waitingRoot(app, 'tick', { n: -1 })
       const store = app.backend.triggerStore
       const start = Date.now()
       const payload = (n: number) => app.serializer.serialize({ n }, 'payload')
@@ -77,16 +68,7 @@ export function describeWorkflowEvents(name: string, factory: BackendFactory): v
 
     it('finds an event stored after a later-stamped one was looked at (within the late-write tolerance)', async () => {
       const app = await makeApp({ config: POLL })
-      const root = app.task('root', async () => {
-        const event = await workflow().waitForEvent<{ ok: boolean }>('scan', {
-          filter: { ok: true },
-          timeoutMs: 60_000,
-        })
-        return event?.id
-      })
-      await app.runner.start()
-      const inv = await root()
-      await untilRecorded(app, inv.id, 'waitForEvent:0')
+      const inv = await waitingRoot(app, 'scan', { ok: true })
       const store = app.backend.triggerStore
       const t = Date.now()
       const payload = (ok: boolean) => app.serializer.serialize({ ok }, 'payload')
@@ -285,6 +267,21 @@ export function describeWorkflowEvents(name: string, factory: BackendFactory): v
 }
 
 /** Until the root's first run recorded `name` (the wait's start): events after this count. */
+/**
+ * Starts the app's runner and a root that waits (up to 60 s) for an event of `code` whose payload
+ * has `filter`'s keys, returning the found event's id; resolves once the wait is recorded.
+ */
+async function waitingRoot(app: Nenc, code: string, filter: Record<string, unknown>) {
+  const root = app.task(
+    'root',
+    async () => (await workflow().waitForEvent(code, { filter, timeoutMs: 60_000 }))?.id,
+  )
+  await app.runner.start()
+  const inv = await root()
+  await untilRecorded(app, inv.id, 'waitForEvent:0')
+  return inv
+}
+
 async function untilRecorded(app: Nenc, workflowId: string, name: string): Promise<void> {
   const until = Date.now() + 10_000
   while ((await app.backend.stateBackend.getWorkflowData(workflowId, `nenc:${name}#1`)) === null) {
