@@ -1,4 +1,5 @@
 import { INITIAL_STATUS } from '@nenc/core'
+import { historyEntrySql } from './history-entry.js'
 import { asyncCommit } from './identifiers.js'
 
 /** An SQL string literal (for core's status names, which are plain identifiers). */
@@ -51,15 +52,13 @@ recs AS (
 ins AS (
   INSERT INTO ${s}.invocations AS i
     (app_id, id, task_id, call_id, status, owner, status_ts, retries, registration_key, running_key, reroute,
-     created_at, attempt)
-  SELECT $1, r.id, r.task_id, r.call_id, $9, NULL, now.ms, 0, r.reg_key, r.run_key, r.reroute, now.ms, 0
+     created_at, attempt, reg_status, history)
+  SELECT $1, r.id, r.task_id, r.call_id, $9, NULL, now.ms, 0, r.reg_key, r.run_key, r.reroute, now.ms, 0,
+    CASE WHEN r.reg_key IS NOT NULL THEN $9::text END,
+    ${historyEntrySql('$9', '0', 'now.ms', 'r.actor', 'NULL::text', 'NULL::text')}
   FROM req r CROSS JOIN now ORDER BY r.ord
   ON CONFLICT DO NOTHING
   RETURNING i.id, i.registration_key, i.status_ts
-),
-hist AS (
-  INSERT INTO ${s}.history (app_id, id, status, owner, actor, ts, attempt)
-  SELECT $1, n.id, $9, NULL, f.actor, n.status_ts, 0 FROM ins n JOIN firsts f ON f.id = n.id
 ),
 res AS (
   SELECT r.ord,
@@ -70,10 +69,10 @@ res AS (
   FROM req r
   JOIN firsts f ON f.id = r.id
   LEFT JOIN ins n ON n.id = r.id
-  LEFT JOIN LATERAL (SELECT x.id FROM ${s}.invocations x WHERE x.app_id = $1 AND x.id = r.id) x ON true
+  LEFT JOIN LATERAL (SELECT x.id FROM ${s}.invocations x WHERE x.app_id = $1 AND x.id = r.id LIMIT 1) x ON true
   LEFT JOIN ins nk ON nk.registration_key = r.reg_key
   LEFT JOIN ${s}.invocations hk ON hk.app_id = $1 AND hk.registration_key = r.reg_key
-    AND hk.registration_key IS NOT NULL AND hk.status = ${literal(INITIAL_STATUS)}
+    AND hk.registration_key IS NOT NULL AND hk.reg_status = ${literal(INITIAL_STATUS)}
 )${
   fused
     ? `,
@@ -132,7 +131,7 @@ export const finishSql = (s: string) =>
 export const readFinalSql = (s: string) => `
 SELECT i.id, i.task_id, i.status, i.owner, i.status_ts AS ts, i.retries, i.attempt, o.kind, o.value
 FROM unnest($2::text[]) AS x(id)
-CROSS JOIN LATERAL (SELECT * FROM ${s}.invocations i WHERE i.app_id = $1 AND i.id = x.id) i
+CROSS JOIN LATERAL (SELECT * FROM ${s}.invocations i WHERE i.app_id = $1 AND i.id = x.id LIMIT 1) i
 LEFT JOIN LATERAL (
   SELECT o.kind, o.value FROM ${s}.outcomes o
   WHERE i.status = ANY($3::text[]) AND o.app_id = $1 AND o.id = i.id AND o.attempt = i.attempt) o ON true`
@@ -160,17 +159,16 @@ SELECT ARRAY(SELECT b.id FROM b) AS ids, EXISTS (SELECT 1 FROM ${s}.waits x WHER
 
 /**
  * purgeFinishedBefore: $1 app, $2 final statuses, $3 age in ms, $4 batch size. Deletes finished
- * invocations with their history, edges, state-backend record and outcomes (every attempt), oldest first;
+ * invocations (their history is in the row) with their edges, state-backend record and outcomes (every attempt), oldest first;
  * rows another purger holds are skipped.
  */
 export const purgeFinishedSql = (s: string) => `
 WITH victims AS (
   SELECT i.id FROM ${s}.invocations i
   WHERE i.app_id = $1 AND i.status = ANY($2::text[]) AND i.status_ts < (SELECT ${s}.now_ms()) - $3
-  ORDER BY i.status_ts LIMIT $4
+  ORDER BY i.created_at LIMIT $4
   FOR UPDATE SKIP LOCKED
 ),
-dh AS (DELETE FROM ${s}.history h WHERE h.app_id = $1 AND h.id IN (SELECT v.id FROM victims v)),
 dw AS (DELETE FROM ${s}.waits w WHERE w.app_id = $1
         AND (w.waiter_id IN (SELECT v.id FROM victims v) OR w.waited_id IN (SELECT v.id FROM victims v))),
 dr AS (DELETE FROM ${s}.invocation_records r WHERE r.app_id = $1 AND r.id IN (SELECT v.id FROM victims v)),

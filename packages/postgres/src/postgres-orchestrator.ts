@@ -19,6 +19,7 @@ import {
   type Unsubscribe,
   WaitsTracker,
 } from '@nenc/core'
+import { decodeHistory } from './history-entry.js'
 import { asyncCommit, channelName } from './identifiers.js'
 import { filterConditions, keysetTail, pageOfRows, Where } from './listing-sql.js'
 import {
@@ -37,7 +38,7 @@ import { STATUS_SETS, storedNumber, storedStatus } from './status-rules.js'
 /**
  * The orchestrator on PostgreSQL. Every batch method is one statement (one round trip): claims
  * run the `claim` function (FOR UPDATE SKIP LOCKED plus advisory locks per running key),
- * transitions a compare-and-set UPDATE with their history rows, final statuses release blocking
+ * transitions a compare-and-set UPDATE that prepends their history entry, final statuses release blocking
  * edges and NOTIFY `subscribeFinal` listeners in the same statement. A claim blocked by a running
  * key parks the id on it; the transition that frees the key releases the oldest (`released`). The status rules come from
  * core's table (see status-rules.ts). A claim (→ PENDING) starts the next attempt; a transition
@@ -142,24 +143,12 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
   }
 
   async getHistory(id: string): Promise<HistoryEntry[]> {
-    const rows = await this.query<{
-      status: string
-      owner: string | null
-      actor: string | null
-      ts: string
-      attempt: number
-    }>(
-      `SELECT status, owner, actor, ts, attempt FROM ${this.s}.history WHERE app_id = $1 AND id = $2 ORDER BY seq`,
+    const [row] = await this.query<{ history: string }>(
+      `SELECT history FROM ${this.s}.invocations WHERE app_id = $1 AND id = $2`,
       [this.appId, id],
       'getHistory',
     )
-    return rows.map((r) => ({
-      status: storedStatus(r.status, `history of ${id}`),
-      owner: r.owner,
-      actor: r.actor,
-      timestamp: storedNumber(r.ts, `history of ${id}`),
-      attempt: storedNumber(r.attempt, `history of ${id}`),
-    }))
+    return row ? decodeHistory(row.history, id) : []
   }
 
   async listInvocations(q: ListInvocationsQuery): Promise<string[]> {
@@ -211,7 +200,7 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
     }))
   }
 
-  /** One statement: the final rows, their history rows and any blocking edge naming them. */
+  /** One statement: the final rows (their history with them) and any blocking edge naming them. */
   async deleteFinalInvocations(ids: readonly string[]): Promise<string[]> {
     if (ids.length === 0) return []
     const rows = await this.query<{ id: string }>(
@@ -219,9 +208,6 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
          DELETE FROM ${this.s}.invocations
          WHERE app_id = $1 AND id = ANY($2::text[]) AND status = ANY($3::text[])
          RETURNING id
-       ),
-       hist AS (
-         DELETE FROM ${this.s}.history h USING gone g WHERE h.app_id = $1 AND h.id = g.id
        ),
        edges AS (
          DELETE FROM ${this.s}.waits w
@@ -312,9 +298,10 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
 
   async getPendingForRecovery(olderThanMs: number, limit: number): Promise<string[]> {
     const rows = await this.query<{ id: string }>(
-      `SELECT id FROM ${this.s}.invocations
-       WHERE app_id = $1 AND status = 'pending' AND status_ts < (SELECT ${this.s}.now_ms()) - $2
-       ORDER BY created_at, id LIMIT $3`,
+      `SELECT i.id FROM ${this.s}.active a
+       JOIN ${this.s}.invocations i ON i.app_id = a.app_id AND i.id = a.id
+       WHERE a.app_id = $1 AND i.status = 'pending' AND i.status_ts < (SELECT ${this.s}.now_ms()) - $2
+       ORDER BY i.created_at, i.id LIMIT $3`,
       [this.appId, olderThanMs, limit],
       'getPendingForRecovery',
     )
@@ -323,9 +310,10 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
 
   async getRunningForRecovery(deadAfterMs: number, limit: number): Promise<string[]> {
     const rows = await this.query<{ id: string }>(
-      `SELECT i.id FROM ${this.s}.invocations i
+      `SELECT i.id FROM ${this.s}.active a
+       JOIN ${this.s}.invocations i ON i.app_id = a.app_id AND i.id = a.id
        LEFT JOIN ${this.s}.runners r ON r.app_id = i.app_id AND r.runner_id = i.owner
-       WHERE i.app_id = $1 AND i.status IN ('running', 'paused', 'resumed')
+       WHERE a.app_id = $1 AND i.status IN ('running', 'paused', 'resumed')
          AND (r.runner_id IS NULL OR r.last_heartbeat < (SELECT ${this.s}.now_ms()) - $2)
        ORDER BY i.created_at, i.id LIMIT $3`,
       [this.appId, deadAfterMs, limit],
@@ -371,8 +359,8 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
     const s = this.s
     await this.query(
       `WITH a AS (DELETE FROM ${s}.invocations WHERE app_id = $1),
-            b AS (DELETE FROM ${s}.history WHERE app_id = $1),
-            c AS (DELETE FROM ${s}.waits WHERE app_id = $1)
+            c AS (DELETE FROM ${s}.waits WHERE app_id = $1),
+            d AS (DELETE FROM ${s}.active WHERE app_id = $1)
        DELETE FROM ${s}.runners WHERE app_id = $1`,
       [this.appId],
       'purge orchestrator',

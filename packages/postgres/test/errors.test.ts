@@ -95,7 +95,10 @@ describe('errors', () => {
       'skipped',
       'claimed',
     ])
-    await admin().query(`UPDATE "${s}".history SET status = 'nope' WHERE id = $1`, [ok!.id])
+    await admin().query(
+      `UPDATE "${s}".invocations SET history = '["nope",1,1,"w",1]' || E'\\n' || history WHERE id = $1`,
+      [ok!.id],
+    )
     await expect(b.orchestrator.getHistory(ok!.id)).rejects.toBeInstanceOf(CorruptDataError)
     await b.stateBackend.setOutcomes([{ id: ok!.id, attempt: 1, outcome: { kind: 'result', value: '1' } }])
     await admin().query(`UPDATE "${s}".outcomes SET kind = 'weird' WHERE id = $1`, [ok!.id])

@@ -20,6 +20,8 @@
  * reached id by id through the primary key, so no plan depends on the values, and re-planning a
  * batch statement costs more than running it on a small batch.
  */
+import { historyEntrySql } from '../history-entry.js'
+
 export const version = 1
 export const name = 'init'
 
@@ -41,60 +43,67 @@ export function up(s: string): string[] {
        PRIMARY KEY (app_id, available_at, seq)
      )`,
 
-    // Orchestrator: one row per invocation, history rows, blocking edges, heartbeats.
+    // Orchestrator: one row per invocation (its status history included), blocking edges,
+    // heartbeats. Columns that never change come first and the history last: a status change
+    // rewrites the row, and PostgreSQL logs an update on the same page as the bytes between the
+    // longest unchanged prefix and suffix, so prepending the new history entry logs only the
+    // changed status columns and that entry (see history-entry.ts). No index holds a column
+    // that a transition changes, so an update that finds room on its page is heap-only (HOT:
+    // no index entry written). A row about doubles in size over its life (registration → final,
+    // four history entries), hence fillfactor 40: inserts leave the room its updates need
+    // (measured: at 70, half the updates left the page and wrote an entry into every index).
     `CREATE TABLE ${s}.invocations (
        app_id text NOT NULL,
        id text NOT NULL,
        task_id text NOT NULL,
        call_id text NOT NULL,
-       status text NOT NULL,
-       owner text,
-       status_ts bigint NOT NULL,
-       retries integer NOT NULL DEFAULT 0,
        registration_key text,
        running_key text,
        reroute boolean NOT NULL DEFAULT false,
        created_at bigint NOT NULL,
+       status text NOT NULL,
+       owner text,
+       status_ts bigint NOT NULL,
+       retries integer NOT NULL DEFAULT 0,
        attempt integer NOT NULL DEFAULT 0,
        parked_seq bigint,
+       reg_status text,
+       history text NOT NULL,
        PRIMARY KEY (app_id, id)
-     ) WITH (fillfactor = 70)`,
+     ) WITH (fillfactor = 40)`,
     // Parked order: a claim that parks an id takes the next value (under its key's advisory lock,
     // so the order per key is the order of the parking claims).
     `CREATE SEQUENCE ${s}.parked_seq`,
     // Registration concurrency: at most one REGISTERED invocation per key, enforced by the index
     // so concurrent register() calls cannot both create one (INSERT … ON CONFLICT DO NOTHING).
+    // It reads `reg_status` — the status, kept only on rows with a registration key (NULL on
+    // the others) — so that no index of the table names a column an unkeyed invocation's
+    // transitions change: those updates stay heap-only (HOT), writing no index entry at all.
     `CREATE UNIQUE INDEX invocations_registration_key_idx ON ${s}.invocations (app_id, registration_key)
-       WHERE registration_key IS NOT NULL AND status = 'registered'`,
-    // Running concurrency: active holders of a running key (claim's check). The status is a
-    // column, not a predicate, so `running_key = k AND status = ANY(active)` is an index
-    // condition in any plan, generic plans included.
-    `CREATE INDEX invocations_running_key_status_idx ON ${s}.invocations (app_id, running_key, status)
-       WHERE running_key IS NOT NULL`,
-    // The ids parked on each running key, oldest first (release takes the first).
+       WHERE registration_key IS NOT NULL AND reg_status = 'registered'`,
+    // The ids parked on each running key, oldest first (release takes the first). Only keyed
+    // rows ever set parked_seq.
     `CREATE INDEX invocations_parked_idx ON ${s}.invocations (app_id, running_key, parked_seq)
        WHERE parked_seq IS NOT NULL`,
     // Claim's first step looks up the running keys of a batch; most invocations have none.
     `CREATE INDEX invocations_keyed_idx ON ${s}.invocations (app_id, id) WHERE running_key IS NOT NULL`,
     // listInvocations and pageInvocations (keyset ranges), newest first, with and without a task;
-    // a status filter is checked on the rows (no index on (status, created_at): status changes on
-    // every transition, and each index holding it is one more entry to write per change).
+    // a status filter is checked on the rows (no index holds the status: see above). Retention
+    // pages through these by creation time too.
     `CREATE INDEX invocations_created_idx ON ${s}.invocations (app_id, created_at DESC, id DESC)`,
     `CREATE INDEX invocations_task_created_idx ON ${s}.invocations (app_id, task_id, created_at DESC, id DESC)`,
-    // Recovery (pending / running owners), listing by status and retention of final ones.
-    `CREATE INDEX invocations_status_idx ON ${s}.invocations (app_id, status, status_ts)`,
-
-    `CREATE TABLE ${s}.history (
+    // The invocations in an active status (PENDING, RUNNING, PAUSED, RESUMED: core's
+    // ACTIVE_STATUSES), one row each, written by the statement that moves the invocation in or
+    // out. Recovery looks for stuck and orphaned invocations here, and running concurrency for
+    // the active holders of a key, instead of through an index on invocations.status, which
+    // would make every status change of every invocation write an entry into every index.
+    `CREATE TABLE ${s}.active (
        app_id text NOT NULL,
        id text NOT NULL,
-       seq bigint GENERATED ALWAYS AS IDENTITY,
-       status text NOT NULL,
-       owner text,
-       actor text,
-       ts bigint NOT NULL,
-       attempt integer NOT NULL,
-       PRIMARY KEY (app_id, id, seq)
+       running_key text,
+       PRIMARY KEY (app_id, id)
      )`,
+    `CREATE INDEX active_running_key_idx ON ${s}.active (app_id, running_key) WHERE running_key IS NOT NULL`,
 
     `CREATE TABLE ${s}.waits (
        app_id text NOT NULL,
@@ -294,7 +303,7 @@ function claimFunction(s: string): string {
         INTO v_keys
         FROM unnest(p_ids) AS x(id)
         CROSS JOIN LATERAL (SELECT i.running_key FROM ${s}.invocations i
-                            WHERE i.app_id = p_app AND i.id = x.id AND i.running_key IS NOT NULL) k;
+                            WHERE i.app_id = p_app AND i.id = x.id AND i.running_key IS NOT NULL LIMIT 1) k;
       IF v_keys IS NOT NULL THEN
         FOREACH v_key IN ARRAY v_keys LOOP
           PERFORM pg_advisory_xact_lock(v_key);
@@ -327,8 +336,8 @@ function claimFunction(s: string): string {
         WHERE l.status = ANY(p_available)
       ),
       held AS (
-        SELECT DISTINCT a.running_key FROM ${s}.invocations a
-        WHERE a.app_id = p_app AND a.running_key IS NOT NULL AND a.status = ANY(p_active)
+        SELECT DISTINCT a.running_key FROM ${s}.active a
+        WHERE a.app_id = p_app AND a.running_key IS NOT NULL
           AND a.running_key IN (SELECT l.running_key FROM ruled l WHERE l.running_key IS NOT NULL)
       ),
       ranked AS (
@@ -372,33 +381,37 @@ function claimFunction(s: string): string {
         WHERE d.outcome IN ('claimed', 'controlled', 'controlled_final')
       ),
       upd AS (
+        -- The new values are computed once per row (one clock read for status and history);
+        -- a started claim's history gets its PENDING entry, then RUNNING on top.
         UPDATE ${s}.invocations i
-        SET status = CASE WHEN m.run_mode IS NULL THEN m.to_status ELSE 'running' END,
-            owner = CASE WHEN m.run_mode IS NULL THEN
-                      CASE m.mode WHEN 'n' THEN NULL WHEN 'a' THEN p_runner ELSE i.owner END
-                    ELSE CASE m.run_mode WHEN 'n' THEN NULL WHEN 'a' THEN p_runner ELSE m.pend_owner END
-                    END,
-            status_ts = ${s}.now_ms(),
-            attempt = i.attempt + CASE m.outcome WHEN 'claimed' THEN 1 ELSE 0 END,
-            parked_seq = m.park
+        SET (status, owner, status_ts, attempt, parked_seq, reg_status, history) = (
+          SELECT v.status, v.owner, v.ts, v.attempt, m.park,
+            CASE WHEN i.registration_key IS NOT NULL THEN v.status END,
+            CASE WHEN m.run_mode IS NULL
+                 THEN ${historyEntrySql('v.status', 'v.attempt', 'v.ts', 'p_runner', 'v.owner', 'i.owner')}
+                 ELSE ${historyEntrySql('v.status', 'v.attempt', 'v.ts', 'p_runner', 'v.owner', 'm.pend_owner')} ||
+                      ${historyEntrySql("'pending'", 'v.attempt', 'v.ts', 'p_runner', 'm.pend_owner', 'i.owner')} END ||
+            i.history
+          FROM (SELECT
+            CASE WHEN m.run_mode IS NULL THEN m.to_status ELSE 'running' END AS status,
+            CASE WHEN m.run_mode IS NULL THEN
+                   CASE m.mode WHEN 'n' THEN NULL WHEN 'a' THEN p_runner ELSE i.owner END
+                 ELSE CASE m.run_mode WHEN 'n' THEN NULL WHEN 'a' THEN p_runner ELSE m.pend_owner END
+            END AS owner,
+            ${s}.now_ms() AS ts,
+            i.attempt + CASE m.outcome WHEN 'claimed' THEN 1 ELSE 0 END AS attempt) v)
         FROM moves m
         WHERE i.ctid = m.tid AND i.id = m.id
         RETURNING m.ord, i.id,
           CASE WHEN p_start AND m.outcome = 'claimed' AND m.run_mode IS NULL THEN 'skipped'
                ELSE m.outcome END AS outcome,
-          i.task_id, i.status, i.owner, i.status_ts, i.retries, i.attempt,
-          m.run_mode IS NOT NULL AS started, m.pend_owner
+          i.task_id, i.status, i.owner, i.status_ts, i.retries, i.attempt, i.running_key
       ),
-      hist AS (
-        -- A started claim's PENDING entry first (lower seq), then every row's current status.
-        INSERT INTO ${s}.history (app_id, id, status, owner, actor, ts, attempt)
-        SELECT h.app_id, h.id, h.status, h.owner, h.actor, h.ts, h.attempt FROM (
-          SELECT p_app, u.id, 'pending'::text, u.pend_owner, p_runner, u.status_ts, u.attempt, u.ord, 0
-          FROM upd u WHERE u.started
-          UNION ALL
-          SELECT p_app, u.id, u.status, u.owner, p_runner, u.status_ts, u.attempt, u.ord, 1 FROM upd u
-        ) h(app_id, id, status, owner, actor, ts, attempt, ord, step)
-        ORDER BY h.step, h.ord
+      acts AS (
+        -- A claim takes ids that are available for run (never active) into PENDING or RUNNING.
+        INSERT INTO ${s}.active (app_id, id, running_key)
+        SELECT p_app, u.id, u.running_key FROM upd u WHERE u.status = ANY(p_active)
+        ON CONFLICT DO NOTHING
       ),
       fin AS (
         SELECT u.id FROM upd u WHERE u.status = ANY(p_final)
@@ -547,21 +560,27 @@ function transitionFunction(s: string): string {
         SELECT q.*, l.*, k.key_status
         FROM (SELECT * FROM req ORDER BY id) q
         CROSS JOIN LATERAL (
+          -- LIMIT 1 keeps this a primary-key probe per id: without it the planner may flatten
+          -- the lateral into a join that reads the whole app.
           SELECT i.ctid AS tid, i.task_id, i.status, i.owner, i.status_ts, i.retries, i.attempt AS cur_attempt
-          FROM ${s}.invocations i WHERE i.app_id = p_app AND i.id = q.id) l
+          FROM ${s}.invocations i WHERE i.app_id = p_app AND i.id = q.id LIMIT 1) l
         LEFT JOIN LATERAL (
           SELECT i.status AS key_status FROM ${s}.invocations i
           WHERE i.app_id = p_app AND i.id = q.id AND i.running_key IS NOT NULL
           FOR UPDATE) k ON true
       ),
       upd AS (
+        -- The new values are computed once per row, when it is written (after any lock wait):
+        -- one clock read for status and history, so each history is ordered.
         UPDATE ${s}.invocations i
-        SET status = c.to_status,
-            owner = CASE ${ruleMode('i')} WHEN 'n' THEN NULL WHEN 'a' THEN c.actor ELSE i.owner END,
-            status_ts = ${s}.now_ms(),
-            retries = i.retries + CASE WHEN c.to_status = 'retry' THEN 1 ELSE 0 END,
-            attempt = i.attempt + CASE WHEN c.to_status = 'pending' THEN 1 ELSE 0 END,
-            parked_seq = NULL
+        SET (status, owner, status_ts, retries, attempt, parked_seq, reg_status, history) = (
+          SELECT v.status, v.owner, v.ts, i.retries + CASE WHEN c.to_status = 'retry' THEN 1 ELSE 0 END,
+            v.attempt, NULL::bigint, CASE WHEN i.registration_key IS NOT NULL THEN v.status END,
+            ${historyEntrySql('v.status', 'v.attempt', 'v.ts', 'c.actor', 'v.owner', 'i.owner')} || i.history
+          FROM (SELECT c.to_status AS status,
+            CASE ${ruleMode('i')} WHEN 'n' THEN NULL WHEN 'a' THEN c.actor ELSE i.owner END AS owner,
+            ${s}.now_ms() AS ts,
+            i.attempt + CASE WHEN c.to_status = 'pending' THEN 1 ELSE 0 END AS attempt) v)
         FROM cur c
         WHERE i.ctid = c.tid AND i.id = c.id
           AND (c.req_attempt IS NULL OR i.attempt = c.req_attempt)
@@ -569,9 +588,15 @@ function transitionFunction(s: string): string {
         RETURNING c.ord, i.id, i.task_id, i.status, i.owner, i.status_ts, i.retries, i.attempt,
                   c.actor, c.kind, c.value, c.delay_ms, i.running_key, c.key_status
       ),
-      hist AS (
-        INSERT INTO ${s}.history (app_id, id, status, owner, actor, ts, attempt)
-        SELECT p_app, u.id, u.status, u.owner, u.actor, u.status_ts, u.attempt FROM upd u
+      acts AS (
+        -- The active table follows the status written (whatever the status left).
+        INSERT INTO ${s}.active (app_id, id, running_key)
+        SELECT p_app, u.id, u.running_key FROM upd u WHERE u.status = ANY(p_active)
+        ON CONFLICT DO NOTHING
+      ),
+      inacts AS (
+        DELETE FROM ${s}.active a
+        WHERE a.app_id = p_app AND a.id = ANY(ARRAY(SELECT u.id FROM upd u WHERE NOT (u.status = ANY(p_active))))
       ),
       outs AS (
         INSERT INTO ${s}.outcomes (app_id, id, attempt, kind, value)
@@ -666,7 +691,7 @@ function releaseFunction(s: string): string {
         SELECT hashtextextended(p_lock_ns || k.running_key, 0)
         FROM unnest(coalesce(p_ids, '{}')) AS x(id)
         CROSS JOIN LATERAL (SELECT i.running_key FROM ${s}.invocations i
-                            WHERE i.app_id = p_app AND i.id = x.id AND i.running_key IS NOT NULL) k
+                            WHERE i.app_id = p_app AND i.id = x.id AND i.running_key IS NOT NULL LIMIT 1) k
       ) h(k);
       FOREACH v_key IN ARRAY coalesce(v_keys, '{}') LOOP
         PERFORM pg_advisory_xact_lock(v_key);
@@ -680,8 +705,7 @@ function releaseFunction(s: string): string {
       freed AS (
         SELECT k.key, k.ord FROM keys k
         WHERE NOT EXISTS (
-          SELECT 1 FROM ${s}.invocations a
-          WHERE a.app_id = p_app AND a.running_key = k.key AND a.status = ANY(p_active))
+          SELECT 1 FROM ${s}.active a WHERE a.app_id = p_app AND a.running_key = k.key)
       ),
       picked AS (
         SELECT f.ord, p.id FROM freed f
