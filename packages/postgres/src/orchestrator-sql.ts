@@ -69,10 +69,11 @@ res AS (
   FROM req r
   JOIN firsts f ON f.id = r.id
   LEFT JOIN ins n ON n.id = r.id
-  LEFT JOIN LATERAL (SELECT x.id FROM ${s}.invocations x WHERE x.app_id = $1 AND x.id = r.id LIMIT 1) x ON true
+  LEFT JOIN LATERAL (SELECT x.id FROM ${s}.invocations x WHERE x.app_id = $1 AND x.id = r.id OFFSET 0) x ON true
   LEFT JOIN ins nk ON nk.registration_key = r.reg_key
-  LEFT JOIN ${s}.invocations hk ON hk.app_id = $1 AND hk.registration_key = r.reg_key
-    AND hk.registration_key IS NOT NULL AND hk.reg_status = ${literal(INITIAL_STATUS)}
+  LEFT JOIN LATERAL (
+    SELECT hk.id FROM ${s}.invocations hk WHERE hk.app_id = $1 AND hk.registration_key = r.reg_key
+      AND hk.registration_key IS NOT NULL AND hk.reg_status = ${literal(INITIAL_STATUS)} OFFSET 0) hk ON true
 )${
   fused
     ? `,
@@ -131,10 +132,10 @@ export const finishSql = (s: string) =>
 export const readFinalSql = (s: string) => `
 SELECT i.id, i.task_id, i.status, i.owner, i.status_ts AS ts, i.retries, i.attempt, o.kind, o.value
 FROM unnest($2::text[]) AS x(id)
-CROSS JOIN LATERAL (SELECT * FROM ${s}.invocations i WHERE i.app_id = $1 AND i.id = x.id LIMIT 1) i
+CROSS JOIN LATERAL (SELECT * FROM ${s}.invocations i WHERE i.app_id = $1 AND i.id = x.id OFFSET 0) i
 LEFT JOIN LATERAL (
   SELECT o.kind, o.value FROM ${s}.outcomes o
-  WHERE i.status = ANY($3::text[]) AND o.app_id = $1 AND o.id = i.id AND o.attempt = i.attempt) o ON true`
+  WHERE i.status = ANY($3::text[]) AND o.app_id = $1 AND o.id = i.id AND o.attempt = i.attempt OFFSET 0) o ON true`
 
 /**
  * getBlockingInvocations: $1 app, $2 available statuses, $3 final statuses, $4 max. Waited ids

@@ -63,14 +63,16 @@ export class PostgresBroker extends PostgresComponent implements Broker {
   async retrieve(max: number): Promise<string[]> {
     if (max <= 0) return []
     const rows = await this.query<{ id: string; available_at: string; seq: string }>(
-      `DELETE FROM ${this.s}.queue q
-       WHERE q.app_id = $1 AND q.ctid = ANY(ARRAY(
-         SELECT c.ctid FROM ${this.s}.queue c
+      `WITH picked AS (
+         SELECT c.ctid AS tid FROM ${this.s}.queue c
          WHERE c.app_id = $1 AND c.available_at <= (SELECT ${this.s}.now_ms())
          ORDER BY c.available_at, c.seq
          LIMIT $2
-         FOR UPDATE SKIP LOCKED))
-         AND (SELECT ${asyncCommit('$3')}) IS NOT NULL
+         FOR UPDATE SKIP LOCKED
+       )
+       -- Joined by ctid (a TID probe per row), never a scan over the queue's dead rows.
+       DELETE FROM ${this.s}.queue q USING picked p
+       WHERE q.ctid = p.tid AND (SELECT ${asyncCommit('$3')}) IS NOT NULL
        RETURNING q.id, q.available_at, q.seq`,
       // Intermediate: a popped id lost in a server crash comes back (at-least-once delivery).
       [this.appId, Math.floor(max), this.connection.intermediateCommit],

@@ -25,7 +25,7 @@ export class PostgresClientDataStore extends PostgresComponent implements Client
     if (keys.length === 0) return []
     const rows = await this.query<{ key: string; value: string }>(
       `SELECT d.key, d.value FROM unnest($2::text[]) AS x(key)
-       CROSS JOIN LATERAL (SELECT * FROM ${this.s}.client_data d WHERE d.app_id = $1 AND d.key = x.key) d`,
+       CROSS JOIN LATERAL (SELECT * FROM ${this.s}.client_data d WHERE d.app_id = $1 AND d.key = x.key OFFSET 0) d`,
       [this.appId, keys],
       'retrieve client data',
     )

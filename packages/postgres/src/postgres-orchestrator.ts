@@ -131,7 +131,7 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
     const rows = await this.query<StateRow>(
       `SELECT i.id, i.task_id, i.status, i.owner, i.status_ts AS ts, i.retries, i.attempt
        FROM unnest($2::text[]) AS x(id)
-       CROSS JOIN LATERAL (SELECT * FROM ${this.s}.invocations i WHERE i.app_id = $1 AND i.id = x.id) i`,
+       CROSS JOIN LATERAL (SELECT * FROM ${this.s}.invocations i WHERE i.app_id = $1 AND i.id = x.id OFFSET 0) i`,
       [this.appId, ids],
       'getStates',
     )
@@ -229,7 +229,7 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
          SELECT $1, $2, i.id
          FROM unnest($3::text[]) AS x(id)
          CROSS JOIN LATERAL (SELECT i.id, i.status FROM ${this.s}.invocations i
-                             WHERE i.app_id = $1 AND i.id = x.id) i
+                             WHERE i.app_id = $1 AND i.id = x.id OFFSET 0) i
          CROSS JOIN (SELECT ${asyncCommit('$5')}) sc
          WHERE NOT (i.status = ANY($4::text[]))
          ON CONFLICT DO NOTHING
@@ -298,10 +298,14 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
 
   async getPendingForRecovery(olderThanMs: number, limit: number): Promise<string[]> {
     const rows = await this.query<{ id: string }>(
-      `SELECT i.id FROM ${this.s}.active a
-       JOIN ${this.s}.invocations i ON i.app_id = a.app_id AND i.id = a.id
-       WHERE a.app_id = $1 AND i.status = 'pending' AND i.status_ts < (SELECT ${this.s}.now_ms()) - $2
-       ORDER BY i.created_at, i.id LIMIT $3`,
+      // Driven by the active rows (OFFSET 0: never by walking the app's invocations in order).
+      `SELECT x.id FROM (
+         SELECT i.id, i.created_at FROM ${this.s}.active a
+         CROSS JOIN LATERAL (SELECT i.id, i.created_at, i.status, i.status_ts FROM ${this.s}.invocations i
+                             WHERE i.app_id = a.app_id AND i.id = a.id OFFSET 0) i
+         WHERE a.app_id = $1 AND i.status = 'pending' AND i.status_ts < (SELECT ${this.s}.now_ms()) - $2
+         OFFSET 0) x
+       ORDER BY x.created_at, x.id LIMIT $3`,
       [this.appId, olderThanMs, limit],
       'getPendingForRecovery',
     )
@@ -310,12 +314,15 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
 
   async getRunningForRecovery(deadAfterMs: number, limit: number): Promise<string[]> {
     const rows = await this.query<{ id: string }>(
-      `SELECT i.id FROM ${this.s}.active a
-       JOIN ${this.s}.invocations i ON i.app_id = a.app_id AND i.id = a.id
-       LEFT JOIN ${this.s}.runners r ON r.app_id = i.app_id AND r.runner_id = i.owner
-       WHERE a.app_id = $1 AND i.status IN ('running', 'paused', 'resumed')
-         AND (r.runner_id IS NULL OR r.last_heartbeat < (SELECT ${this.s}.now_ms()) - $2)
-       ORDER BY i.created_at, i.id LIMIT $3`,
+      `SELECT x.id FROM (
+         SELECT i.id, i.created_at FROM ${this.s}.active a
+         CROSS JOIN LATERAL (SELECT i.id, i.created_at, i.status, i.owner FROM ${this.s}.invocations i
+                             WHERE i.app_id = a.app_id AND i.id = a.id OFFSET 0) i
+         LEFT JOIN ${this.s}.runners r ON r.app_id = a.app_id AND r.runner_id = i.owner
+         WHERE a.app_id = $1 AND i.status IN ('running', 'paused', 'resumed')
+           AND (r.runner_id IS NULL OR r.last_heartbeat < (SELECT ${this.s}.now_ms()) - $2)
+         OFFSET 0) x
+       ORDER BY x.created_at, x.id LIMIT $3`,
       [this.appId, deadAfterMs, limit],
       'getRunningForRecovery',
     )

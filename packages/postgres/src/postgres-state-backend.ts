@@ -95,7 +95,7 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
       `SELECT r.id, r.task_id, r.task_name, r.call_id, r.args, r.parent_id, r.workflow_id, r.workflow_type,
               r.parent_workflow_id, r.created_at, r.run_at, r.trace_context
        FROM unnest($2::text[]) AS x(id)
-       CROSS JOIN LATERAL (SELECT * FROM ${this.s}.invocation_records r WHERE r.app_id = $1 AND r.id = x.id) r`,
+       CROSS JOIN LATERAL (SELECT * FROM ${this.s}.invocation_records r WHERE r.app_id = $1 AND r.id = x.id OFFSET 0) r`,
       [this.appId, ids],
       'getInvocations',
     )
@@ -184,7 +184,7 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
     const rows = await this.query<{ ord: string; kind: string; value: string }>(
       `SELECT x.ord, o.kind, o.value FROM unnest($2::text[], $3::integer[]) WITH ORDINALITY AS x(id, attempt, ord)
        CROSS JOIN LATERAL (SELECT * FROM ${this.s}.outcomes o
-                           WHERE o.app_id = $1 AND o.id = x.id AND o.attempt = x.attempt) o`,
+                           WHERE o.app_id = $1 AND o.id = x.id AND o.attempt = x.attempt OFFSET 0) o`,
       [this.appId, refs.map((r) => r.id), refs.map((r) => r.attempt)],
       'getOutcomes',
     )

@@ -18,7 +18,12 @@
  *
  * The functions (claim, claim_next, transition, release, finish) always use generic plans: rows are
  * reached id by id through the primary key, so no plan depends on the values, and re-planning a
- * batch statement costs more than running it on a small batch.
+ * batch statement costs more than running it on a small batch. A generic plan is made at a
+ * connection's first call, often on empty tables, where every access path looks free: per-id
+ * lookups are laterals kept apart with OFFSET 0 (never flattened into a join that reads the
+ * app's whole range), and the functions plan with enable_seqscan off (a sequential scan of a
+ * busy table — the queue's dead rows, the invocations — is never what they mean).
+ * test/plans.test.ts checks every scan of these tables names the row it looks for.
  */
 import { historyEntrySql } from '../history-entry.js'
 
@@ -43,6 +48,12 @@ export function up(s: string): string[] {
        PRIMARY KEY (app_id, available_at, seq)
      )`,
 
+    // Primary keys of tables with other indexes are added after those indexes. Statements run on
+    // generic plans, made at a connection's first use — often on a fresh, empty schema, where a
+    // lookup by (app_id, id) costs the same through any index that starts with app_id and holds
+    // id; the planner then keeps the index it met last, and such a plan, kept for the session,
+    // would scan an app's whole index range on every lookup once the table has grown.
+    // test/plans.test.ts checks the hot statements' plans on an empty schema.
     // Orchestrator: one row per invocation (its status history included), blocking edges,
     // heartbeats. Columns that never change come first and the history last: a status change
     // rewrites the row, and PostgreSQL logs an update on the same page as the bytes between the
@@ -68,8 +79,7 @@ export function up(s: string): string[] {
        attempt integer NOT NULL DEFAULT 0,
        parked_seq bigint,
        reg_status text,
-       history text NOT NULL,
-       PRIMARY KEY (app_id, id)
+       history text NOT NULL
      ) WITH (fillfactor = 40)`,
     // Parked order: a claim that parks an id takes the next value (under its key's advisory lock,
     // so the order per key is the order of the parking claims).
@@ -92,6 +102,7 @@ export function up(s: string): string[] {
     // pages through these by creation time too.
     `CREATE INDEX invocations_created_idx ON ${s}.invocations (app_id, created_at DESC, id DESC)`,
     `CREATE INDEX invocations_task_created_idx ON ${s}.invocations (app_id, task_id, created_at DESC, id DESC)`,
+    `ALTER TABLE ${s}.invocations ADD CONSTRAINT invocations_pkey PRIMARY KEY (app_id, id)`,
     // The invocations in an active status (PENDING, RUNNING, PAUSED, RESUMED: core's
     // ACTIVE_STATUSES), one row each, written by the statement that moves the invocation in or
     // out. Recovery looks for stuck and orphaned invocations here, and running concurrency for
@@ -100,18 +111,18 @@ export function up(s: string): string[] {
     `CREATE TABLE ${s}.active (
        app_id text NOT NULL,
        id text NOT NULL,
-       running_key text,
-       PRIMARY KEY (app_id, id)
+       running_key text
      )`,
     `CREATE INDEX active_running_key_idx ON ${s}.active (app_id, running_key) WHERE running_key IS NOT NULL`,
+    `ALTER TABLE ${s}.active ADD CONSTRAINT active_pkey PRIMARY KEY (app_id, id)`,
 
     `CREATE TABLE ${s}.waits (
        app_id text NOT NULL,
        waiter_id text NOT NULL,
-       waited_id text NOT NULL,
-       PRIMARY KEY (app_id, waiter_id, waited_id)
+       waited_id text NOT NULL
      )`,
     `CREATE INDEX waits_waited_idx ON ${s}.waits (app_id, waited_id)`,
+    `ALTER TABLE ${s}.waits ADD CONSTRAINT waits_pkey PRIMARY KEY (app_id, waiter_id, waited_id)`,
 
     `CREATE TABLE ${s}.runners (
        app_id text NOT NULL,
@@ -138,8 +149,7 @@ export function up(s: string): string[] {
        created_at bigint NOT NULL,
        run_at bigint,
        -- The caller's W3C trace context as JSON (OpenTelemetry), NULL when it had no recording span.
-       trace_context text,
-       PRIMARY KEY (app_id, id)
+       trace_context text
      )`,
     `CREATE INDEX invocation_records_parent_idx ON ${s}.invocation_records (app_id, parent_id, seq)
        WHERE parent_id IS NOT NULL`,
@@ -149,6 +159,7 @@ export function up(s: string): string[] {
        ON ${s}.invocation_records (app_id, parent_id, created_at DESC, id DESC) WHERE parent_id IS NOT NULL`,
     `CREATE INDEX invocation_records_workflow_idx
        ON ${s}.invocation_records (app_id, workflow_id, created_at DESC, id DESC)`,
+    `ALTER TABLE ${s}.invocation_records ADD CONSTRAINT invocation_records_pkey PRIMARY KEY (app_id, id)`,
     // One outcome per (invocation, attempt), written once (INSERT … ON CONFLICT DO NOTHING).
     `CREATE TABLE ${s}.outcomes (
        app_id text NOT NULL,
@@ -232,11 +243,11 @@ export function up(s: string): string[] {
        id text NOT NULL,
        code text NOT NULL,
        payload text NOT NULL,
-       emitted_at bigint NOT NULL,
-       PRIMARY KEY (app_id, id)
+       emitted_at bigint NOT NULL
      )`,
     `CREATE INDEX trigger_events_time_idx ON ${s}.trigger_events (app_id, emitted_at DESC, id DESC)`,
     `CREATE INDEX trigger_events_code_idx ON ${s}.trigger_events (app_id, code, emitted_at DESC, id DESC)`,
+    `ALTER TABLE ${s}.trigger_events ADD CONSTRAINT trigger_events_pkey PRIMARY KEY (app_id, id)`,
 
     claimFunction(s),
     claimNextFunction(s),
@@ -288,6 +299,7 @@ function claimFunction(s: string): string {
                    o_trace_context text)
     LANGUAGE plpgsql
     SET plan_cache_mode = force_generic_plan
+    SET enable_seqscan = off
     AS $fn$
     DECLARE
       v_keys bigint[];
@@ -303,7 +315,7 @@ function claimFunction(s: string): string {
         INTO v_keys
         FROM unnest(p_ids) AS x(id)
         CROSS JOIN LATERAL (SELECT i.running_key FROM ${s}.invocations i
-                            WHERE i.app_id = p_app AND i.id = x.id AND i.running_key IS NOT NULL LIMIT 1) k;
+                            WHERE i.app_id = p_app AND i.id = x.id AND i.running_key IS NOT NULL OFFSET 0) k;
       IF v_keys IS NOT NULL THEN
         FOREACH v_key IN ARRAY v_keys LOOP
           PERFORM pg_advisory_xact_lock(v_key);
@@ -441,7 +453,7 @@ function claimFunction(s: string): string {
       LEFT JOIN upd u ON u.id = q.id AND u.ord = q.ord
       LEFT JOIN LATERAL (
         SELECT r.* FROM ${s}.invocation_records r
-        WHERE p_records AND u.outcome = 'claimed' AND r.app_id = p_app AND r.id = u.id) rec ON true
+        WHERE p_records AND u.outcome = 'claimed' AND r.app_id = p_app AND r.id = u.id OFFSET 0) rec ON true
       CROSS JOIN ntf
       ORDER BY q.ord;
     END
@@ -452,14 +464,18 @@ function claimFunction(s: string): string {
  * The pop of claim_next (and of finish after a release), as a PL/pgSQL statement: up to `p_max`
  * ids due at `v_now` leave the app's queue into `v_ids`, oldest first (null when none).
  */
-const popIntoIds = (s: string) => `WITH popped AS (
-        DELETE FROM ${s}.queue q
-        WHERE q.app_id = p_app AND q.ctid = ANY(ARRAY(
-          SELECT c.ctid FROM ${s}.queue c
-          WHERE c.app_id = p_app AND c.available_at <= v_now
-          ORDER BY c.available_at, c.seq
-          LIMIT p_max
-          FOR UPDATE SKIP LOCKED))
+const popIntoIds = (s: string) => `WITH picked AS (
+        SELECT c.ctid AS tid FROM ${s}.queue c
+        WHERE c.app_id = p_app AND c.available_at <= v_now
+        ORDER BY c.available_at, c.seq
+        LIMIT p_max
+        FOR UPDATE SKIP LOCKED
+      ),
+      popped AS (
+        -- Joined by ctid (a TID probe per row): a condition on the queue's columns could be
+        -- planned as a scan over its dead rows, which a busy queue has many of between vacuums.
+        DELETE FROM ${s}.queue q USING picked p
+        WHERE q.ctid = p.tid
         RETURNING q.id, q.available_at, q.seq
       )
       SELECT array_agg(p.id ORDER BY p.available_at, p.seq) INTO v_ids FROM popped p;`
@@ -483,6 +499,7 @@ function claimNextFunction(s: string): string {
                    o_trace_context text)
     LANGUAGE plpgsql
     SET plan_cache_mode = force_generic_plan
+    SET enable_seqscan = off
     AS $fn$
     DECLARE
       v_now bigint := ${s}.now_ms();
@@ -543,6 +560,7 @@ function transitionFunction(s: string): string {
                    o_owner text, o_ts bigint, o_retries integer, o_attempt integer, o_released text)
     LANGUAGE plpgsql
     SET plan_cache_mode = force_generic_plan
+    SET enable_seqscan = off
     AS $fn$
     DECLARE
       v_leaving text;
@@ -560,10 +578,10 @@ function transitionFunction(s: string): string {
         SELECT q.*, l.*, k.key_status
         FROM (SELECT * FROM req ORDER BY id) q
         CROSS JOIN LATERAL (
-          -- LIMIT 1 keeps this a primary-key probe per id: without it the planner may flatten
+          -- OFFSET 0 keeps this a primary-key probe per id: without it the planner may flatten
           -- the lateral into a join that reads the whole app.
           SELECT i.ctid AS tid, i.task_id, i.status, i.owner, i.status_ts, i.retries, i.attempt AS cur_attempt
-          FROM ${s}.invocations i WHERE i.app_id = p_app AND i.id = q.id LIMIT 1) l
+          FROM ${s}.invocations i WHERE i.app_id = p_app AND i.id = q.id OFFSET 0) l
         LEFT JOIN LATERAL (
           SELECT i.status AS key_status FROM ${s}.invocations i
           WHERE i.app_id = p_app AND i.id = q.id AND i.running_key IS NOT NULL
@@ -680,6 +698,7 @@ function releaseFunction(s: string): string {
     RETURNS TABLE (o_ord bigint, o_id text)
     LANGUAGE plpgsql
     SET plan_cache_mode = force_generic_plan
+    SET enable_seqscan = off
     AS $fn$
     DECLARE
       v_keys bigint[];
@@ -691,7 +710,7 @@ function releaseFunction(s: string): string {
         SELECT hashtextextended(p_lock_ns || k.running_key, 0)
         FROM unnest(coalesce(p_ids, '{}')) AS x(id)
         CROSS JOIN LATERAL (SELECT i.running_key FROM ${s}.invocations i
-                            WHERE i.app_id = p_app AND i.id = x.id AND i.running_key IS NOT NULL LIMIT 1) k
+                            WHERE i.app_id = p_app AND i.id = x.id AND i.running_key IS NOT NULL OFFSET 0) k
       ) h(k);
       FOREACH v_key IN ARRAY coalesce(v_keys, '{}') LOOP
         PERFORM pg_advisory_xact_lock(v_key);
@@ -756,6 +775,7 @@ function finishFunction(s: string): string {
                    o_trace_context text)
     LANGUAGE plpgsql
     SET plan_cache_mode = force_generic_plan
+    SET enable_seqscan = off
     AS $fn$
     DECLARE
       v_commit text := current_setting('synchronous_commit');
