@@ -69,10 +69,13 @@ res AS (
   FROM req r
   JOIN firsts f ON f.id = r.id
   LEFT JOIN ins n ON n.id = r.id
-  LEFT JOIN LATERAL (SELECT x.id FROM ${s}.invocations x WHERE x.app_id = $1 AND x.id = r.id OFFSET 0) x ON true
+  -- Probed only when needed: an id this statement created exists; a request without a
+  -- registration key has no holder.
+  LEFT JOIN LATERAL (SELECT x.id FROM ${s}.invocations x
+                     WHERE n.id IS NULL AND x.app_id = $1 AND x.id = r.id OFFSET 0) x ON true
   LEFT JOIN ins nk ON nk.registration_key = r.reg_key
   LEFT JOIN LATERAL (
-    SELECT hk.id FROM ${s}.invocations hk WHERE hk.app_id = $1 AND hk.registration_key = r.reg_key
+    SELECT hk.id FROM ${s}.invocations hk WHERE r.reg_key IS NOT NULL AND hk.app_id = $1 AND hk.registration_key = r.reg_key
       AND hk.registration_key IS NOT NULL AND hk.reg_status = ${literal(INITIAL_STATUS)} OFFSET 0) hk ON true
 )${
   fused

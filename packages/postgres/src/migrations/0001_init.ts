@@ -339,8 +339,13 @@ function claimFunction(s: string): string {
       ruled AS (
         SELECT f.ord, l.*,
           p_rule_modes[array_position(p_rule_keys, 'pending|' || v_actor || '|' || l.status || '|' || oc.c)] AS pend_mode,
-          p_rule_modes[array_position(p_rule_keys, 'concurrency_controlled|' || v_actor || '|' || l.status || '|' || oc.c)] AS cc_mode,
-          p_rule_modes[array_position(p_rule_keys, 'concurrency_controlled_final|' || v_actor || '|' || l.status || '|' || oc.c)] AS ccf_mode
+          -- Only a row with a running key can be blocked: the others need no control modes.
+          CASE WHEN l.running_key IS NOT NULL THEN
+            p_rule_modes[array_position(p_rule_keys, 'concurrency_controlled|' || v_actor || '|' || l.status || '|' || oc.c)]
+          END AS cc_mode,
+          CASE WHEN l.running_key IS NOT NULL THEN
+            p_rule_modes[array_position(p_rule_keys, 'concurrency_controlled_final|' || v_actor || '|' || l.status || '|' || oc.c)]
+          END AS ccf_mode
         FROM locked l
         JOIN firsts f ON f.id = l.id
         CROSS JOIN LATERAL (SELECT CASE WHEN l.owner IS NULL THEN 'n'
