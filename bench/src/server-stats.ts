@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 import { round } from './measure.js'
@@ -53,10 +55,52 @@ export async function redisMeter(url: string): Promise<ServerMeter> {
   }
 }
 
+/** Clock ticks per second of /proc's CPU times. */
+const clockTicks = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
+  } catch {
+    return 100
+  }
+})()
+
 /**
- * PostgreSQL write transactions (transaction ids handed out, cluster-wide) and WAL bytes. Both
- * are read at once from the server's live state; `pg_stat_database` would lag by up to 10 s,
- * since idle backends publish their statistics late.
+ * CPU used so far by the PostgreSQL server when it runs on this machine (µs), or null: every
+ * `postgres` process's own time, plus the postmaster's reaped children — a backend that exited
+ * during the span (a pool closing an idle connection) still counts, so the difference of two
+ * readings is the server's whole CPU over the span, background processes included.
+ */
+export function localPgServerCpuUs(): number | null {
+  const procs: { pid: number; ppid: number; own: number; reaped: number }[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    let stat: string
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+    } catch {
+      continue // exited meanwhile
+    }
+    const close = stat.lastIndexOf(')')
+    if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue
+    const f = stat.slice(close + 2).split(' ') // f[0] = state, f[1] = ppid, f[11..14] = utime stime cutime cstime
+    procs.push({
+      pid: Number(entry),
+      ppid: Number(f[1]),
+      own: Number(f[11]) + Number(f[12]),
+      reaped: Number(f[13]) + Number(f[14]),
+    })
+  }
+  if (procs.length === 0) return null
+  const pids = new Set(procs.map((p) => p.pid))
+  const ticks = procs.reduce((t, p) => t + p.own + (pids.has(p.ppid) ? 0 : p.reaped), 0)
+  return (ticks * 1e6) / clockTicks
+}
+
+/**
+ * PostgreSQL write transactions (transaction ids handed out, cluster-wide), WAL bytes and — when
+ * the server runs on this machine — its CPU time. The first two are read at once from the
+ * server's live state; `pg_stat_database` would lag by up to 10 s, since idle backends publish
+ * their statistics late.
  */
 export async function pgMeter(url: string): Promise<ServerMeter> {
   const client = new pg.Client({ connectionString: url })
@@ -65,9 +109,9 @@ export async function pgMeter(url: string): Promise<ServerMeter> {
     const { rows } = await client.query(
       `SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS xid, pg_current_wal_lsn()::text AS lsn`,
     )
-    return { xid: BigInt(rows[0].xid), lsn: rows[0].lsn as string }
+    return { xid: BigInt(rows[0].xid), lsn: rows[0].lsn as string, cpuUs: localPgServerCpuUs() }
   }
-  let before = { xid: 0n, lsn: '0/0' }
+  let before: Awaited<ReturnType<typeof read>> = { xid: 0n, lsn: '0/0', cpuUs: null }
   return {
     async start() {
       before = await read()
@@ -81,6 +125,9 @@ export async function pgMeter(url: string): Promise<ServerMeter> {
       return {
         pgWriteXactsPerInv: round(Number(after.xid - before.xid) / n, 2),
         pgWalBytesPerInv: Math.round(Number(rows[0].bytes) / n),
+        ...(after.cpuUs !== null && before.cpuUs !== null
+          ? { pgServerCpuUsPerInv: round((after.cpuUs - before.cpuUs) / n, 1) }
+          : {}),
       }
     },
     async close() {
