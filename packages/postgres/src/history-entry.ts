@@ -49,8 +49,8 @@ export function decodeHistory(stored: string, id: string): HistoryEntry[] {
       if (v === null || typeof v === 'string') return v
       throw new CorruptDataError(BACKEND, where, `${what} "${String(v)}" is not a runner id`)
     }
-    const actorId = actor === 2 ? ownerBefore : text(actor, 'actor')
-    const ownerAfter = owner === 1 ? actorId : text(owner, 'owner')
+    const actorId: string | null = actor === 2 ? ownerBefore : text(actor, 'actor')
+    const ownerAfter: string | null = owner === 1 ? actorId : text(owner, 'owner')
     entries.push({
       status: storedStatus(status, where),
       owner: ownerAfter,

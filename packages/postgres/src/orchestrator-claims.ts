@@ -12,7 +12,7 @@ import { type RecordColumns, recordOf, rounds, type StateRow, stateOf } from './
 import { claimNextSql, claimSql, finishSql, transitionSql } from './orchestrator-sql.js'
 import { BACKEND } from './pg-errors.js'
 import type { PostgresConnection } from './postgres-connection.js'
-import { RULES, rejection, STATUS_SETS } from './status-rules.js'
+import { CLAIM_TARGETS, rejection, rulesFor, STATUS_SETS } from './status-rules.js'
 
 /** A row of the claim function (records null unless asked for, or when none is stored). */
 export type ClaimRow = StateRow & RecordColumns & { ord: string | number; outcome: ClaimOutcome['outcome'] }
@@ -94,13 +94,14 @@ export function commitFor(ctx: StatementContext, items: readonly TransitionReque
 
 /** The claim function's arguments after the ids (or count); `start`: claims move on to RUNNING. */
 function claimArgs(ctx: StatementContext, runnerId: string, records: boolean, start: boolean): unknown[] {
+  const rules = rulesFor(CLAIM_TARGETS)
   return [
     runnerId,
     STATUS_SETS.available,
     STATUS_SETS.active,
     STATUS_SETS.final,
-    RULES.keys,
-    RULES.modes,
+    rules.keys,
+    rules.modes,
     ctx.channel('final'),
     `${ctx.connection.schema}/${ctx.appId()}/`,
     ctx.connection.intermediateCommit,
@@ -176,6 +177,7 @@ export function finishRows(
   start = false,
 ): Promise<FinishRow[]> {
   const a = transitionArrays(items)
+  const rules = rulesFor([...a.to, ...CLAIM_TARGETS])
   return ctx.query(
     finishSql(ctx.connection.s),
     [
@@ -190,8 +192,8 @@ export function finishRows(
       STATUS_SETS.available,
       STATUS_SETS.active,
       STATUS_SETS.final,
-      RULES.keys,
-      RULES.modes,
+      rules.keys,
+      rules.modes,
       ctx.channel('final'),
       ctx.channel('queue'),
       `${ctx.connection.schema}/${ctx.appId()}/`,
@@ -209,6 +211,7 @@ export function transitionRows(
   items: readonly TransitionItem[],
 ): Promise<TransitionRow[]> {
   const a = transitionArrays(items)
+  const rules = rulesFor(a.to)
   return ctx.query(
     transitionSql(ctx.connection.s),
     [
@@ -220,8 +223,8 @@ export function transitionRows(
       a.kinds,
       a.values,
       a.delays,
-      RULES.keys,
-      RULES.modes,
+      rules.keys,
+      rules.modes,
       STATUS_SETS.active,
       STATUS_SETS.final,
       ctx.channel('final'),

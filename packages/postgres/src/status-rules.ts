@@ -53,6 +53,40 @@ function buildRules(): TransitionRules {
 /** Every accepted transition, computed once from core's table. */
 export const RULES: Readonly<TransitionRules> = buildRules()
 
+/** The targets a claim may write: PENDING, the two control outcomes, and RUNNING with `start`. */
+export const CLAIM_TARGETS: readonly InvocationStatus[] = [
+  'pending',
+  'concurrency_controlled',
+  'concurrency_controlled_final',
+  'running',
+]
+
+const rulesByTargets = new Map<string, Readonly<TransitionRules>>()
+
+/**
+ * The accepted transitions into `targets` only: what a statement writing those targets looks up
+ * (SQL's `array_position` scans the keys row by row, so a batch of SUCCESS ends searches a
+ * dozen keys instead of all of them). Cached per target set.
+ */
+export function rulesFor(targets: Iterable<InvocationStatus>): Readonly<TransitionRules> {
+  const wanted = [...new Set(targets)].sort()
+  const cacheKey = wanted.join(',')
+  let rules = rulesByTargets.get(cacheKey)
+  if (!rules) {
+    const keys: string[] = []
+    const modes: string[] = []
+    RULES.keys.forEach((k, i) => {
+      if (wanted.includes(k.slice(0, k.indexOf('|')) as InvocationStatus)) {
+        keys.push(k)
+        modes.push(RULES.modes[i]!)
+      }
+    })
+    rules = { keys, modes }
+    rulesByTargets.set(cacheKey, rules)
+  }
+  return rules
+}
+
 /** Core's status sets as SQL array parameters. */
 export const STATUS_SETS = {
   available: [...AVAILABLE_FOR_RUN_STATUSES],
