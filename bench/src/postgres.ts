@@ -12,6 +12,7 @@ import {
 import type { BenchOptions } from './options.js'
 import { GRAPHILE_BATCHED, graphileLatency, graphileThroughput } from './peers/graphile-worker.js'
 import { pgBossThroughput } from './peers/pg-boss.js'
+import { runPostgresAnatomy } from './postgres-anatomy.js'
 import { pgMeter } from './server-stats.js'
 
 const PG_BOSS_BATCH_SIZES = [1000, 5000]
@@ -50,6 +51,7 @@ export async function runPostgres(o: BenchOptions): Promise<void> {
   await throughput(ctx)
   await scale(ctx)
   await latency(ctx)
+  await runPostgresAnatomy(o, ctx.target, ctx.nencSkipped)
 }
 
 /** Runner processes in the multi-runner scenario, each with 10 slots (graphile-worker: concurrency 10). */
