@@ -18,4 +18,21 @@ describe('ResultWaiter outcomes that come with a final status', () => {
     expect(waiter.knownOutcome('b')).toBeUndefined()
     expect(waiter.isKnownFinal('b')).toBe(true)
   })
+
+  it('stays bounded, dropping the oldest outcomes first, and keeps every final id known', () => {
+    const waiter = new ResultWaiter({} as Orchestrator, 1000)
+    const total = 30_000
+    for (let b = 0; b < total; b += 50) {
+      const ids = Array.from({ length: 50 }, (_, i) => `id-${b + i}`)
+      waiter.markFinal(ids, new Map(ids.map((id) => [id, { kind: 'result' as const, value: id }])))
+    }
+    const kept = Array.from({ length: total }, (_, i) => `id-${i}`).filter((id) => waiter.knownOutcome(id))
+    // 10,000 at most, plus up to an eighth more between trims; the newest are the ones kept.
+    expect(kept.length).toBeGreaterThanOrEqual(10_000)
+    expect(kept.length).toBeLessThanOrEqual(11_250)
+    expect(kept.at(-1)).toBe(`id-${total - 1}`)
+    expect(kept[0]).toBe(`id-${total - kept.length}`)
+    expect(waiter.knownOutcome(`id-${total - 1}`)).toEqual({ kind: 'result', value: `id-${total - 1}` })
+    expect(waiter.isKnownFinal('id-0')).toBe(true)
+  })
 })
