@@ -36,3 +36,46 @@ describe('ResultWaiter outcomes that come with a final status', () => {
     expect(waiter.isKnownFinal('id-0')).toBe(true)
   })
 })
+
+describe('ResultWaiter final ids', () => {
+  it('knows every id marked final, wakes its waits, and stays bounded dropping the oldest', async () => {
+    const orchestrator = {
+      subscribeFinal: async () => async () => {},
+      getStates: async (ids: readonly string[]) =>
+        ids.map((id) => ({
+          id,
+          status: 'running',
+          taskId: 'a.t',
+          owner: null,
+          timestamp: 1,
+          attempt: 1,
+          retries: 0,
+        })),
+    } as unknown as Orchestrator
+    const waiter = new ResultWaiter(orchestrator, 60_000)
+    const all = waiter.waitAll(['w1', 'w2'])
+    const any = waiter.waitAny(['w3', 'w4'])
+    await new Promise((r) => setTimeout(r, 10))
+    waiter.markFinal(['w1', 'x'])
+    waiter.markFinal(['w1', 'w4'])
+    expect(await any).toBe('w4')
+    waiter.markFinal(['w2'])
+    await all
+    expect(['w1', 'w2', 'w4', 'x'].map((id) => waiter.isKnownFinal(id))).toEqual([true, true, true, true])
+    expect(waiter.isKnownFinal('w3')).toBe(false)
+    waiter.forget(['x'])
+    expect(waiter.isKnownFinal('x')).toBe(false)
+    // 100,000 at most: over it, the oldest go down to half.
+    for (let b = 0; b < 150_000; b += 100) {
+      waiter.markFinal(Array.from({ length: 100 }, (_, i) => `id-${b + i}`))
+      if (b === 60_000) expect(waiter.isKnownFinal('id-0')).toBe(true) // some indexed, some not
+    }
+    expect(waiter.isKnownFinal('id-149999')).toBe(true)
+    expect(waiter.isKnownFinal('id-0')).toBe(false)
+    const known = Array.from({ length: 150_000 }, (_, i) => `id-${i}`).filter((id) => waiter.isKnownFinal(id))
+    expect(known.length).toBeGreaterThanOrEqual(50_000)
+    expect(known.length).toBeLessThanOrEqual(100_000)
+    expect(known[0]).toBe(`id-${150_000 - known.length}`)
+    await waiter.close()
+  })
+})
