@@ -82,7 +82,15 @@ function setup(answer: (r: TransitionRequest) => { ok: boolean; reason?: string 
     () => false,
   )
   const finished: FinishRequest[] = []
-  ;(executor.finisher as unknown as { finish: (r: FinishRequest) => Promise<void> }).finish = async (r) => {
+  // `finish` (awaited) and `enqueue` (not awaited, once the task has returned) both queue an end.
+  const recorder = executor.finisher as unknown as {
+    finish: (r: FinishRequest) => Promise<void>
+    enqueue: (r: FinishRequest) => void
+  }
+  recorder.finish = async (r) => {
+    finished.push(r)
+  }
+  recorder.enqueue = (r) => {
     finished.push(r)
   }
   return { nenc, executor, transitions, warns, finished }
@@ -135,6 +143,58 @@ describe('InvocationExecutor.execute', () => {
     expect(finished).toEqual([
       { id: 'i', attempt: 4, to: 'success', outcome: { kind: 'result', value: '5' } },
     ])
+  })
+
+  it('gives the task its context: fields, signal, a child logger and progress, destructured or not', async () => {
+    const { nenc, executor, finished } = setup()
+    const children: unknown[] = []
+    ;(nenc as unknown as { logger: unknown }).logger = {
+      warn: () => {},
+      error: () => {},
+      debug: () => {},
+      child: (fields: unknown) => {
+        children.push(fields)
+        return { info: () => {} }
+      },
+    }
+    const reports: unknown[] = []
+    ;(nenc.backend.stateBackend as unknown as { setProgress: unknown }).setProgress = async (
+      p: { value: string }[],
+    ) => {
+      reports.push(...p.map((x) => x.value))
+    }
+    const seen: Record<string, unknown> = {}
+    nenc.task('look', async () => {
+      const ctx = context()
+      const { signal, logger, progress, invocationId, attempt, claimAttempt, replay } = ctx
+      Object.assign(seen, {
+        invocationId,
+        attempt,
+        claimAttempt,
+        taskName: ctx.taskName,
+        runnerId: ctx.runnerId,
+      })
+      seen.aborted = signal.aborted
+      seen.sameSignal = ctx.signal === signal
+      seen.replayAt = [replay?.parentId, replay?.attempt, replay?.retries]
+      logger.info('hello')
+      progress({ done: 1 })
+      return 'ok'
+    })
+    await executor.execute(started('i', 'look', [], state('i', 'running', 3, 2)), new LazyAbortController())
+    expect(seen).toEqual({
+      invocationId: 'i',
+      attempt: 2,
+      claimAttempt: 3,
+      taskName: 'look',
+      runnerId: 'runner-1',
+      aborted: false,
+      sameSignal: true,
+      replayAt: ['i', 3, 2],
+    })
+    expect(children).toEqual([{ invocationId: 'i', task: 'look', attempt: 3, retries: 2 }])
+    expect(reports).toEqual(['{"done":1}'])
+    expect(finished.map((f) => f.to)).toEqual(['success'])
   })
 
   it('retries a retriable error within maxRetries with the backoff of its retry number', async () => {

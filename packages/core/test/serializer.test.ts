@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { JsonSerializer, SerializationError } from '../src/index.js'
 import type { ClientDataStore } from '../src/interfaces/client-data-store.js'
-import { deserializeArgs, LargeValueCache, serializeArgs } from '../src/orchestration/args.js'
+import {
+  deserializeArgs,
+  deserializeArgsNow,
+  LargeValueCache,
+  plainHeader,
+  serializeArgs,
+} from '../src/orchestration/args.js'
 
 const s = new JsonSerializer()
 const roundTrip = (v: unknown) => s.deserialize(s.serialize(v))
@@ -191,5 +197,64 @@ describe('argument large-value references', () => {
     expect(() => serializeArgs(s2, 'takesFn', [1, { nested: [() => 1] }], policy, [])).toThrow(
       /takesFn\(arg 2\)\.nested\[0\]/,
     )
+  })
+})
+
+describe('argument headers read without JSON.parse', () => {
+  const s2 = new JsonSerializer()
+  const noStore = {
+    retrieve: async () => {
+      throw new Error('nothing is out of band')
+    },
+  } as unknown as ClientDataStore
+  const at = (header: string) => plainHeader(`${header}\n`, header.length)
+
+  it('reads the plain headers serializeArgs writes, as JSON.parse does', () => {
+    for (const args of [
+      [],
+      [1],
+      ['a', { b: [1, 2] }, null],
+      Array.from({ length: 12 }, (_, i) => 'x'.repeat(i * 37)),
+    ]) {
+      const text = serializeArgs(s2, 't', args, { disabled: true, minSizeToCache: 0 }, [])
+      const nl = text.indexOf('\n')
+      expect(plainHeader(text, nl)).toEqual(JSON.parse(text.slice(0, nl)))
+    }
+    expect(at('{"l":[0,10,123456789]}')).toEqual({ l: [0, 10, 123456789] })
+  })
+
+  it('leaves every other header to JSON.parse', () => {
+    for (const h of [
+      '{"l":[1],"r":{"0":"k"}}',
+      '{"l":[01]}',
+      '{"l":[1,]}',
+      '{"l":[,1]}',
+      '{"l":[1 ]}',
+      '{"l":[-1]}',
+      '{"l":[1.5]}',
+      '{"l":[1234567890]}',
+      '{"l":[1]',
+      '{"l":1}',
+      '{"m":[1]}',
+      '{"l":[}',
+      '',
+    ])
+      expect(at(h)).toBeNull()
+  })
+
+  it('answers without a promise when nothing is fetched, and as deserializeArgs does', async () => {
+    const text = serializeArgs(s2, 't', [1, 'two', { three: [3] }], { disabled: true, minSizeToCache: 0 }, [])
+    const now = deserializeArgsNow(s2, text, noStore, new LargeValueCache(10))
+    expect(now).not.toBeInstanceOf(Promise)
+    expect(now).toEqual([1, 'two', { three: [3] }])
+    expect(await deserializeArgs(s2, text, noStore, new LargeValueCache(10))).toEqual(now)
+    // A header with references (or anything unusual) still goes through JSON.parse.
+    const spaced = `{ "l": [1, 5] }\n1"two"`
+    expect(deserializeArgsNow(s2, spaced, noStore, new LargeValueCache(10))).toEqual([1, 'two'])
+    for (const bad of ['{"l":[1,]}\n1', '{"l":1}\n1', '{"l":[1]}', 'nonsense\n'])
+      expect(() => deserializeArgsNow(s2, bad, noStore, new LargeValueCache(10))).toThrow(
+        /stored arguments are not a list/,
+      )
+    expect(deserializeArgsNow(s2, '{"l":[1],"r":null}\n7', noStore, new LargeValueCache(10))).toEqual([7])
   })
 })

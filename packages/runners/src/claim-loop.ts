@@ -172,9 +172,12 @@ export class ClaimLoop {
       await this.giveBack(claimed)
       return
     }
-    const startedIds = new Set(started.map((s) => s.state.id))
-    const dropped = ids.filter((id) => !startedIds.has(id))
-    if (dropped.length) this.o.onEnded?.(dropped)
+    if (started.length < ids.length) {
+      // Some starts were refused (only then: a Set per batch is not free).
+      const startedIds = new Set(started.map((s) => s.state.id))
+      const dropped = ids.filter((id) => !startedIds.has(id))
+      if (dropped.length) this.o.onEnded?.(dropped)
+    }
     if (started.length) this.o.onStarted?.(started)
     for (const inv of started) this.launch(inv)
   }

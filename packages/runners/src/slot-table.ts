@@ -1,5 +1,8 @@
 import { KILLED, LazyAbortController } from '@nenc/core'
 
+/** A slot's `done` until its run is chained: one shared resolved promise, not one per slot. */
+const SETTLED: Promise<void> = Promise.resolve()
+
 /** After the grace period, how long a stop awaits killed slots whose code ignores its signal. */
 export const KILL_JOIN_MS = 2000
 
@@ -81,14 +84,21 @@ export class SlotTable {
       abort: new LazyAbortController(),
       waits: 0,
       settled: false,
-      done: Promise.resolve(),
+      done: SETTLED,
     }
     this.slots.set(id, slot)
-    slot.done = run(slot.abort).finally(() => {
+    const settle = () => {
       slot.settled = true
       if (slot.waits > 0) this.waitingCount--
       this.slots.delete(id)
       onSettled(slot.abort.isAborted && slot.abort.abortReason === KILLED)
+    }
+    // `.finally(settle)` as one `then`: `finally` costs three more promises per slot (its
+    // callback's result is awaited through a promise of its own). Same outcome: a rejection still
+    // rejects `done` after the slot is settled.
+    slot.done = run(slot.abort).then(settle, (err: unknown) => {
+      settle()
+      throw err
     })
   }
 

@@ -16,7 +16,7 @@ export interface ArgStorePolicy {
  * references live only in the header, which nenc writes and user data never reaches, so no
  * argument value can ever be read as a reference.
  */
-interface ArgsHeader {
+export interface ArgsHeader {
   l: number[]
   r?: Record<string, string>
 }
@@ -82,6 +82,20 @@ export async function deserializeArgs(
   store: ClientDataStore,
   cache: LargeValueCache,
 ): Promise<unknown[]> {
+  return deserializeArgsNow(serializer, text, store, cache)
+}
+
+/**
+ * {@link deserializeArgs} without a promise when no large value has to be fetched (the common
+ * case): the executor runs every invocation through it, and an async function costs a promise
+ * and a microtask turn per call. Throws what `deserializeArgs` rejects with.
+ */
+export function deserializeArgsNow(
+  serializer: Serializer,
+  text: string,
+  store: ClientDataStore,
+  cache: LargeValueCache,
+): unknown[] | Promise<unknown[]> {
   if (text.startsWith('[')) {
     // A header-less list (hand-written records, older versions): plain values only. No element is
     // ever read as a large-value reference.
@@ -90,42 +104,89 @@ export async function deserializeArgs(
     return list
   }
   const nl = text.indexOf('\n')
-  let header: ArgsHeader
-  try {
-    header = JSON.parse(nl < 0 ? text : text.slice(0, nl)) as ArgsHeader
-  } catch {
+  const header = nl < 0 ? null : (plainHeader(text, nl) ?? parseHeader(text, nl))
+  if (header === null || typeof header !== 'object' || !Array.isArray(header.l)) {
     throw new SerializationError('arguments', 'stored arguments are not a list')
   }
-  if (nl < 0 || header === null || typeof header !== 'object' || !Array.isArray(header.l)) {
-    throw new SerializationError('arguments', 'stored arguments are not a list')
-  }
-  const refs = header.r ?? {}
+  const refs = header.r ?? null
   const args = new Array<unknown>(header.l.length)
-  const missing: { index: number; key: string }[] = []
+  let missing: { index: number; key: string }[] | null = null
   let pos = nl + 1
   for (let i = 0; i < header.l.length; i++) {
     const len = header.l[i]!
-    const key = Object.hasOwn(refs, i) ? refs[i] : undefined
+    const key = refs !== null && Object.hasOwn(refs, i) ? refs[i] : undefined
     if (key !== undefined) {
       const hit = cache.get(key)
       if (hit !== undefined) args[i] = serializer.deserialize(hit)
-      else missing.push({ index: i, key })
+      else (missing ??= []).push({ index: i, key })
     } else args[i] = serializer.deserialize(text.slice(pos, pos + len))
     pos += len
   }
-  if (missing.length) {
-    const values = await store.retrieve(missing.map((m) => m.key))
-    missing.forEach((m, j) => {
-      const v = values[j]
-      if (v === null || v === undefined) {
-        throw new SerializationError(
-          `argument ${m.index + 1}`,
-          `large value ${m.key} is missing from the client data store`,
-        )
-      }
-      cache.set(m.key, v)
-      args[m.index] = serializer.deserialize(v)
-    })
+  return missing ? fetchLarge(serializer, store, cache, args, missing) : args
+}
+
+function parseHeader(text: string, nl: number): ArgsHeader | null {
+  try {
+    return JSON.parse(text.slice(0, nl)) as ArgsHeader
+  } catch {
+    throw new SerializationError('arguments', 'stored arguments are not a list')
   }
+}
+
+/**
+ * The header {@link serializeArgs} writes when no argument is out of band, `{"l":[3,12]}`, read
+ * without `JSON.parse` (measured at ~0.5 µs for these few characters, against ~0.05 µs here).
+ * Null for anything else (references, unusual spacing, long numbers): `JSON.parse` reads it.
+ */
+export function plainHeader(text: string, nl: number): ArgsHeader | null {
+  const open = 6 // after `{"l":[`
+  const close = nl - 2 // the `]` of `]}`
+  if (
+    close < open ||
+    !text.startsWith('{"l":[') ||
+    text.charCodeAt(close) !== 93 ||
+    text.charCodeAt(nl - 1) !== 125
+  )
+    return null
+  const l: number[] = []
+  let n = 0
+  let digits = 0
+  for (let i = open; i < close; i++) {
+    const c = text.charCodeAt(i)
+    if (c >= 48 && c <= 57) {
+      // No leading zeros (JSON has none) and at most 9 digits (always a safe integer).
+      if ((digits === 1 && n === 0) || digits === 9) return null
+      n = n * 10 + (c - 48)
+      digits++
+    } else if (c === 44 && digits > 0) {
+      l.push(n)
+      n = 0
+      digits = 0
+    } else return null
+  }
+  if (digits > 0) l.push(n)
+  else if (l.length > 0) return null // a trailing comma
+  return { l }
+}
+
+async function fetchLarge(
+  serializer: Serializer,
+  store: ClientDataStore,
+  cache: LargeValueCache,
+  args: unknown[],
+  missing: { index: number; key: string }[],
+): Promise<unknown[]> {
+  const values = await store.retrieve(missing.map((m) => m.key))
+  missing.forEach((m, j) => {
+    const v = values[j]
+    if (v === null || v === undefined) {
+      throw new SerializationError(
+        `argument ${m.index + 1}`,
+        `large value ${m.key} is missing from the client data store`,
+      )
+    }
+    cache.set(m.key, v)
+    args[m.index] = serializer.deserialize(v)
+  })
   return args
 }

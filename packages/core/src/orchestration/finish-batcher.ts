@@ -1,4 +1,5 @@
 import type { ClaimBatch, FinishRequest } from '../interfaces/fused-steps.js'
+import type { Outcome } from '../interfaces/state-backend.js'
 import type { NencRuntime } from '../runtime.js'
 import { wakeReleased, warnStale } from './claim.js'
 import { stepsOf } from './composed-steps.js'
@@ -24,7 +25,7 @@ export interface FinishSource {
  * backoff: the runner still owns these invocations and nobody else will finish them.
  */
 export class FinishBatcher {
-  private queue: { item: FinishItem; source?: FinishSource; done: () => void }[] = []
+  private queue: { item: FinishItem; source?: FinishSource; done: (() => void) | null }[] = []
   private scheduled = false
   private flushing: Promise<void> = Promise.resolve()
   private inFlight = 0
@@ -49,17 +50,28 @@ export class FinishBatcher {
     private readonly isStopping: () => boolean = () => false,
   ) {}
 
+  /** Queues an end; resolves once it is written. */
   finish(item: FinishItem, source?: FinishSource): Promise<void> {
-    return new Promise<void>((done) => {
-      this.queue.push({ item, source, done })
-      if (!this.scheduled) {
-        this.scheduled = true
-        setImmediate(() => {
-          this.scheduled = false
-          this.flushing = this.flushing.then(() => this.flush())
-        })
-      }
-    })
+    return new Promise<void>((done) => this.push(item, source, done))
+  }
+
+  /**
+   * {@link finish} for a caller that does not wait for the write (the executor, once a task has
+   * returned): no promise per invocation.
+   */
+  enqueue(item: FinishItem, source?: FinishSource): void {
+    this.push(item, source, null)
+  }
+
+  private push(item: FinishItem, source: FinishSource | undefined, done: (() => void) | null): void {
+    this.queue.push({ item, source, done })
+    if (!this.scheduled) {
+      this.scheduled = true
+      setImmediate(() => {
+        this.scheduled = false
+        this.flushing = this.flushing.then(() => this.flush())
+      })
+    }
   }
 
   /** Ends queued or being written: a runner bounds how far its claims may run ahead of them. */
@@ -93,7 +105,7 @@ export class FinishBatcher {
       }
     }
     this.inFlight = 0
-    for (const b of batch) b.done()
+    for (const b of batch) b.done?.()
     this.onWritten?.(next)
   }
 
@@ -106,16 +118,26 @@ export class FinishBatcher {
       room,
       this.startClaims,
     )
-    items.forEach((item, i) => {
+    // One pass over the batch: the ids that won (final, not RETRY) and their outcomes.
+    const won: string[] = []
+    const wonOutcomes = new Map<string, Outcome>()
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!
       const r = outcomes[i]!
-      // Lost race: the invocation was killed and rerouted (runner stop) or recovered; its new
-      // owner runs it. A stale attempt is worth a warning (this runner was presumed dead).
-      if (!r.ok && r.reason !== 'stale')
+      if (r.ok) {
+        if (item.to === 'retry') continue
+        won.push(item.id)
+        // Accepted, fenced: these are the winning attempts' outcomes.
+        if (item.outcome) wonOutcomes.set(item.id, item.outcome)
+      } else if (r.reason !== 'stale') {
+        // Lost race: the invocation was killed and rerouted (runner stop) or recovered; its new
+        // owner runs it. A stale attempt is worth a warning (this runner was presumed dead).
         this.rt.logger.debug(
           { invocationId: item.id, attempt: item.attempt, to: item.to, reason: r.reason },
           'finish transition rejected',
         )
-    })
+      }
+    }
     warnStale(
       this.rt,
       items.map((i) => i.id),
@@ -124,13 +146,7 @@ export class FinishBatcher {
     // Before waiters learn the outcome: a caller that awaits a result and then evaluates
     // triggers in this process sees the conditions it satisfied.
     await this.reportToTriggers(entries, outcomes)
-    const won = items.filter((it, i) => outcomes[i]!.ok && it.to !== 'retry')
-    if (won.length)
-      this.rt.waiter.markFinal(
-        won.map((it) => it.id),
-        // Accepted, fenced: these are the winning attempts' outcomes.
-        new Map(won.flatMap((it) => (it.outcome ? [[it.id, it.outcome] as const] : []))),
-      )
+    if (won.length) this.rt.waiter.markFinal(won, wonOutcomes)
     // Ends release running keys: the invocations parked on them run next.
     // Not retried with the batch (its ends are written): a lost wake-up is recovery's
     // (`orchestrator.parkedRecheckMs`).

@@ -46,7 +46,11 @@ interface Wait {
 export const MAX_INLINE_OUTCOME_CHARS = 2048
 
 export class ResultWaiter {
+  /** Ids known final, oldest first (see {@link markFinal}: the latest are in `unindexed`). */
   private readonly finals = new Set<string>()
+  /** Batches of ids marked final since the last lookup, oldest first. */
+  private unindexed: string[][] = []
+  private unindexedCount = 0
   /** id → the waits that need it. One Wait per waitAll/waitAny call, not per id. */
   private readonly waiters = new Map<string, Wait[]>()
   private subscription: Promise<Unsubscribe> | null = null
@@ -85,14 +89,53 @@ export class ResultWaiter {
 
   /**
    * Outcomes that came with a final status (the runner's own accepted finish, or a notification
-   * that carried them): `result()` in this process then needs no read. Bounded; the oldest go.
+   * that carried them): `result()` in this process then needs no read. Bounded (MAX_OUTCOMES,
+   * plus up to an eighth more between trims); the oldest go.
    */
   private readonly outcomes = new Map<string, Outcome>()
   private static readonly MAX_OUTCOMES = 10_000
 
+  /** Outcome maps given to markFinal since the last lookup, oldest first. */
+  private unindexedOutcomes: ReadonlyMap<string, Outcome>[] = []
+  private unindexedOutcomeCount = 0
+
   /** The outcome a final status brought along, if any (see {@link markFinal}). */
   knownOutcome(id: string): Outcome | undefined {
+    this.indexOutcomes()
     return this.outcomes.get(id)
+  }
+
+  /** Moves the outcomes given since the last lookup into `outcomes`, in the order they came. */
+  private indexOutcomes(): void {
+    if (this.unindexedOutcomeCount === 0) return
+    for (const batch of this.unindexedOutcomes) for (const [id, o] of batch) this.outcomes.set(id, o)
+    this.unindexedOutcomes = []
+    this.unindexedOutcomeCount = 0
+  }
+
+  /**
+   * Over MAX_OUTCOMES and an eighth: the oldest go (the indexed ones first: they all came before
+   * the unindexed), down to MAX_OUTCOMES. In chunks, not a few on every call: each Map.delete
+   * leaves a hole that later iterations from the start skip until V8 rebuilds the table.
+   */
+  private trimOutcomes(): void {
+    let drop = this.outcomes.size + this.unindexedOutcomeCount - ResultWaiter.MAX_OUTCOMES
+    if (drop < this.outcomes.size) {
+      for (const id of this.outcomes.keys()) {
+        if (drop-- <= 0) break
+        this.outcomes.delete(id)
+      }
+      return
+    }
+    drop -= this.outcomes.size
+    this.outcomes.clear()
+    let k = 0
+    while (drop > 0 && k < this.unindexedOutcomes.length) {
+      const n = this.unindexedOutcomes[k++]!.size
+      drop -= n
+      this.unindexedOutcomeCount -= n
+    }
+    if (k > 0) this.unindexedOutcomes = this.unindexedOutcomes.slice(k)
   }
 
   /**
@@ -102,33 +145,75 @@ export class ResultWaiter {
    */
   markFinal(ids: readonly string[], outcomes?: ReadonlyMap<string, Outcome>): void {
     if (outcomes?.size) {
-      // Small ones only: a runner's process finishes everything it runs, and a cache of large
-      // results nobody here awaits would grow to MAX_OUTCOMES × their size.
-      for (const [id, o] of outcomes) if (o.value.length <= MAX_INLINE_OUTCOME_CHARS) this.outcomes.set(id, o)
-      let drop = this.outcomes.size - ResultWaiter.MAX_OUTCOMES
-      if (drop > 0)
-        for (const id of this.outcomes.keys()) {
-          if (drop-- <= 0) break
-          this.outcomes.delete(id)
-        }
+      // Kept as given and indexed on the first lookup, like the ids (see indexOutcomes): one Map
+      // insert per invocation cost ~0.6 µs in a runner process, which rarely looks one up.
+      const kept = smallOnly(outcomes)
+      this.unindexedOutcomes.push(kept)
+      this.unindexedOutcomeCount += kept.size
+      if (
+        this.outcomes.size + this.unindexedOutcomeCount >
+        ResultWaiter.MAX_OUTCOMES + ResultWaiter.MAX_OUTCOMES / 8
+      )
+        this.trimOutcomes()
     }
+    // Indexed lazily (see indexFinals): a runner process marks every id it runs final, usually
+    // twice (its own finish and the notification), and rarely looks one up; a Set of up to
+    // MAX_CACHED ids cost ~1-2 µs per insert there (cache misses on a table that size).
+    this.unindexed.push(ids.slice())
+    this.unindexedCount += ids.length
+    if (this.finals.size + this.unindexedCount > ResultWaiter.MAX_CACHED) this.trimFinals()
+    this.wake(ids)
+  }
+
+  /** Wakes the waits of ids that became final (a wait only ever holds ids that were not). */
+  private wake(ids: readonly string[]): void {
+    if (this.waiters.size === 0) return
     for (const id of ids) {
-      // Each id arrives twice in the runner's process (its own finish and the notification).
-      if (this.finals.has(id)) continue
-      this.finals.add(id)
       const waits = this.waiters.get(id)
       if (!waits) continue
       this.waiters.delete(id)
       for (const w of waits) if (--w.remaining === 0) w.resolve()
     }
-    if (this.finals.size > ResultWaiter.MAX_CACHED) {
-      // Oldest entries first (Set keeps insertion order); a dropped id is simply re-read.
-      let drop = this.finals.size - ResultWaiter.MAX_CACHED / 2
+  }
+
+  /** Moves the ids marked final since the last lookup into `finals`, in the order they came. */
+  private indexFinals(): void {
+    if (this.unindexedCount === 0) return
+    for (const batch of this.unindexed) for (const id of batch) this.finals.add(id)
+    this.unindexed = []
+    this.unindexedCount = 0
+  }
+
+  /** Whether `id` is known final here. */
+  private isFinal(id: string): boolean {
+    this.indexFinals()
+    return this.finals.has(id)
+  }
+
+  /**
+   * Over MAX_CACHED entries: the oldest go (the indexed ones first: they all came before the
+   * unindexed), down to half. A dropped id is simply re-read.
+   */
+  private trimFinals(): void {
+    let drop = this.finals.size + this.unindexedCount - ResultWaiter.MAX_CACHED / 2
+    if (drop >= this.finals.size) {
+      drop -= this.finals.size
+      this.finals.clear()
+    } else {
+      // Set keeps insertion order: oldest entries first.
       for (const id of this.finals) {
         if (drop-- <= 0) break
         this.finals.delete(id)
       }
+      return
     }
+    let k = 0
+    while (drop > 0 && k < this.unindexed.length) {
+      const n = this.unindexed[k++]!.length
+      drop -= n
+      this.unindexedCount -= n
+    }
+    if (k > 0) this.unindexed = this.unindexed.slice(k)
   }
 
   /**
@@ -136,6 +221,8 @@ export class ResultWaiter {
    * them unknown as the backend does rather than answering from the cache.
    */
   forget(ids: readonly string[]): void {
+    this.indexFinals()
+    this.indexOutcomes()
     for (const id of ids) {
       this.finals.delete(id)
       this.outcomes.delete(id)
@@ -143,7 +230,7 @@ export class ResultWaiter {
   }
 
   isKnownFinal(id: string): boolean {
-    return this.finals.has(id)
+    return this.isFinal(id)
   }
 
   private ensureSubscribed(): Promise<Unsubscribe> {
@@ -164,13 +251,13 @@ export class ResultWaiter {
    */
   async waitAll(ids: readonly string[], signal?: AbortSignal, options: ResultOptions = {}): Promise<void> {
     checkTimeout(options.timeoutMs)
-    let pending = [...new Set(ids)].filter((id) => !this.finals.has(id))
+    let pending = [...new Set(ids)].filter((id) => !this.isFinal(id))
     if (pending.length === 0) return
     const deadline = this.deadline(options.timeoutMs)
     await this.tolerate(() => this.ensureSubscribed())
     // Read once after subscribing: ids that became final before the subscription was active.
     await this.tolerate(async () => this.refuseUnknown(await this.refresh(pending)))
-    pending = pending.filter((id) => !this.finals.has(id))
+    pending = pending.filter((id) => !this.isFinal(id))
     if (pending.length === 0) return
     await this.wait(pending, pending.length, signal, deadline, options.timeoutMs)
   }
@@ -178,15 +265,15 @@ export class ResultWaiter {
   /** Resolves with the first of `ids` to become final (same rejections as {@link waitAll}). */
   async waitAny(ids: readonly string[], signal?: AbortSignal, options: ResultOptions = {}): Promise<string> {
     checkTimeout(options.timeoutMs)
-    const done = ids.find((id) => this.finals.has(id))
+    const done = ids.find((id) => this.isFinal(id))
     if (done) return done
     const deadline = this.deadline(options.timeoutMs)
     await this.tolerate(() => this.ensureSubscribed())
     await this.tolerate(async () => this.refuseUnknown(await this.refresh(ids)))
-    const now = ids.find((id) => this.finals.has(id))
+    const now = ids.find((id) => this.isFinal(id))
     if (now) return now
     await this.wait(ids, 1, signal, deadline, options.timeoutMs)
-    return ids.find((id) => this.finals.has(id))!
+    return ids.find((id) => this.isFinal(id))!
   }
 
   /** The time a wait with `timeoutMs` gives up (counted from the call, reads included). */
@@ -232,7 +319,7 @@ export class ResultWaiter {
           this.detach(wait, ids)
           reject(
             new ResultTimeoutError(
-              ids.filter((id) => !this.finals.has(id)),
+              ids.filter((id) => !this.isFinal(id)),
               timeoutMs ?? 0,
             ),
           )
@@ -342,6 +429,21 @@ export class ResultWaiter {
     this.subscription = null
     if (sub) await (await sub)()
   }
+}
+
+/**
+ * The outcomes of `outcomes` small enough to keep (`outcomes` itself when all are): a runner's
+ * process finishes everything it runs, and a cache of large results nobody here awaits would grow
+ * to MAX_OUTCOMES × their size. The map is kept, not copied: callers pass one they no longer change.
+ */
+function smallOnly(outcomes: ReadonlyMap<string, Outcome>): ReadonlyMap<string, Outcome> {
+  for (const o of outcomes.values()) {
+    if (o.value.length <= MAX_INLINE_OUTCOME_CHARS) continue
+    const small = new Map<string, Outcome>()
+    for (const [id, v] of outcomes) if (v.value.length <= MAX_INLINE_OUTCOME_CHARS) small.set(id, v)
+    return small
+  }
+  return outcomes
 }
 
 /** Apps already warned that no runner is running (once per app). */
