@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { hostname } from 'node:os'
 import { v7 as uuidv7 } from 'uuid'
 
@@ -11,8 +11,9 @@ export const newRunnerId = (runnerClass: string): string => `${runnerClass}-${uu
 /** The id callers that are not runners act under: `external@<host>-<pid>`. */
 export const externalRunnerId = (): string => `external@${hostname()}-${process.pid}`
 
+/** Hex SHA-256 of `text`. The one-shot `crypto.hash` (Node ≥ 20.12): no Hash object per call id. */
 export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex')
+  return hash('sha256', text, 'hex')
 }
 
 /** Task id = app id + task name (design §2). */
