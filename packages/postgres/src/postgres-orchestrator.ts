@@ -1,4 +1,5 @@
 import {
+  ACTIVE_STATUSES,
   BackendError,
   type ClaimOutcome,
   type HistoryEntry,
@@ -9,6 +10,7 @@ import {
   type InvocationPageQuery,
   type InvocationRecord,
   type InvocationState,
+  type InvocationStatus,
   type ListInvocationsQuery,
   type Orchestrator,
   type RegisterRequest,
@@ -159,7 +161,7 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
     const limit = `$${values.push(q.limit ?? 100)}`
     const offset = `$${values.push(q.offset ?? 0)}`
     const rows = await this.query<{ id: string }>(
-      `SELECT id FROM ${this.s}.invocations WHERE ${where.join(' AND ')}
+      `SELECT id FROM ${this.source(q.statuses)} WHERE ${where.join(' AND ')}
        ORDER BY created_at DESC, id DESC LIMIT ${limit} OFFSET ${offset}`,
       values,
       'listInvocations',
@@ -176,11 +178,26 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
     const { tail, limit } = keysetTail(where, q)
     if (q.statuses?.length === 0) return { ids: [], next: null }
     const rows = await this.query<{ id: string; created_at: string }>(
-      `SELECT id, created_at FROM ${this.s}.invocations WHERE ${where} ${tail}`,
+      `SELECT id, created_at FROM ${this.source(q.statuses)} WHERE ${where} ${tail}`,
       where.values,
       'pageInvocations',
     )
     return pageOfRows(rows, limit)
+  }
+
+  /**
+   * The rows a listing reads: the app's invocations, or — when every status asked for is an
+   * active one (the runners' audit, "what is running now") — only those the `active` table
+   * names, reached by key. No index holds the status (see the migration), so a listing of
+   * active invocations would otherwise walk the app's whole creation-time index.
+   */
+  private source(statuses: readonly InvocationStatus[] | undefined): string {
+    if (!statuses?.length || !statuses.every((st) => ACTIVE_STATUSES.includes(st)))
+      return `${this.s}.invocations`
+    return `(SELECT i.* FROM ${this.s}.active a
+              CROSS JOIN LATERAL (SELECT * FROM ${this.s}.invocations i
+                                  WHERE i.app_id = a.app_id AND i.id = a.id OFFSET 0) i
+              WHERE a.app_id = $1 OFFSET 0) AS invocations`
   }
 
   async countInvocations(q: InvocationCountQuery): Promise<InvocationCount[]> {

@@ -98,6 +98,9 @@ describe('plans of the hot statements, made on an empty schema', () => {
     )
     await b.stateBackend.getOutcomes(popped.map((id) => ({ id, attempt: 1 })))
     await b.orchestrator.getHistory(popped[0]!)
+    // listings of active invocations (the runners' audit after a lost claim reply)
+    await b.orchestrator.listInvocations({ statuses: ['pending', 'running'], limit: 100 })
+    await b.orchestrator.pageInvocations({ statuses: ['running', 'paused'], limit: 10 })
     await b.orchestrator.getPendingForRecovery(0, 10)
     await b.orchestrator.getRunningForRecovery(0, 10)
 
