@@ -140,15 +140,29 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
     )
   }
 
-  /** A keyset range on the workflow or parent index (both `…, created_at DESC, id DESC`). */
+  /**
+   * A keyset range on the parent index, or on the workflow index (both `…, created_at DESC, id
+   * DESC`). The workflow index holds a workflow's invocations other than its root (see the
+   * migration), so a workflow's page merges that range with the root, read by its key.
+   */
   async listInvocationRecords(q: RecordPageQuery): Promise<InvocationPage> {
     checkRecordQuery(q)
     const where = new Where([this.appId]).add(() => 'app_id = $1')
-    if (q.workflowId !== undefined) where.add((p) => `workflow_id = ${p(q.workflowId)}`)
+    let wf = ''
+    if (q.workflowId !== undefined) wf = `$${where.values.push(q.workflowId)}`
     else where.add((p) => `parent_id = ${p(q.parentId)}`)
     const { tail, limit } = keysetTail(where, q)
+    const sql = wf
+      ? `SELECT id, created_at FROM (
+           (SELECT id, created_at FROM ${this.s}.invocation_records
+            WHERE ${where} AND workflow_id = ${wf} AND workflow_id <> id ${tail})
+           UNION ALL
+           (SELECT id, created_at FROM ${this.s}.invocation_records
+            WHERE ${where} AND id = ${wf} AND workflow_id = ${wf})
+         ) x ${tail}`
+      : `SELECT id, created_at FROM ${this.s}.invocation_records WHERE ${where} ${tail}`
     const rows = await this.query<{ id: string; created_at: string }>(
-      `SELECT id, created_at FROM ${this.s}.invocation_records WHERE ${where} ${tail}`,
+      sql,
       where.values,
       'listInvocationRecords',
     )

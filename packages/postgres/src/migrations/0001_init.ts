@@ -157,8 +157,10 @@ export function up(s: string): string[] {
     // Records are written once at routing and never updated, so these cost nothing on transitions.
     `CREATE INDEX invocation_records_parent_created_idx
        ON ${s}.invocation_records (app_id, parent_id, created_at DESC, id DESC) WHERE parent_id IS NOT NULL`,
+    // A workflow's invocations other than its root: most invocations are the root of their own
+    // workflow (workflow_id = id) and add no entry; the listing finds the root by its key.
     `CREATE INDEX invocation_records_workflow_idx
-       ON ${s}.invocation_records (app_id, workflow_id, created_at DESC, id DESC)`,
+       ON ${s}.invocation_records (app_id, workflow_id, created_at DESC, id DESC) WHERE workflow_id <> id`,
     `ALTER TABLE ${s}.invocation_records ADD CONSTRAINT invocation_records_pkey PRIMARY KEY (app_id, id)`,
     // One outcome per (invocation, attempt), written once (INSERT … ON CONFLICT DO NOTHING).
     `CREATE TABLE ${s}.outcomes (
