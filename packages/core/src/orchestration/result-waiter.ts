@@ -129,13 +129,9 @@ export class ResultWaiter {
     }
     drop -= this.outcomes.size
     this.outcomes.clear()
-    let k = 0
-    while (drop > 0 && k < this.unindexedOutcomes.length) {
-      const n = this.unindexedOutcomes[k++]!.size
-      drop -= n
-      this.unindexedOutcomeCount -= n
-    }
-    if (k > 0) this.unindexedOutcomes = this.unindexedOutcomes.slice(k)
+    const left = dropOldestBatches(this.unindexedOutcomes, drop, (b) => b.size)
+    this.unindexedOutcomes = left.batches
+    this.unindexedOutcomeCount -= left.dropped
   }
 
   /**
@@ -207,13 +203,9 @@ export class ResultWaiter {
       }
       return
     }
-    let k = 0
-    while (drop > 0 && k < this.unindexed.length) {
-      const n = this.unindexed[k++]!.length
-      drop -= n
-      this.unindexedCount -= n
-    }
-    if (k > 0) this.unindexed = this.unindexed.slice(k)
+    const left = dropOldestBatches(this.unindexed, drop, (b) => b.length)
+    this.unindexed = left.batches
+    this.unindexedCount -= left.dropped
   }
 
   /**
@@ -444,6 +436,21 @@ function smallOnly(outcomes: ReadonlyMap<string, Outcome>): ReadonlyMap<string, 
     return small
   }
   return outcomes
+}
+
+/**
+ * Drops whole batches, oldest first, until at least `drop` entries are gone (the trims of the
+ * lazily indexed ids and outcomes): the batches kept and how many entries went.
+ */
+function dropOldestBatches<B>(
+  batches: B[],
+  drop: number,
+  size: (batch: B) => number,
+): { batches: B[]; dropped: number } {
+  let k = 0
+  let dropped = 0
+  while (dropped < drop && k < batches.length) dropped += size(batches[k++]!)
+  return { batches: k > 0 ? batches.slice(k) : batches, dropped }
 }
 
 /** Apps already warned that no runner is running (once per app). */
