@@ -42,13 +42,19 @@ export interface NencServerTarget {
  * routes, waits and runs its own ThreadRunner in this process (as a small service deploys it).
  * `finish` purges the app's data and stops them all.
  */
-async function startPair(t: NencServerTarget, maxThreads: number, inProcess = false, runners = 1) {
+async function startPair(
+  t: NencServerTarget,
+  maxThreads: number,
+  inProcess = false,
+  runners = 1,
+  prefetch = 0,
+) {
   const appId = `bench-${t.kind}-${uniqueSuffix()}`
   const children = inProcess
     ? []
     : await Promise.all(
         Array.from({ length: runners }, () =>
-          forkChild('nenc-runner', { kind: t.kind, url: t.url, appId, maxThreads, mode: t.mode }),
+          forkChild('nenc-runner', { kind: t.kind, url: t.url, appId, maxThreads, prefetch, mode: t.mode }),
         ),
       )
   const runner = children[0] ?? null
@@ -58,7 +64,7 @@ async function startPair(t: NencServerTarget, maxThreads: number, inProcess = fa
     // Chunks of 1,000 like the peers' bulk adds: one routing round per chunk.
     config: { task: { parallelBatchSize: 1000 } },
     logger: stderrLogger(`caller ${appId}`),
-    ...(inProcess ? { runner: new ThreadRunner({ maxThreads }) } : {}),
+    ...(inProcess ? { runner: new ThreadRunner({ maxThreads, prefetch }) } : {}),
   })
   const noop = app.task('noop', async (i: number) => i)
   if (inProcess) await app.runner.start()
@@ -105,9 +111,11 @@ export async function nencThroughput(
     inProcess?: boolean
     /** Runner processes on the app (default 1), each with `maxThreads` slots. */
     runners?: number
+    /** Each runner's local queue (`ThreadRunner({ prefetch })`, default 0). */
+    prefetch?: number
   },
 ): Promise<ThroughputRun> {
-  const pair = await startPair(t, o.maxThreads, o.inProcess, o.runners)
+  const pair = await startPair(t, o.maxThreads, o.inProcess, o.runners, o.prefetch)
   try {
     const { app, noop } = pair
     const args = (n: number) => Array.from({ length: n }, (_, i) => [i] as [number])

@@ -86,7 +86,7 @@ export function parseArgs(argv: readonly string[]): { options: BenchOptions; onl
         serverRoundTrips: 1_000,
         warmup: 500,
         latencyWarmup: 100,
-        budgetMs: { redisThroughput: 75_000, postgresThroughput: 210_000, latency: 45_000 },
+        budgetMs: { redisThroughput: 75_000, postgresThroughput: 270_000, latency: 45_000 },
         redisUrl,
         pgUrl,
       }

@@ -16,6 +16,11 @@ import { runPostgresAnatomy } from './postgres-anatomy.js'
 import { pgMeter } from './server-stats.js'
 
 const PG_BOSS_BATCH_SIZES = [1000, 5000]
+/**
+ * nenc's batched runs hold 500 invocations per runner, as graphile-worker's batched mode
+ * (`localQueue.size` 500): slots plus `prefetch`.
+ */
+const LOCAL_QUEUE = 500
 const PG_BOSS_WORKERS = 2
 const GRAPHILE = { name: 'graphile-worker', version: '0.17.3' }
 
@@ -161,6 +166,16 @@ async function throughput(ctx: PgContext): Promise<void> {
           },
         ]
       : []
+  const nencBatched = (threads: number) =>
+    target
+      ? [
+          {
+            name: `nenc-c${threads}-prefetch`,
+            run: () =>
+              nencThroughput(target, { ...base, maxThreads: threads, prefetch: LOCAL_QUEUE - threads }),
+          },
+        ]
+      : []
   const graphileSide = (batched: boolean) => ({
     name: batched ? 'graphile-worker-batched' : 'graphile-worker',
     run: () => graphileThroughput(url, { ...base, concurrency: 10, batched }),
@@ -172,7 +187,9 @@ async function throughput(ctx: PgContext): Promise<void> {
       graphileSide(false),
       ...nencSide(10),
       graphileSide(true),
+      ...nencBatched(10),
       ...nencSide(50),
+      ...nencBatched(50),
       ...PG_BOSS_BATCH_SIZES.map((batchSize) => ({
         name: `pg-boss-${batchSize}`,
         run: () => pgBossThroughput(url, { ...base, batchSize, workers: PG_BOSS_WORKERS }),
@@ -187,7 +204,10 @@ async function throughput(ctx: PgContext): Promise<void> {
     peer: { name: string; [k: string]: unknown },
     durability: string,
     inProcess = false,
-  ) =>
+    prefetch = false,
+  ) => {
+    const key = `nenc-c${threads}${inProcess ? '-inprocess' : prefetch ? '-prefetch' : ''}`
+    const local = prefetch ? ` prefetch=${LOCAL_QUEUE - threads} (${LOCAL_QUEUE} held per runner)` : ''
     printComparison(
       {
         scenario: inProcess ? `${scenario}-inprocess` : scenario,
@@ -196,10 +216,10 @@ async function throughput(ctx: PgContext): Promise<void> {
         nenc: ctx.nencSkipped
           ? { skipped: true }
           : {
-              ...throughputOf(results.get(`nenc-c${threads}${inProcess ? '-inprocess' : ''}`)),
+              ...throughputOf(results.get(key)),
               runner: inProcess
                 ? `ThreadRunner maxThreads=${threads} in the caller's process (one process routes, runs and waits)`
-                : `ThreadRunner maxThreads=${threads}, own process`,
+                : `ThreadRunner maxThreads=${threads}${local}, own process`,
             },
         peer,
         durability: { nenc: ctx.durability.nenc, peer: durability },
@@ -207,6 +227,7 @@ async function throughput(ctx: PgContext): Promise<void> {
       'throughput',
       ctx.nencSkipped,
     )
+  }
   const graphileDefaults = {
     ...GRAPHILE,
     settings: 'addJobs chunks of 1000; run({ concurrency: 10 }) defaults, own process',
@@ -231,6 +252,16 @@ async function throughput(ctx: PgContext): Promise<void> {
     )
     line('postgres-throughput-c50', 50, pgBossBest(results), ctx.durability['pg-boss'], inProcess)
   }
+  // Both sides batched: nenc with a local queue of 500 per runner, as graphile-worker's batched mode.
+  line(
+    'postgres-throughput-c10-prefetch',
+    10,
+    graphileBatched,
+    ctx.durability['graphile-worker-batched'],
+    false,
+    true,
+  )
+  line('postgres-throughput-c50-prefetch', 50, pgBossBest(results), ctx.durability['pg-boss'], false, true)
 }
 
 /** pg-boss at the batch size whose median throughput was best. */

@@ -13,6 +13,7 @@ interface NencRunnerConfig {
   url: string
   appId: string
   maxThreads: number
+  prefetch?: number
   mode?: NencMode
 }
 
@@ -21,7 +22,7 @@ serveParent<NencRunnerConfig>(async (config) => {
   const app = new Nenc({
     appId: config.appId,
     backend: factory(config.url),
-    runner: new ThreadRunner({ maxThreads: config.maxThreads }),
+    runner: new ThreadRunner({ maxThreads: config.maxThreads, prefetch: config.prefetch ?? 0 }),
     logger: stderrLogger(`runner ${config.appId}`),
   })
   app.task('noop', async (i: number) => i)

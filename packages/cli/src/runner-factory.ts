@@ -14,6 +14,7 @@ export type RunnerName = (typeof RUNNER_NAMES)[number]
 /** What `nenc runner start` accepts besides `--runner`. */
 export interface RunnerFlags {
   maxThreads?: number
+  prefetch?: number
   processes?: number
   minProcesses?: number
   warmProcesses?: number
@@ -26,6 +27,7 @@ function build(name: RunnerName, flags: RunnerFlags, appModule: string): BaseRun
       const tasks = flags.workerThreads
       return new ThreadRunner({
         maxThreads: flags.maxThreads,
+        prefetch: flags.prefetch,
         workerThreads: tasks
           ? { appModule, tasks: tasks === 'all' ? 'all' : tasks.split(',').map((t) => t.trim()) }
           : undefined,

@@ -22,6 +22,12 @@ export interface ClaimLoopOptions {
   isStopping: () => boolean
   /** Slots that may execute at once (waiting ones not counted). */
   maxSlots: () => number
+  /**
+   * Started invocations the loop may hold beyond its slots, each waiting here for a slot (a local
+   * queue, as graphile-worker's `localQueue`): claims and finish steps then move bigger batches.
+   * @default 0
+   */
+  prefetch?: () => number
   /** Something changed that may let the loop claim again (a slot freed, a batch written). */
   wake: () => void
   /** Supervised children tell their parent what they own; ThreadRunner leaves these out. */
@@ -46,6 +52,13 @@ export class ClaimLoop {
   readonly executor: InvocationExecutor
   /** Claimed by a finish step and being started: their slots are taken. */
   private reserved = 0
+  /**
+   * Started (RUNNING, this runner's, fenced by attempt) and waiting for a slot, oldest first:
+   * the prefetched local queue. A kill -9 leaves them RUNNING under a dead runner, which recovery
+   * reroutes; a stop gives them back before the slots stop.
+   */
+  private queued: StartedInvocation[] = []
+  private queuedHead = 0
   /** Claimed ids whose start and give-back both failed (backend down): retried each iteration. */
   private unstarted: ClaimedInvocation[] = []
   /** Starts of claims handed over by finish steps, awaited on stop. */
@@ -69,9 +82,51 @@ export class ClaimLoop {
     }
   }
 
-  /** Slots free for new claims; `pendingWrites` counts ends not yet written as still busy. */
+  /**
+   * How many invocations a claim may take: free slots plus the local queue's free room;
+   * `pendingWrites` counts ends not yet written as still busy.
+   */
   private room(pendingWrites: number): number {
-    return this.slots.free(this.o.maxSlots(), pendingWrites) - this.reserved - this.unstarted.length
+    // The local queue counts as slots, for the backpressure of unwritten ends too.
+    const prefetch = Math.max(0, Math.floor(this.o.prefetch?.() ?? 0))
+    return (
+      this.slots.free(this.o.maxSlots() + prefetch, pendingWrites) -
+      this.queuedCount -
+      this.reserved -
+      this.unstarted.length
+    )
+  }
+
+  /** Started invocations waiting in the local queue for a slot. */
+  get queuedCount(): number {
+    return this.queued.length - this.queuedHead
+  }
+
+  /** Ids of the started invocations waiting in the local queue. */
+  get queuedIds(): string[] {
+    return this.queued.slice(this.queuedHead).map((inv) => inv.state.id)
+  }
+
+  /** Launches queued invocations while slots are free (not once stopping: stop gives them back). */
+  private pump(): void {
+    const max = this.o.maxSlots()
+    while (this.queuedHead < this.queued.length && this.slots.busy < max && !this.o.isStopping()) {
+      const inv = this.queued[this.queuedHead]!
+      this.queued[this.queuedHead++] = undefined as unknown as StartedInvocation
+      this.launchNow(inv)
+    }
+    if (this.queuedHead === this.queued.length) {
+      this.queued = []
+      this.queuedHead = 0
+    }
+  }
+
+  /** Empties the local queue, returning what it held. */
+  private takeQueued(): StartedInvocation[] {
+    const left = this.queued.slice(this.queuedHead)
+    this.queued = []
+    this.queuedHead = 0
+    return left
   }
 
   /** One claim round. True when it may be worth another round at once. */
@@ -84,6 +139,7 @@ export class ClaimLoop {
       this.o.onEnded?.(ids)
     }
     if (this.auditDue) await this.audit()
+    this.pump()
     const free = this.room(this.executor.finisher.pending)
     if (free <= 0) return false
     let round: Awaited<ReturnType<typeof getInvocationsToRun>>
@@ -113,7 +169,7 @@ export class ClaimLoop {
       await Promise.all([...this.handovers])
       const { orchestrator } = this.o.app.backend
       const ids = await orchestrator.listInvocations({ statuses: ['pending', 'running'], limit: 100_000 })
-      const known = new Set([...this.slots.ids, ...this.unstarted.map((c) => c.state.id)])
+      const known = new Set([...this.slots.ids, ...this.queuedIds, ...this.unstarted.map((c) => c.state.id)])
       const states = ids.length ? await orchestrator.getStates(ids.filter((id) => !known.has(id))) : []
       const orphans = states.filter((st) => st !== null && st.owner === this.o.runnerId)
       if (orphans.length) {
@@ -193,9 +249,15 @@ export class ClaimLoop {
     }
   }
 
+  /** Runs a started invocation in a slot, or queues it locally while every slot is busy. */
   private launch(inv: StartedInvocation): void {
+    this.attempts.set(inv.state.id, inv.state.attempt)
+    if (this.queuedCount > 0 || this.slots.busy >= this.o.maxSlots()) this.queued.push(inv)
+    else this.launchNow(inv)
+  }
+
+  private launchNow(inv: StartedInvocation): void {
     const id = inv.state.id
-    this.attempts.set(id, inv.state.attempt)
     this.slots.launch(
       id,
       (abort) => this.executor.execute(inv, abort),
@@ -203,12 +265,13 @@ export class ClaimLoop {
         this.attempts.delete(id)
         // A killed slot was rerouted by stop(), which reports it.
         if (!killed) this.o.onEnded?.([id])
+        this.pump()
         this.o.wake()
       },
     )
   }
 
-  /** Attempt of each id launched here, for fencing the reroute on stop. */
+  /** Attempt of each id launched or queued here, for fencing the reroute on stop. */
   private readonly attempts = new Map<string, number>()
 
   private attemptIn(claimed: readonly ClaimedInvocation[]): (id: string) => number | undefined {
@@ -241,6 +304,7 @@ export class ClaimLoop {
         )
       })
     }
+    await this.giveBackQueued()
     await this.slots.stopGracefully(graceMs, async (ids) => {
       try {
         await killAndReroute(this.o.app, ids, this.o.runnerId, (id) => this.attempts.get(id))
@@ -254,5 +318,27 @@ export class ClaimLoop {
     })
     await this.executor.finisher.drain()
     await Promise.all([...this.handovers])
+    // Started by handovers that landed during the grace: never run here, given back too.
+    await this.giveBackQueued()
+  }
+
+  /**
+   * The local queue's invocations were started but never ran: RUNNING → KILLED → REROUTED,
+   * fenced by their attempt, while this runner still owns them (another runner runs them once).
+   */
+  private async giveBackQueued(): Promise<void> {
+    const left = this.takeQueued()
+    if (left.length === 0) return
+    const ids = left.map((inv) => inv.state.id)
+    try {
+      await killAndReroute(this.o.app, ids, this.o.runnerId, (id) => this.attempts.get(id))
+      for (const id of ids) this.attempts.delete(id)
+      this.o.onEnded?.(ids)
+    } catch (err) {
+      this.o.app.logger.error(
+        { err, count: ids.length },
+        'could not give back prefetched invocations; recovery will reroute them',
+      )
+    }
   }
 }

@@ -31,6 +31,14 @@ export interface ThreadRunnerOptions {
   minThreads?: number
   /** Maximum concurrent invocations; 0 = CPU count. Config `runner.maxThreads`. @default 0 */
   maxThreads?: number
+  /**
+   * Invocations claimed ahead of free slots: started (RUNNING, owned by this runner) and held in
+   * a local queue until a slot frees. Bigger claim and finish batches for short tasks (see the
+   * PostgreSQL backend's README); keep it 0 for long tasks, which it would hold back from other
+   * runners. A stop gives them back; a killed runner's are recovered as its running ones.
+   * Config `runner.prefetch`. @default 0
+   */
+  prefetch?: number
   /** Runner id (tests, child processes); generated when omitted. */
   runnerId?: string
   /** Offload the functions of CPU-bound tasks to a worker_threads pool. @default undefined (off) */
@@ -67,6 +75,7 @@ export class ThreadRunner extends BaseRunner {
         hooks: this,
         isStopping: () => this.isStopping,
         maxSlots: () => this.maxParallelSlots,
+        prefetch: () => this.prefetch,
         wake: () => this.wake(),
       })
     }
@@ -95,7 +104,13 @@ export class ThreadRunner extends BaseRunner {
     if (o.minParallelSlots !== undefined) out['runner.minParallelSlots'] = o.minParallelSlots
     if (o.minThreads !== undefined) out['runner.minThreads'] = o.minThreads
     if (o.maxThreads !== undefined) out['runner.maxThreads'] = o.maxThreads
+    if (o.prefetch !== undefined) out['runner.prefetch'] = o.prefetch
     return out
+  }
+
+  /** Started invocations the runner may hold in its local queue beyond its slots. */
+  get prefetch(): number {
+    return this.options.prefetch ?? this.app.config.value<number>('runner.prefetch')
   }
 
   get maxParallelSlots(): number {
@@ -114,6 +129,11 @@ export class ThreadRunner extends BaseRunner {
   /** Ids of the invocations this runner currently runs (waiting ones included). */
   get runningIds(): string[] {
     return this.loopInstance?.slots.ids ?? []
+  }
+
+  /** Ids started here and waiting in the local queue for a slot (`prefetch`). */
+  get queuedIds(): string[] {
+    return this.loopInstance?.queuedIds ?? []
   }
 
   override waitingStart(invocationId: string): void {

@@ -86,6 +86,91 @@ describe.skipIf(!hasRedis)('runner processes under real signals', () => {
       expect(inFlight).toBeGreaterThanOrEqual(200)
       expect(recovered).toBeGreaterThanOrEqual(200)
     }, 90_000)
+    it(`${backend}: kill -9 of a runner holding a local queue (prefetch 200): a second runner finishes all, each effect once`, async () => {
+      const N = 250
+      const t = await newTestApp(backend, 'k9pf')
+      cleanup = async () => {
+        await t.app.purge().catch(() => {})
+        await t.app.close()
+      }
+      const key = `nenc-test:${t.app.appId}`
+      const group = await t.effect.parallelize(
+        Array.from({ length: N }, () => [key, 2500] as [string, number]),
+      )
+      // 20 slots execute; up to 200 more are claimed ahead, started and held in the local queue.
+      const victim = runnerProcess('ThreadRunner', { maxThreads: 20, prefetch: 200 })
+      await victim.running
+      await until('220 running', async () => (await countStatus(t.app, ['running'])) >= 220)
+      victim.proc.kill('SIGKILL')
+      await victim.exited
+      const rescuer = bindRunner(t.app, new ThreadRunner({ maxThreads: 300 }))
+      rescuers.push(rescuer)
+      await rescuer.start()
+      expect(await group.results()).toHaveLength(N)
+      await rescuer.stop()
+      await expectEachEffectOnce(key, N)
+      for (const inv of group.invocations) {
+        const statuses = (await inv.history()).map((e) => e.status)
+        expect(isValidStatusPath(statuses), statuses.join(' → ')).toEqual({ ok: true })
+        expect(statuses.at(-1)).toBe('success')
+      }
+    }, 90_000)
+    it(`${backend}: SIGTERM of a runner holding a local queue: the prefetched invocations are given back unrun, the running ones finish in the grace, each once`, async () => {
+      const N = 40
+      const t = await newTestApp(backend, 'termpf')
+      cleanup = async () => {
+        await t.app.purge().catch(() => {})
+        await t.app.close()
+      }
+      const key = `nenc-test:${t.app.appId}`
+      const group = await t.effect.parallelize(
+        Array.from({ length: N }, () => [key, 1500] as [string, number]),
+      )
+      const victim = runnerProcess(
+        'ThreadRunner',
+        { maxThreads: 4, prefetch: 30 },
+        { NENC__RUNNER__STOP_GRACE_MS: '5000' },
+      )
+      const { runnerId: victimId } = await victim.running
+      await until('34 running', async () => (await countStatus(t.app, ['running'])) >= 34)
+      victim.proc.kill('SIGTERM')
+      expect(await victim.exited).toBe(0)
+      // Nothing is left RUNNING or PENDING for recovery.
+      expect(await countStatus(t.app, ['running', 'pending'])).toBe(0)
+      const rescuer = bindRunner(t.app, new ThreadRunner({ maxThreads: 50 }))
+      rescuers.push(rescuer)
+      await rescuer.start()
+      expect(await group.results()).toHaveLength(N)
+      await rescuer.stop()
+      await expectEachEffectOnce(key, N)
+      let ranOnVictim = 0
+      let givenBack = 0
+      for (const inv of group.invocations) {
+        const h = await inv.history()
+        const statuses = h.map((e) => e.status)
+        expect(isValidStatusPath(statuses), statuses.join(' → ')).toEqual({ ok: true })
+        expect(statuses.at(-1)).toBe('success')
+        if (h.at(-1)!.actor === victimId) ranOnVictim++
+        else if (statuses.includes('killed')) {
+          // Given back by its owner before it let go of it, then run by the rescuer.
+          expect(statuses.slice(-6)).toEqual([
+            'running',
+            'killed',
+            'rerouted',
+            'pending',
+            'running',
+            'success',
+          ])
+          expect(h.at(-5)!.actor).toBe(victimId)
+          givenBack++
+        }
+      }
+      // The 4 slots' tasks (1.5 s) finish within the 5 s grace; the queued ones never start there.
+      expect(ranOnVictim).toBeGreaterThanOrEqual(4)
+      expect(givenBack).toBeGreaterThanOrEqual(20)
+      // The rest were still queued on the backend at the stop (claimed by the rescuer only).
+      expect(ranOnVictim + givenBack).toBeLessThanOrEqual(N)
+    }, 60_000)
     it(`${backend}: kill -9 while running concurrency holds work: the parked ones run after recovery, each effect once`, async () => {
       const N = 6
       const t = await newTestApp(backend, 'k9cc')

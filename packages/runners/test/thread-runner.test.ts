@@ -38,6 +38,54 @@ describe('ThreadRunner', () => {
     expect((await appWith(new ThreadRunner(), { runner: { maxThreads: 9 } })).runner.maxParallelSlots).toBe(9)
   })
 
+  it('prefetch: claims ahead of its slots, starts them (RUNNING, its own) in a local queue, and never runs more than its slots at once', async () => {
+    const runner = new ThreadRunner({ maxThreads: 3, prefetch: 5 })
+    const app = await appWith(runner, { runner: { idleWakeMs: 50 } })
+    let live = 0
+    let peak = 0
+    let release: () => void = () => {}
+    let gate = new Promise<void>((r) => {
+      release = r
+    })
+    const t = app.task('gated', async (i: number) => {
+      live++
+      peak = Math.max(peak, live)
+      await gate
+      live--
+      return i * 2
+    })
+    await app.runner.start()
+    const group = await t.parallelize(Array.from({ length: 20 }, (_, i) => [i] as [number]))
+    const deadline = Date.now() + 5000
+    while (runner.queuedIds.length < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+    // 3 execute, 5 wait here started, the other 12 stay queued on the backend.
+    expect(runner.runningIds).toHaveLength(3)
+    expect(runner.queuedIds).toHaveLength(5)
+    const states = await app.backend.orchestrator.getStates(runner.queuedIds)
+    expect(states.map((st) => [st?.status, st?.owner])).toEqual(
+      Array.from({ length: 5 }, () => ['running', runner.runnerId]),
+    )
+    expect(runner.configOverrides['runner.prefetch']).toBe(5)
+    release()
+    gate = Promise.resolve()
+    expect(await group.results()).toEqual(Array.from({ length: 20 }, (_, i) => i * 2))
+    expect(peak).toBe(3)
+    expect(runner.queuedIds).toEqual([])
+  })
+
+  it('prefetch: a queued invocation takes the slot a waiting parent frees', async () => {
+    const runner = new ThreadRunner({ maxThreads: 1, prefetch: 4 })
+    const app = await appWith(runner, { runner: { idleWakeMs: 50 } })
+    const child = app.task('child', async (i: number) => i + 1)
+    const parent = app.task('parent', async (n: number) => {
+      const group = await child.parallelize(Array.from({ length: n }, (_, i) => [i] as [number]))
+      return (await group.results()).reduce((a, b) => a + b, 0)
+    })
+    await app.runner.start()
+    const inv = await parent(6)
+    expect(await inv.result()).toBe(21)
+  })
+
   it('reports no child runners and is memCompatible', async () => {
     const runner = new ThreadRunner()
     await appWith(runner)

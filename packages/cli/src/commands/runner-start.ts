@@ -33,6 +33,11 @@ export function registerRunnerStart(runner: Command): void {
       'process: max children; persistent-process: pool size; multi-thread: max children',
       parseCount,
     )
+    .option(
+      '--prefetch <n>',
+      'thread: invocations claimed ahead of free slots, held started in a local queue (short tasks)',
+      parseCount,
+    )
     .option('--min-processes <n>', 'multi-thread: children always kept', parseCount)
     .option('--warm-processes <n>', 'process: children forked ahead of demand', parseCount)
     .option(

@@ -36,6 +36,11 @@ export const APP_FIELDS = {
     default: 0,
     doc: `ThreadRunner: maximum concurrent invocations; 0 = CPU count (${availableParallelism()} here).`,
   },
+  'runner.prefetch': {
+    schema: int(0),
+    default: 0,
+    doc: 'ThreadRunner: invocations claimed ahead of free slots, started and held in a local queue until a slot frees (bigger batches for short tasks).',
+  },
   'runner.heartbeatIntervalMs': {
     schema: int(10),
     default: 5000,
