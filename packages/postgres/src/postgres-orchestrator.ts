@@ -2,6 +2,7 @@ import {
   ACTIVE_STATUSES,
   BackendError,
   type ClaimOutcome,
+  type FinalOutcomes,
   type HistoryEntry,
   INITIAL_STATUS,
   type InvocationCount,
@@ -13,6 +14,7 @@ import {
   type InvocationStatus,
   type ListInvocationsQuery,
   type Orchestrator,
+  type Outcome,
   type RegisterRequest,
   type RegisterResult,
   type RunnerHeartbeat,
@@ -35,6 +37,7 @@ import { recordArrays, type StateRow, stateOf } from './orchestrator-rows.js'
 import { blockingSql, purgeFinishedSql, registerSql } from './orchestrator-sql.js'
 import { BACKEND } from './pg-errors.js'
 import { PostgresComponent } from './postgres-component.js'
+import { decodeOutcome } from './postgres-state-backend.js'
 import { STATUS_SETS, storedNumber, storedStatus } from './status-rules.js'
 
 /**
@@ -346,15 +349,36 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
     return rows.map((r) => r.id)
   }
 
-  async subscribeFinal(listener: (ids: string[]) => void): Promise<Unsubscribe> {
+  /**
+   * Listens on the app's final channel (NOTIFYed by the transition and claim functions). An entry
+   * is an id, or `[id, kind, value]` when the transition stored that small outcome with the final
+   * status (the fused finish): passed on as {@link FinalOutcomes}, so the waiter needs no read.
+   */
+  async subscribeFinal(listener: (ids: string[], outcomes?: FinalOutcomes) => void): Promise<Unsubscribe> {
     return this.connection.listener.listen(this.channel('final'), (payload) => {
-      let ids: unknown
+      let entries: unknown
       try {
-        ids = JSON.parse(payload)
+        entries = JSON.parse(payload)
       } catch {
         return // not ours: a foreign NOTIFY on a hashed channel name is ignored
       }
-      if (Array.isArray(ids) && ids.length > 0) listener(ids.filter((x) => typeof x === 'string'))
+      if (!Array.isArray(entries) || entries.length === 0) return
+      const ids: string[] = []
+      const outcomes = new Map<string, Outcome>()
+      for (const e of entries) {
+        if (typeof e === 'string') ids.push(e)
+        else if (Array.isArray(e) && typeof e[0] === 'string') {
+          ids.push(e[0])
+          if (typeof e[1] === 'string' && typeof e[2] === 'string') {
+            try {
+              outcomes.set(e[0], decodeOutcome({ kind: e[1], value: e[2] }, e[0]))
+            } catch {
+              // Not an outcome nenc wrote: the waiter reads the stored one instead.
+            }
+          }
+        }
+      }
+      if (ids.length) listener(ids, outcomes.size ? outcomes : undefined)
     })
   }
 

@@ -40,8 +40,9 @@ const empty = (): ClaimBatch => ({ claimed: [], unclaimed: [], sawQueued: false 
  * - `claimIds`: the claim function with records.
  * - `finish`: the `finish` function — fenced transitions whose outcomes are inserted (write-once)
  *   only when accepted, accepted RETRYs queued after their delay, the ids the ends release from
- *   their running keys (in `outcomes[i].released`), then `claim_next` for the runner (starting
- *   what it claims with `start`).
+ *   their running keys (in `outcomes[i].released`), then claim_next's pop and claim for the
+ *   runner (starting what it claims with `start`). Its notifications carry the small outcomes it
+ *   stored, so a caller's waiter needs no read for them (`subscribeFinal`).
  * - `readFinal`: states joined with the outcome of each final state's attempt.
  *
  * Extra round trips only in rare cases: a registration racing a concurrent one, a transition

@@ -1,3 +1,5 @@
+import { recordFor } from '@nenc/conformance'
+import { MAX_INLINE_OUTCOME_CHARS, type Outcome } from '@nenc/core'
 import { describe, expect, it } from 'vitest'
 import { postgresBackend } from '../src/index.js'
 import { admin, initAll, PG_URL, requests, until, usePostgres } from './helpers.js'
@@ -43,6 +45,63 @@ describe('LISTEN/NOTIFY wake-ups', () => {
     await b.orchestrator.transition(ids.map((id) => ({ id, to: 'running', actor: 'w' })))
     await b.orchestrator.transition(ids.map((id) => ({ id, to: 'failed', actor: 'w' })))
     await until(() => seen.size === 1500, 3000)
+  })
+
+  it("the fused finish's notifications carry the small outcomes it stored, under the 8,000-byte payload limit", async () => {
+    const b = await pgt.backend()
+    const heard = new Map<string, Outcome | undefined>()
+    await b.orchestrator.subscribeFinal((ids, outcomes) => {
+      for (const id of ids) heard.set(id, outcomes?.get(id))
+    })
+    const reqs = requests(400)
+    await b.steps.route(reqs.map(recordFor), reqs)
+    const claimed = (await b.steps.claimQueued('w', 400, true)).claimed
+    expect(claimed).toHaveLength(400)
+    // Small, at the limit, escaped (2,048 control characters: ~12 KB as JSON) and too large.
+    const value = (i: number): string =>
+      i % 4 === 0
+        ? `"r${i}"`
+        : i % 4 === 1
+          ? 'x'.repeat(MAX_INLINE_OUTCOME_CHARS)
+          : i % 4 === 2
+            ? '\u0001'.repeat(MAX_INLINE_OUTCOME_CHARS)
+            : 'y'.repeat(MAX_INLINE_OUTCOME_CHARS + 1)
+    const order = claimed.map((c) => c.state.id)
+    const done = await b.steps.finish(
+      'w',
+      claimed.map((c, i) => ({
+        id: c.state.id,
+        attempt: c.state.attempt,
+        to: i % 8 === 0 ? ('failed' as const) : ('success' as const),
+        outcome: { kind: i % 8 === 0 ? ('error' as const) : ('result' as const), value: value(i) },
+      })),
+      0,
+    )
+    expect(done.outcomes.every((o) => o.ok)).toBe(true)
+    await until(() => heard.size === 400, 5000)
+    order.forEach((id, i) => {
+      const expected = i % 4 <= 1 ? { kind: i % 8 === 0 ? 'error' : 'result', value: value(i) } : undefined
+      expect(heard.get(id), `entry ${i}`).toEqual(expected)
+    })
+    // What the notification carried is what is stored.
+    const stored = await b.stateBackend.getOutcomes(
+      order.map((id, i) => ({ id, attempt: claimed[i]!.state.attempt })),
+    )
+    order.forEach((id, i) => {
+      const inline = heard.get(id)
+      if (inline) expect(stored[i]).toEqual(inline)
+    })
+  })
+
+  it('a final status reached without an outcome in the same statement is announced by id only', async () => {
+    const b = await pgt.backend()
+    const heard: [string, Outcome | undefined][] = []
+    await b.orchestrator.subscribeFinal((ids, outcomes) => {
+      for (const id of ids) heard.push([id, outcomes?.get(id)])
+    })
+    const id = await finishOne(b)
+    await until(() => heard.length === 1, 2000)
+    expect(heard).toEqual([[id, undefined]])
   })
 
   it('pg_terminate_backend on the LISTEN connection: it reconnects by itself and wake-ups still arrive', async () => {

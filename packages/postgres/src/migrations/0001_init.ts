@@ -25,6 +25,7 @@
  * busy table — the queue's dead rows, the invocations — is never what they mean).
  * test/plans.test.ts checks every scan of these tables names the row it looks for.
  */
+import { MAX_INLINE_OUTCOME_CHARS } from '@nenc/core'
 import { historyEntrySql } from '../history-entry.js'
 
 export const version = 1
@@ -627,6 +628,7 @@ function transitionFunction(s: string): string {
         INSERT INTO ${s}.outcomes (app_id, id, attempt, kind, value)
         SELECT p_app, u.id, u.attempt, u.kind, u.value FROM upd u WHERE u.kind IS NOT NULL
         ON CONFLICT DO NOTHING
+        RETURNING id, kind, value
       ),
       requeued AS (
         INSERT INTO ${s}.queue (app_id, available_at, id)
@@ -645,9 +647,20 @@ function transitionFunction(s: string): string {
           AND (w.waited_id = ANY(ARRAY(SELECT f.id FROM fin f)) OR w.waiter_id = ANY(ARRAY(SELECT f.id FROM fin f)))
       ),
       ntf AS (
+        -- Each entry is the id, or [id, kind, value] when this statement stored a small outcome
+        -- (core's MAX_INLINE_OUTCOME_CHARS, at most 4,000 bytes as JSON): a waiter that has it needs no
+        -- read. Notifications stay under PostgreSQL's 8,000-byte payload limit: entries are
+        -- grouped by 3,500 bytes, so a group holds at most 3,500 + one entry of 4,000.
         SELECT count(pg_notify(p_channel, g.payload)) AS n FROM (
-          SELECT json_agg(x.id)::text AS payload FROM (
-            SELECT f.id, (sum(length(f.id) + 3) OVER (ORDER BY f.id)) / 6000 AS grp FROM fin f
+          SELECT '[' || string_agg(x.entry, ',' ORDER BY x.id) || ']' AS payload FROM (
+            SELECT e.id, e.entry, (sum(octet_length(e.entry) + 1) OVER (ORDER BY e.id)) / 3500 AS grp
+            FROM (
+              SELECT f.id, CASE WHEN octet_length(j.t) <= 4000 THEN j.t ELSE to_json(f.id)::text END AS entry
+              FROM fin f
+              LEFT JOIN outs o ON o.id = f.id
+              LEFT JOIN LATERAL (SELECT json_build_array(f.id, o.kind, o.value)::text AS t
+                                 WHERE o.id IS NOT NULL AND length(o.value) <= ${MAX_INLINE_OUTCOME_CHARS}) j ON true
+            ) e
           ) x GROUP BY x.grp
         ) g
       ),
@@ -757,15 +770,17 @@ function releaseFunction(s: string): string {
  * finish(app, runner, ids, targets, attempts, kinds, values, delays, available, active, final,
  * rule_keys, rule_modes, channel, queue_channel, lock_ns, commit, max, start): a runner's end of
  * a batch of attempts — the transition function (actor `runner`, fenced by each attempt, outcomes
- * and RETRY re-queues only for accepted ones), then, when `max > 0`, claim_next for the same
- * runner with records (starting what it claims with `start`) — in one round trip and one transaction. Rows with `o_step = 't'` are the
+ * and RETRY re-queues only for accepted ones), then, when `max > 0`, what claim_next does for the
+ * same runner: up to `max` due ids popped and claimed with records (started with `start`), with
+ * the claim function called here directly (one level of returned rows fewer) — in one round trip
+ * and one transaction. Rows with `o_step = 't'` are the
  * transitions (ord = request position), `'r'` the ids they released (ord = the transition,
  * `o_id` the released id), `'c'` the claims. `commit` is null when a target is final
  * (acknowledged to waiters), else the intermediate mode.
  *
- * When a transition left a running key (`nenc.leaving`, see transition), the claim's ids are
- * popped first, so that `release` takes the locks of the released keys and of the claim's keys
- * in one sorted pass; the claim then finds them held (advisory locks are reentrant).
+ * The claim's ids are popped before anything is released: when a transition left a running key
+ * (`nenc.leaving`, see transition), `release` takes the locks of the released keys and of the
+ * claim's keys in one sorted pass; the claim then finds them held (advisory locks are reentrant).
  */
 function finishFunction(s: string): string {
   return `CREATE FUNCTION ${s}.finish(
@@ -800,33 +815,23 @@ function finishFunction(s: string): string {
             p_queue_channel, p_lock_ns, p_commit, false) t;
         v_leaving := nullif(current_setting('nenc.leaving', true), '');
       END IF;
-      IF v_leaving IS NULL THEN
-        IF p_max > 0 THEN
-          -- The claim starts from the session's commit mode, so a claim that makes an invocation
-          -- final (CONCURRENCY_CONTROLLED_FINAL) restores it even after a batch of RETRYs.
-          PERFORM set_config('synchronous_commit', v_commit, true);
-          RETURN QUERY SELECT 'c'::text, c.o_ord, c.o_id, NULL::boolean, NULL::boolean, c.o_outcome,
-              c.o_task_id, c.o_status, c.o_owner, c.o_ts, c.o_retries, c.o_attempt,
-              c.o_task_name, c.o_call_id, c.o_args, c.o_parent_id, c.o_workflow_id, c.o_workflow_type,
-              c.o_parent_workflow_id, c.o_created_at, c.o_trace_context
-            FROM ${s}.claim_next(p_app, p_max, p_runner, p_available, p_active, p_final,
-              p_rule_keys, p_rule_modes, p_channel, p_lock_ns, p_commit, true, p_start) c;
-        END IF;
-        RETURN;
-      END IF;
-
-      -- A running key was left: pop, release (all key locks at once), then claim what was popped.
-      PERFORM set_config('nenc.leaving', '', true);
+      -- The claim's ids are popped here (claim_next's pop, without its extra level of results).
       IF p_max > 0 THEN
         v_now := ${s}.now_ms();
         ${popIntoIds(s)}
       END IF;
-      RETURN QUERY SELECT 'r'::text, r.o_ord, r.o_id, true, true, NULL::text,
-          NULL::text, NULL::text, NULL::text, NULL::bigint, NULL::integer, NULL::integer,
-          NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::bigint,
-            NULL::text
-        FROM ${s}.release(p_app, v_leaving, p_active, p_lock_ns, v_ids) r;
+      IF v_leaving IS NOT NULL THEN
+        -- A running key was left: release (all key locks at once, the claim's included) first.
+        PERFORM set_config('nenc.leaving', '', true);
+        RETURN QUERY SELECT 'r'::text, r.o_ord, r.o_id, true, true, NULL::text,
+            NULL::text, NULL::text, NULL::text, NULL::bigint, NULL::integer, NULL::integer,
+            NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::bigint,
+              NULL::text
+          FROM ${s}.release(p_app, v_leaving, p_active, p_lock_ns, v_ids) r;
+      END IF;
       IF v_ids IS NOT NULL THEN
+        -- The claim starts from the session's commit mode, so a claim that makes an invocation
+        -- final (CONCURRENCY_CONTROLLED_FINAL) restores it even after a batch of RETRYs.
         PERFORM set_config('synchronous_commit', v_commit, true);
         RETURN QUERY SELECT 'c'::text, c.o_ord, c.o_id, NULL::boolean, NULL::boolean, c.o_outcome,
             c.o_task_id, c.o_status, c.o_owner, c.o_ts, c.o_retries, c.o_attempt,
