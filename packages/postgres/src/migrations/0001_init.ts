@@ -646,6 +646,11 @@ function transitionFunction(s: string): string {
         WHERE w.app_id = p_app
           AND (w.waited_id = ANY(ARRAY(SELECT f.id FROM fin f)) OR w.waiter_id = ANY(ARRAY(SELECT f.id FROM fin f)))
       ),
+      outmap AS MATERIALIZED (
+        -- Built once (not per final id, as an inlined subquery would be).
+        SELECT jsonb_object_agg(o.id, jsonb_build_array(o.kind, o.value)) AS m FROM outs o
+        WHERE length(o.value) <= ${MAX_INLINE_OUTCOME_CHARS}
+      ),
       ntf AS (
         -- Each entry is the id, or [id, kind, value] when this statement stored a small outcome
         -- (core's MAX_INLINE_OUTCOME_CHARS, at most 4,000 bytes as JSON): a waiter that has it needs no
@@ -655,11 +660,13 @@ function transitionFunction(s: string): string {
           SELECT '[' || string_agg(x.entry, ',' ORDER BY x.id) || ']' AS payload FROM (
             SELECT e.id, e.entry, (sum(octet_length(e.entry) + 1) OVER (ORDER BY e.id)) / 3500 AS grp
             FROM (
+              -- The stored outcomes are looked up in one jsonb object (a binary search per id):
+              -- a join of the two CTEs would be planned as a nested loop, quadratic in the batch.
               SELECT f.id, CASE WHEN octet_length(j.t) <= 4000 THEN j.t ELSE to_json(f.id)::text END AS entry
               FROM fin f
-              LEFT JOIN outs o ON o.id = f.id
-              LEFT JOIN LATERAL (SELECT json_build_array(f.id, o.kind, o.value)::text AS t
-                                 WHERE o.id IS NOT NULL AND length(o.value) <= ${MAX_INLINE_OUTCOME_CHARS}) j ON true
+              CROSS JOIN outmap om
+              LEFT JOIN LATERAL (SELECT json_build_array(f.id, om.m -> f.id ->> 0, om.m -> f.id ->> 1)::text AS t
+                                 WHERE om.m ? f.id) j ON true
             ) e
           ) x GROUP BY x.grp
         ) g
