@@ -36,7 +36,7 @@ export function filterConditions(where: Where, f: InvocationFilter): Where {
 /**
  * Adds the keyset start of a page and returns the ORDER/LIMIT tail: one row more than the page,
  * to know whether another follows. The row comparison `(created_at, id) < (…)` is an index range
- * on the `(…, created_at DESC, id DESC)` indexes.
+ * on the `(…, created_at, id)` indexes, read backward.
  */
 export function keysetTail(where: Where, q: PageRequest): { tail: string; limit: number } {
   const { limit, after } = pageRequest(q)

@@ -141,8 +141,8 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
   }
 
   /**
-   * A keyset range on the parent index, or on the workflow index (both `…, created_at DESC, id
-   * DESC`). The workflow index holds a workflow's invocations other than its root (see the
+   * A keyset range on the parent index, or on the workflow index (both `…, created_at, id`,
+   * read backward). The workflow index holds a workflow's invocations other than its root (see the
    * migration), so a workflow's page merges that range with the root, read by its key.
    */
   async listInvocationRecords(q: RecordPageQuery): Promise<InvocationPage> {

@@ -100,9 +100,13 @@ export function up(s: string): string[] {
     `CREATE INDEX invocations_keyed_idx ON ${s}.invocations (app_id, id) WHERE running_key IS NOT NULL`,
     // listInvocations and pageInvocations (keyset ranges), newest first, with and without a task;
     // a status filter is checked on the rows (no index holds the status: see above). Retention
-    // pages through these by creation time too.
-    `CREATE INDEX invocations_created_idx ON ${s}.invocations (app_id, created_at DESC, id DESC)`,
-    `CREATE INDEX invocations_task_created_idx ON ${s}.invocations (app_id, task_id, created_at DESC, id DESC)`,
+    // pages through these by creation time too. Ascending, read backward for newest first: new
+    // entries land at the right end of the index (or of the task's range), where PostgreSQL
+    // inserts without a descent and splits full pages 90/10; a descending index takes them at the
+    // left end and splits them in halves (measured: ~130 B less WAL per routed invocation).
+    // The records' listing indexes below are ascending for the same reason.
+    `CREATE INDEX invocations_created_idx ON ${s}.invocations (app_id, created_at, id)`,
+    `CREATE INDEX invocations_task_created_idx ON ${s}.invocations (app_id, task_id, created_at, id)`,
     `ALTER TABLE ${s}.invocations ADD CONSTRAINT invocations_pkey PRIMARY KEY (app_id, id)`,
     // The invocations in an active status (PENDING, RUNNING, PAUSED, RESUMED: core's
     // ACTIVE_STATUSES), one row each, written by the statement that moves the invocation in or
@@ -157,11 +161,11 @@ export function up(s: string): string[] {
     // Listing a parent's children and a workflow's invocations, newest first (keyset pages).
     // Records are written once at routing and never updated, so these cost nothing on transitions.
     `CREATE INDEX invocation_records_parent_created_idx
-       ON ${s}.invocation_records (app_id, parent_id, created_at DESC, id DESC) WHERE parent_id IS NOT NULL`,
+       ON ${s}.invocation_records (app_id, parent_id, created_at, id) WHERE parent_id IS NOT NULL`,
     // A workflow's invocations other than its root: most invocations are the root of their own
     // workflow (workflow_id = id) and add no entry; the listing finds the root by its key.
     `CREATE INDEX invocation_records_workflow_idx
-       ON ${s}.invocation_records (app_id, workflow_id, created_at DESC, id DESC) WHERE workflow_id <> id`,
+       ON ${s}.invocation_records (app_id, workflow_id, created_at, id) WHERE workflow_id <> id`,
     `ALTER TABLE ${s}.invocation_records ADD CONSTRAINT invocation_records_pkey PRIMARY KEY (app_id, id)`,
     // One outcome per (invocation, attempt), written once (INSERT … ON CONFLICT DO NOTHING).
     `CREATE TABLE ${s}.outcomes (
