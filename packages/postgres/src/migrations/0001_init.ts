@@ -360,9 +360,11 @@ function claimFunction(s: string): string {
         WHERE l.status = ANY(p_available)
       ),
       held AS (
-        SELECT DISTINCT a.running_key FROM ${s}.active a
-        WHERE a.app_id = p_app AND a.running_key IS NOT NULL
-          AND a.running_key IN (SELECT l.running_key FROM ruled l WHERE l.running_key IS NOT NULL)
+        -- One probe per key of the batch (LIMIT 1 keeps it one): as a join or an IN, a generic
+        -- plan made on an empty table reads every keyed active row of the app.
+        SELECT k.running_key FROM (SELECT DISTINCT l.running_key FROM ruled l WHERE l.running_key IS NOT NULL) k
+        CROSS JOIN LATERAL (SELECT 1 FROM ${s}.active a
+                            WHERE a.app_id = p_app AND a.running_key = k.running_key LIMIT 1) h
       ),
       ranked AS (
         SELECT r.*, (h.running_key IS NOT NULL) AS ext_blocked,
@@ -441,9 +443,17 @@ function claimFunction(s: string): string {
         SELECT u.id FROM upd u WHERE u.status = ANY(p_final)
       ),
       rel AS (
-        DELETE FROM ${s}.waits w
-        WHERE w.app_id = p_app
-          AND (w.waited_id = ANY(ARRAY(SELECT f.id FROM fin f)) OR w.waiter_id = ANY(ARRAY(SELECT f.id FROM fin f)))
+        -- The edges of the final ids, found id by id on both indexes and deleted by ctid: a
+        -- condition over the whole batch is planned, on an empty table, as a scan of the app's
+        -- every edge (each checked against the batch), which fan-out parents make large.
+        DELETE FROM ${s}.waits w USING (
+          SELECT x.tid FROM fin f CROSS JOIN LATERAL (
+            SELECT w1.ctid AS tid FROM ${s}.waits w1 WHERE w1.app_id = p_app AND w1.waited_id = f.id OFFSET 0) x
+          UNION
+          SELECT x.tid FROM fin f CROSS JOIN LATERAL (
+            SELECT w2.ctid AS tid FROM ${s}.waits w2 WHERE w2.app_id = p_app AND w2.waiter_id = f.id OFFSET 0) x
+        ) d
+        WHERE w.ctid = d.tid
       ),
       ntf AS (
         -- A final status is acknowledged to waiters: its commit waits for the flush again.
@@ -625,8 +635,14 @@ function transitionFunction(s: string): string {
         ON CONFLICT DO NOTHING
       ),
       inacts AS (
-        DELETE FROM ${s}.active a
-        WHERE a.app_id = p_app AND a.id = ANY(ARRAY(SELECT u.id FROM upd u WHERE NOT (u.status = ANY(p_active))))
+        -- Found id by id and deleted by ctid (see rel below: a condition over the batch would be
+        -- planned as a scan of the app's every active row).
+        DELETE FROM ${s}.active a USING (
+          SELECT x.tid FROM upd u CROSS JOIN LATERAL (
+            SELECT a2.ctid AS tid FROM ${s}.active a2 WHERE a2.app_id = p_app AND a2.id = u.id OFFSET 0) x
+          WHERE NOT (u.status = ANY(p_active))
+        ) d
+        WHERE a.ctid = d.tid
       ),
       outs AS (
         INSERT INTO ${s}.outcomes (app_id, id, attempt, kind, value)
@@ -646,9 +662,17 @@ function transitionFunction(s: string): string {
       ),
       fin AS (SELECT u.id FROM upd u WHERE u.status = ANY(p_final)),
       rel AS (
-        DELETE FROM ${s}.waits w
-        WHERE w.app_id = p_app
-          AND (w.waited_id = ANY(ARRAY(SELECT f.id FROM fin f)) OR w.waiter_id = ANY(ARRAY(SELECT f.id FROM fin f)))
+        -- The edges of the final ids, found id by id on both indexes and deleted by ctid: a
+        -- condition over the whole batch is planned, on an empty table, as a scan of the app's
+        -- every edge (each checked against the batch), which fan-out parents make large.
+        DELETE FROM ${s}.waits w USING (
+          SELECT x.tid FROM fin f CROSS JOIN LATERAL (
+            SELECT w1.ctid AS tid FROM ${s}.waits w1 WHERE w1.app_id = p_app AND w1.waited_id = f.id OFFSET 0) x
+          UNION
+          SELECT x.tid FROM fin f CROSS JOIN LATERAL (
+            SELECT w2.ctid AS tid FROM ${s}.waits w2 WHERE w2.app_id = p_app AND w2.waiter_id = f.id OFFSET 0) x
+        ) d
+        WHERE w.ctid = d.tid
       ),
       outmap AS MATERIALIZED (
         -- Built once (not per final id, as an inlined subquery would be).
