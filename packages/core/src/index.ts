@@ -16,6 +16,7 @@ export {
   newestFirst,
   pageOfPositions,
   pageRequest,
+  readFinalNotification,
   rejectionOutcome,
   WaitsTracker,
 } from './backend-kit/index.js'

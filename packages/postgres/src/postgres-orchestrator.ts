@@ -14,10 +14,10 @@ import {
   type InvocationStatus,
   type ListInvocationsQuery,
   type Orchestrator,
-  type Outcome,
   type RegisterRequest,
   type RegisterResult,
   type RunnerHeartbeat,
+  readFinalNotification,
   type TransitionOutcome,
   type TransitionRequest,
   type Unsubscribe,
@@ -356,29 +356,13 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
    */
   async subscribeFinal(listener: (ids: string[], outcomes?: FinalOutcomes) => void): Promise<Unsubscribe> {
     return this.connection.listener.listen(this.channel('final'), (payload) => {
-      let entries: unknown
-      try {
-        entries = JSON.parse(payload)
-      } catch {
-        return // not ours: a foreign NOTIFY on a hashed channel name is ignored
-      }
-      if (!Array.isArray(entries) || entries.length === 0) return
-      const ids: string[] = []
-      const outcomes = new Map<string, Outcome>()
-      for (const e of entries) {
-        if (typeof e === 'string') ids.push(e)
-        else if (Array.isArray(e) && typeof e[0] === 'string') {
-          ids.push(e[0])
-          if (typeof e[1] === 'string' && typeof e[2] === 'string') {
-            try {
-              outcomes.set(e[0], decodeOutcome({ kind: e[1], value: e[2] }, e[0]))
-            } catch {
-              // Not an outcome nenc wrote: the waiter reads the stored one instead.
-            }
-          }
-        }
-      }
-      if (ids.length) listener(ids, outcomes.size ? outcomes : undefined)
+      // A foreign NOTIFY on a hashed channel name is ignored.
+      const read = readFinalNotification(payload, (e) =>
+        typeof e[1] === 'string' && typeof e[2] === 'string'
+          ? decodeOutcome({ kind: e[1], value: e[2] }, String(e[0]))
+          : null,
+      )
+      if (read) listener(read.ids, read.outcomes)
     })
   }
 

@@ -13,10 +13,10 @@ import {
   isFinal,
   type ListInvocationsQuery,
   type Orchestrator,
-  type Outcome,
   type RegisterRequest,
   type RegisterResult,
   type RunnerHeartbeat,
+  readFinalNotification,
   type TransitionOutcome,
   type TransitionRequest,
   type Unsubscribe,
@@ -413,30 +413,11 @@ export class RedisOrchestrator extends RedisComponent implements Orchestrator {
    */
   async subscribeFinal(listener: (ids: string[], outcomes?: FinalOutcomes) => void): Promise<Unsubscribe> {
     const stop = await this.conn.subscribe(this.keys.fixed('finalChannel'), (message) => {
-      let entries: unknown
-      try {
-        entries = JSON.parse(message)
-      } catch {
-        return
-      }
-      if (!Array.isArray(entries) || entries.length === 0) return
       // An entry is an id, or [id, outcome] when the script that ended it stored that outcome.
-      const ids: string[] = []
-      const outcomes = new Map<string, Outcome>()
-      for (const e of entries) {
-        if (typeof e === 'string') ids.push(e)
-        else if (Array.isArray(e) && typeof e[0] === 'string') {
-          ids.push(e[0])
-          if (typeof e[1] === 'string') {
-            try {
-              outcomes.set(e[0], parseOutcome(e[1], 'a final-status notification'))
-            } catch {
-              // Not an outcome nenc wrote: the waiter reads the stored one instead.
-            }
-          }
-        }
-      }
-      if (ids.length) listener(ids, outcomes.size ? outcomes : undefined)
+      const read = readFinalNotification(message, (e) =>
+        typeof e[1] === 'string' ? parseOutcome(e[1], 'a final-status notification') : null,
+      )
+      if (read) listener(read.ids, read.outcomes)
     })
     const unsubscribe = async () => {
       if (this.subscriptions.delete(unsubscribe)) await stop()

@@ -40,6 +40,35 @@ async function countStatus(app: Nenc, statuses: InvocationStatus[]): Promise<num
   return (await app.backend.orchestrator.listInvocations({ statuses, limit: 10_000 })).length
 }
 
+/** A fresh test app on `backend`, purged and closed after the test, and its side-effect key. */
+async function testApp(backend: Parameters<typeof newTestApp>[0], name: string) {
+  const t = await newTestApp(backend, name)
+  cleanup = async () => {
+    await t.app.purge().catch(() => {})
+    await t.app.close()
+  }
+  return { t, key: `nenc-test:${t.app.appId}` }
+}
+
+/** A second runner in this process (stopped after the test), started. */
+async function rescue(app: Nenc, maxThreads: number): Promise<BaseRunner> {
+  const rescuer = bindRunner(app, new ThreadRunner({ maxThreads }))
+  rescuers.push(rescuer)
+  await rescuer.start()
+  return rescuer
+}
+
+/** Every invocation went through a valid status path and ended in SUCCESS. */
+async function expectPathsEndingInSuccess(
+  invocations: readonly { history(): Promise<{ status: InvocationStatus }[]> }[],
+) {
+  for (const inv of invocations) {
+    const statuses = (await inv.history()).map((e) => e.status)
+    expect(isValidStatusPath(statuses), statuses.join(' → ')).toEqual({ ok: true })
+    expect(statuses.at(-1)).toBe('success')
+  }
+}
+
 const backends = availableBackends(['redis', 'postgres'])
 const hasRedis = backends.includes('redis')
 
@@ -47,12 +76,7 @@ describe.skipIf(!hasRedis)('runner processes under real signals', () => {
   for (const backend of backends) {
     it(`${backend}: kill -9 with 250 invocations in flight; a second runner finishes all, each side effect once`, async () => {
       const N = 250
-      const t = await newTestApp(backend, 'k9')
-      cleanup = async () => {
-        await t.app.purge().catch(() => {})
-        await t.app.close()
-      }
-      const key = `nenc-test:${t.app.appId}`
+      const { t, key } = await testApp(backend, 'k9')
       const group = await t.effect.parallelize(
         Array.from({ length: N }, () => [key, 2500] as [string, number]),
       )
@@ -63,9 +87,7 @@ describe.skipIf(!hasRedis)('runner processes under real signals', () => {
       victim.proc.kill('SIGKILL')
       await victim.exited
       // The survivor recovers the dead runner's invocations (after runnerDeadAfterMs) and runs them.
-      const rescuer = bindRunner(t.app, new ThreadRunner({ maxThreads: 300 }))
-      rescuers.push(rescuer)
-      await rescuer.start()
+      const rescuer = await rescue(t.app, 300)
       const t0 = Date.now()
       const results = await group.results()
       const recoveryMs = Date.now() - t0
@@ -88,12 +110,7 @@ describe.skipIf(!hasRedis)('runner processes under real signals', () => {
     }, 90_000)
     it(`${backend}: kill -9 of a runner holding a local queue (prefetch 200): a second runner finishes all, each effect once`, async () => {
       const N = 250
-      const t = await newTestApp(backend, 'k9pf')
-      cleanup = async () => {
-        await t.app.purge().catch(() => {})
-        await t.app.close()
-      }
-      const key = `nenc-test:${t.app.appId}`
+      const { t, key } = await testApp(backend, 'k9pf')
       const group = await t.effect.parallelize(
         Array.from({ length: N }, () => [key, 2500] as [string, number]),
       )
@@ -103,26 +120,15 @@ describe.skipIf(!hasRedis)('runner processes under real signals', () => {
       await until('220 running', async () => (await countStatus(t.app, ['running'])) >= 220)
       victim.proc.kill('SIGKILL')
       await victim.exited
-      const rescuer = bindRunner(t.app, new ThreadRunner({ maxThreads: 300 }))
-      rescuers.push(rescuer)
-      await rescuer.start()
+      const rescuer = await rescue(t.app, 300)
       expect(await group.results()).toHaveLength(N)
       await rescuer.stop()
       await expectEachEffectOnce(key, N)
-      for (const inv of group.invocations) {
-        const statuses = (await inv.history()).map((e) => e.status)
-        expect(isValidStatusPath(statuses), statuses.join(' → ')).toEqual({ ok: true })
-        expect(statuses.at(-1)).toBe('success')
-      }
+      await expectPathsEndingInSuccess(group.invocations)
     }, 90_000)
     it(`${backend}: SIGTERM of a runner holding a local queue: the prefetched invocations are given back unrun, the running ones finish in the grace, each once`, async () => {
       const N = 40
-      const t = await newTestApp(backend, 'termpf')
-      cleanup = async () => {
-        await t.app.purge().catch(() => {})
-        await t.app.close()
-      }
-      const key = `nenc-test:${t.app.appId}`
+      const { t, key } = await testApp(backend, 'termpf')
       const group = await t.effect.parallelize(
         Array.from({ length: N }, () => [key, 1500] as [string, number]),
       )
@@ -137,9 +143,7 @@ describe.skipIf(!hasRedis)('runner processes under real signals', () => {
       expect(await victim.exited).toBe(0)
       // Nothing is left RUNNING or PENDING for recovery.
       expect(await countStatus(t.app, ['running', 'pending'])).toBe(0)
-      const rescuer = bindRunner(t.app, new ThreadRunner({ maxThreads: 50 }))
-      rescuers.push(rescuer)
-      await rescuer.start()
+      const rescuer = await rescue(t.app, 50)
       expect(await group.results()).toHaveLength(N)
       await rescuer.stop()
       await expectEachEffectOnce(key, N)
@@ -173,12 +177,7 @@ describe.skipIf(!hasRedis)('runner processes under real signals', () => {
     }, 60_000)
     it(`${backend}: kill -9 while running concurrency holds work: the parked ones run after recovery, each effect once`, async () => {
       const N = 6
-      const t = await newTestApp(backend, 'k9cc')
-      cleanup = async () => {
-        await t.app.purge().catch(() => {})
-        await t.app.close()
-      }
-      const key = `nenc-test:${t.app.appId}`
+      const { t, key } = await testApp(backend, 'k9cc')
       const group = await t.effectSerial.parallelize(
         Array.from({ length: N }, () => [key, 300] as [string, number]),
       )
@@ -191,9 +190,7 @@ describe.skipIf(!hasRedis)('runner processes under real signals', () => {
       })
       victim.proc.kill('SIGKILL')
       await victim.exited
-      const rescuer = bindRunner(t.app, new ThreadRunner({ maxThreads: 4 }))
-      rescuers.push(rescuer)
-      await rescuer.start()
+      const rescuer = await rescue(t.app, 4)
       expect(await group.results()).toHaveLength(N)
       await rescuer.stop()
       await expectEachEffectOnce(key, N)
@@ -207,12 +204,7 @@ describe.skipIf(!hasRedis)('runner processes under real signals', () => {
     }, 60_000)
     it(`${backend}: kill -9 while parents wait on their children: recovered parents reuse their children, each effect once`, async () => {
       const P = 5
-      const t = await newTestApp(backend, 'k9p')
-      cleanup = async () => {
-        await t.app.purge().catch(() => {})
-        await t.app.close()
-      }
-      const key = `nenc-test:${t.app.appId}`
+      const { t, key } = await testApp(backend, 'k9p')
       const parents = await t.effectParent.parallelize(
         Array.from({ length: P }, () => [key, 1500] as [string, number]),
       )
@@ -221,9 +213,7 @@ describe.skipIf(!hasRedis)('runner processes under real signals', () => {
       await until('every child running', async () => (await countStatus(t.app, ['running'])) >= P * 3)
       victim.proc.kill('SIGKILL')
       await victim.exited
-      const rescuer = bindRunner(t.app, new ThreadRunner({ maxThreads: 20 }))
-      rescuers.push(rescuer)
-      await rescuer.start()
+      const rescuer = await rescue(t.app, 20)
       const results = await parents.results()
       await rescuer.stop()
       expect(results.flat()).toHaveLength(P * 2)
@@ -236,12 +226,7 @@ describe.skipIf(!hasRedis)('runner processes under real signals', () => {
     }, 60_000)
     it(`${backend}: kill -9 mid-way through workflows: they finish on another runner, same recorded values, each child once`, async () => {
       const P = 3
-      const t = await newTestApp(backend, 'k9w')
-      cleanup = async () => {
-        await t.app.purge().catch(() => {})
-        await t.app.close()
-      }
-      const key = `nenc-test:${t.app.appId}`
+      const { t, key } = await testApp(backend, 'k9w')
       const flows = await t.effectWorkflow.parallelize(
         Array.from({ length: P }, () => [key, 2000] as [string, number]),
       )
@@ -260,9 +245,7 @@ describe.skipIf(!hasRedis)('runner processes under real signals', () => {
       })
       victim.proc.kill('SIGKILL')
       await victim.exited
-      const rescuer = bindRunner(t.app, new ThreadRunner({ maxThreads: 20 }))
-      rescuers.push(rescuer)
-      await rescuer.start()
+      const rescuer = await rescue(t.app, 20)
       const results = await flows.results()
       await rescuer.stop()
       const ids = results.map((r) => r[0]!)
@@ -289,12 +272,7 @@ describe.skipIf(!hasRedis)('runner processes under real signals', () => {
     ] as const
     for (const [kind, options, n] of backend === backends[0] ? kinds : kinds.slice(0, 1)) {
       it(`${backend}: SIGTERM with stopGraceMs 100 stops a ${kind}: running → killed → rerouted while owned, finished elsewhere`, async () => {
-        const t = await newTestApp(backend, 'term')
-        cleanup = async () => {
-          await t.app.purge().catch(() => {})
-          await t.app.close()
-        }
-        const key = `nenc-test:${t.app.appId}`
+        const { t, key } = await testApp(backend, 'term')
         const group = await t.effect.parallelize(
           Array.from({ length: n }, () => [key, 2000] as [string, number]),
         )
@@ -306,9 +284,7 @@ describe.skipIf(!hasRedis)('runner processes under real signals', () => {
         expect(await victim.exited).toBe(0)
         // Nothing is left RUNNING for recovery: the stop rerouted everything.
         expect(await countStatus(t.app, ['running', 'pending'])).toBe(0)
-        const rescuer = bindRunner(t.app, new ThreadRunner({ maxThreads: 50 }))
-        rescuers.push(rescuer)
-        await rescuer.start()
+        const rescuer = await rescue(t.app, 50)
         await group.results()
         await rescuer.stop()
         await expectEachEffectOnce(key, n)
@@ -336,12 +312,7 @@ describe.skipIf(!hasRedis)('runner processes under real signals', () => {
       // 1.5 s tasks: long enough that all n run at once even when a loaded machine starts one
       // child well after the other (with 300 ms tasks the first child could finish both in turn).
       it(`${backend}: SIGTERM with stopGraceMs 5000 lets a ${kind} finish its 1.5 s tasks itself, each once`, async () => {
-        const t = await newTestApp(backend, 'grace')
-        cleanup = async () => {
-          await t.app.purge().catch(() => {})
-          await t.app.close()
-        }
-        const key = `nenc-test:${t.app.appId}`
+        const { t, key } = await testApp(backend, 'grace')
         const group = await t.effect.parallelize(
           Array.from({ length: n }, () => [key, 1500] as [string, number]),
         )
@@ -367,12 +338,7 @@ describe.skipIf(!hasRedis)('runner processes under real signals', () => {
     // Backend-independent (children reroute over IPC loss), so only on the first backend.
     if (backend !== backends[0]) continue
     it(`${backend}: kill -9 of a process runner's parent: its children reroute what they run and exit`, async () => {
-      const t = await newTestApp(backend, 'orphan')
-      cleanup = async () => {
-        await t.app.purge().catch(() => {})
-        await t.app.close()
-      }
-      const key = `nenc-test:${t.app.appId}`
+      const { t, key } = await testApp(backend, 'orphan')
       const group = await t.effect.parallelize([
         [key, 20_000],
         [key, 20_000],

@@ -1,4 +1,5 @@
 export { AppBinding } from './app-binding.js'
+export { readFinalNotification } from './final-notification.js'
 export type { KeysetPosition } from './keyset.js'
 export {
   checkFilter,

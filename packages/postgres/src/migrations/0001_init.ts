@@ -265,6 +265,23 @@ export function up(s: string): string[] {
 }
 
 /**
+ * The `rel` CTE of claim and transition: deletes the blocking edges of the ids in the CTE `fin`
+ * (those that became final), as waiter or waited. Found id by id on both indexes and deleted by
+ * ctid: a condition over the whole batch is planned, on an empty table, as a scan of the app's
+ * every edge (each checked against the batch), which fan-out parents make large.
+ */
+const releaseEdgesOfFinals = (s: string) => `rel AS (
+        DELETE FROM ${s}.waits w USING (
+          SELECT x.tid FROM fin f CROSS JOIN LATERAL (
+            SELECT w1.ctid AS tid FROM ${s}.waits w1 WHERE w1.app_id = p_app AND w1.waited_id = f.id OFFSET 0) x
+          UNION
+          SELECT x.tid FROM fin f CROSS JOIN LATERAL (
+            SELECT w2.ctid AS tid FROM ${s}.waits w2 WHERE w2.app_id = p_app AND w2.waiter_id = f.id OFFSET 0) x
+        ) d
+        WHERE w.ctid = d.tid
+      ),`
+
+/**
  * claim(app, ids, runner, available, active, final, rule_keys, rule_modes, channel, lock_ns, commit,
  * records, start): one round trip that claims a batch with the same outcomes as the memory
  * orchestrator, and with `records` also returns the claimed invocations' records (the fused claim
@@ -442,19 +459,7 @@ function claimFunction(s: string): string {
       fin AS (
         SELECT u.id FROM upd u WHERE u.status = ANY(p_final)
       ),
-      rel AS (
-        -- The edges of the final ids, found id by id on both indexes and deleted by ctid: a
-        -- condition over the whole batch is planned, on an empty table, as a scan of the app's
-        -- every edge (each checked against the batch), which fan-out parents make large.
-        DELETE FROM ${s}.waits w USING (
-          SELECT x.tid FROM fin f CROSS JOIN LATERAL (
-            SELECT w1.ctid AS tid FROM ${s}.waits w1 WHERE w1.app_id = p_app AND w1.waited_id = f.id OFFSET 0) x
-          UNION
-          SELECT x.tid FROM fin f CROSS JOIN LATERAL (
-            SELECT w2.ctid AS tid FROM ${s}.waits w2 WHERE w2.app_id = p_app AND w2.waiter_id = f.id OFFSET 0) x
-        ) d
-        WHERE w.ctid = d.tid
-      ),
+      ${releaseEdgesOfFinals(s)}
       ntf AS (
         -- A final status is acknowledged to waiters: its commit waits for the flush again.
         SELECT count(pg_notify(p_channel, g.payload)) + count(set_config('synchronous_commit', v_commit, true)) AS n
@@ -661,19 +666,7 @@ function transitionFunction(s: string): string {
         FROM (SELECT DISTINCT u.delay_ms FROM upd u WHERE u.delay_ms IS NOT NULL AND u.status = 'retry') d
       ),
       fin AS (SELECT u.id FROM upd u WHERE u.status = ANY(p_final)),
-      rel AS (
-        -- The edges of the final ids, found id by id on both indexes and deleted by ctid: a
-        -- condition over the whole batch is planned, on an empty table, as a scan of the app's
-        -- every edge (each checked against the batch), which fan-out parents make large.
-        DELETE FROM ${s}.waits w USING (
-          SELECT x.tid FROM fin f CROSS JOIN LATERAL (
-            SELECT w1.ctid AS tid FROM ${s}.waits w1 WHERE w1.app_id = p_app AND w1.waited_id = f.id OFFSET 0) x
-          UNION
-          SELECT x.tid FROM fin f CROSS JOIN LATERAL (
-            SELECT w2.ctid AS tid FROM ${s}.waits w2 WHERE w2.app_id = p_app AND w2.waiter_id = f.id OFFSET 0) x
-        ) d
-        WHERE w.ctid = d.tid
-      ),
+      ${releaseEdgesOfFinals(s)}
       outmap AS MATERIALIZED (
         -- Built once (not per final id, as an inlined subquery would be).
         SELECT jsonb_object_agg(o.id, jsonb_build_array(o.kind, o.value)) AS m FROM outs o
