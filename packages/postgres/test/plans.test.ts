@@ -19,13 +19,14 @@ describe('plans of the hot statements, made on an empty schema', () => {
     for (const p of pools.splice(0)) await p.end()
   })
 
-  async function explained() {
+  /** A backend on a user's pool with `settings`, auto_explain reporting every plan as a NOTICE. */
+  async function explained(settings = '-c jit=off -c plan_cache_mode=force_generic_plan') {
     const plans: string[] = []
     const pool = new pg.Pool({
       connectionString: PG_URL,
       max: 4,
       options: [
-        '-c jit=off -c plan_cache_mode=force_generic_plan',
+        settings,
         '-c session_preload_libraries=auto_explain -c auto_explain.log_min_duration=0',
         '-c auto_explain.log_nested_statements=on -c auto_explain.log_level=notice',
       ].join(' '),
@@ -58,8 +59,8 @@ describe('plans of the hot statements, made on an empty schema', () => {
     return found
   }
 
-  it("the steps and the components' per-invocation statements reach rows through their keys only", async () => {
-    const { b, plans } = await explained()
+  /** The steps a runner and a caller use, once each. */
+  async function runSteps(b: Awaited<ReturnType<typeof explained>>['b']) {
     const plain = requests(30)
     const keyed = requests(3, { runningKey: 'k' })
     const all = [...plain, ...keyed]
@@ -104,7 +105,11 @@ describe('plans of the hot statements, made on an empty schema', () => {
     await b.orchestrator.pageInvocations({ statuses: ['running', 'paused'], limit: 10 })
     await b.orchestrator.getPendingForRecovery(0, 10)
     await b.orchestrator.getRunningForRecovery(0, 10)
+  }
 
+  it("the steps and the components' per-invocation statements reach rows through their keys only", async () => {
+    const { b, plans } = await explained()
+    await runSteps(b)
     const found = scans(plans)
     expect(found.length).toBeGreaterThan(10)
     // Listing every active invocation (the audit's listing, recovery) reads the app's range of
@@ -124,5 +129,37 @@ describe('plans of the hot statements, made on an empty schema', () => {
     expect(bad, JSON.stringify(bad, null, 1)).toEqual([])
     // the listing indexes are never used by these statements
     expect(found.filter((f) => /created_idx|workflow_idx/.test(f.node))).toEqual([])
+  })
+  it("on a user's pool with the server's JIT settings, a 1,000-invocation batch is never compiled", async () => {
+    // With the server's defaults (jit on above a cost of 100,000) the route of 1,000 invocations
+    // was a plain statement that PostgreSQL JIT-compiled on every call (~80 ms, twice the run).
+    // The steps' statements are calls of functions that set jit off: no plan, nested ones
+    // included, is compiled.
+    const { b, plans } = await explained('-c jit=on -c jit_above_cost=100000')
+    const n = 1000
+    const batch = requests(n)
+    await b.steps.route(batch.map(recordFor), batch)
+    const first = await b.steps.claimQueued('r1', n, true)
+    expect(first.claimed).toHaveLength(n)
+    const done = await b.steps.finish(
+      'r1',
+      first.claimed.map((c) => ({
+        id: c.state.id,
+        attempt: c.state.attempt,
+        to: 'success' as const,
+        outcome: { kind: 'result' as const, value: '1' },
+      })),
+      n,
+      true,
+    )
+    expect(done.outcomes.every((o) => o.ok)).toBe(true)
+    const finals = await b.steps.readFinal(batch.map((r) => r.id))
+    expect(finals.every((f) => f.state?.status === 'success')).toBe(true)
+    await b.orchestrator.register(requests(n))
+    const bodies = plans.filter((p) => /Query Text: (WITH|\s*SELECT i\.id)/.test(p))
+    // the nested statements of route, claim_next's claim, finish, read_final and register
+    expect(bodies.length).toBeGreaterThanOrEqual(5)
+    const compiled = plans.filter((p) => /\bJIT:/.test(p))
+    expect(compiled.map((p) => (/Query Text: ([^\n]*)/.exec(p)?.[1] ?? '').slice(0, 80))).toEqual([])
   })
 })

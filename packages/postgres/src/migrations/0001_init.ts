@@ -16,7 +16,9 @@
  * lives. A transition that takes a keyed invocation out of the active statuses, leaving no active
  * holder, clears the oldest parked row's `parked_seq` and reports its id (`release`).
  *
- * The functions (claim, claim_next, transition, release, finish) always use generic plans: rows are
+ * The functions (claim, claim_next, transition, release, finish; register, route and read_final in
+ * route-functions.ts) always use generic plans, with JIT off (compiling a batch statement costs
+ * more than running it, and a user's pool has the server's settings): rows are
  * reached id by id through the primary key, so no plan depends on the values, and re-planning a
  * batch statement costs more than running it on a small batch. A generic plan is made at a
  * connection's first call, often on empty tables, where every access path looks free: per-id
@@ -27,6 +29,7 @@
  */
 import { MAX_INLINE_OUTCOME_CHARS } from '@nenc/core'
 import { historyEntrySql } from '../history-entry.js'
+import { readFinalFunction, registerFunctions } from './route-functions.js'
 
 export const version = 1
 export const name = 'init'
@@ -261,6 +264,8 @@ export function up(s: string): string[] {
     transitionFunction(s),
     releaseFunction(s),
     finishFunction(s),
+    ...registerFunctions(s),
+    readFinalFunction(s),
   ]
 }
 
@@ -324,6 +329,7 @@ function claimFunction(s: string): string {
     LANGUAGE plpgsql
     SET plan_cache_mode = force_generic_plan
     SET enable_seqscan = off
+    SET jit = off
     AS $fn$
     DECLARE
       v_keys bigint[];
@@ -527,6 +533,7 @@ function claimNextFunction(s: string): string {
     LANGUAGE plpgsql
     SET plan_cache_mode = force_generic_plan
     SET enable_seqscan = off
+    SET jit = off
     AS $fn$
     DECLARE
       v_now bigint := ${s}.now_ms();
@@ -588,6 +595,7 @@ function transitionFunction(s: string): string {
     LANGUAGE plpgsql
     SET plan_cache_mode = force_generic_plan
     SET enable_seqscan = off
+    SET jit = off
     AS $fn$
     DECLARE
       v_leaving text;
@@ -747,6 +755,7 @@ function releaseFunction(s: string): string {
     LANGUAGE plpgsql
     SET plan_cache_mode = force_generic_plan
     SET enable_seqscan = off
+    SET jit = off
     AS $fn$
     DECLARE
       v_keys bigint[];
@@ -826,6 +835,7 @@ function finishFunction(s: string): string {
     LANGUAGE plpgsql
     SET plan_cache_mode = force_generic_plan
     SET enable_seqscan = off
+    SET jit = off
     AS $fn$
     DECLARE
       v_commit text := current_setting('synchronous_commit');
