@@ -129,4 +129,22 @@ describe('migrations', () => {
     // the statuses of the status table travel as parameters; a literal here would drift from core
     expect(ACTIVE_STATUSES.length + FINAL_STATUSES.length).toBeGreaterThan(0)
   })
+  it('every text column of every table compares byte by byte, whatever the database locale', async () => {
+    const schema = pgt.currentSchema()
+    await pgt.backend('a')
+    const cols = (
+      await admin().query(
+        `SELECT table_name, column_name, data_type, collation_name FROM information_schema.columns
+         WHERE table_schema = $1 AND (data_type = 'text' OR udt_name = '_text')`,
+        [schema],
+      )
+    ).rows as { table_name: string; column_name: string; collation_name: string | null }[]
+    expect(cols.length).toBeGreaterThan(40)
+    // the migrations ledger (migrate.ts) keeps the form every release has created it in
+    expect(
+      cols
+        .filter((c) => c.table_name !== 'migrations' && c.collation_name !== 'C')
+        .map((c) => `${c.table_name}.${c.column_name}`),
+    ).toEqual([])
+  })
 })
