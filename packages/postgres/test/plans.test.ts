@@ -59,6 +59,15 @@ describe('plans of the hot statements, made on an empty schema', () => {
     return found
   }
 
+  /** A finish request per claimed invocation: SUCCESS with a small result. */
+  const successes = (claimed: readonly { state: { id: string; attempt: number } }[]) =>
+    claimed.map((c) => ({
+      id: c.state.id,
+      attempt: c.state.attempt,
+      to: 'success' as const,
+      outcome: { kind: 'result' as const, value: '1' },
+    }))
+
   /** The steps a runner and a caller use, once each. */
   async function runSteps(b: Awaited<ReturnType<typeof explained>>['b']) {
     const plain = requests(30)
@@ -67,17 +76,7 @@ describe('plans of the hot statements, made on an empty schema', () => {
     await b.steps.route(all.map(recordFor), all)
     const first = await b.steps.claimQueued('r1', 10, true)
     expect(first.claimed.length).toBeGreaterThan(0)
-    const done = await b.steps.finish(
-      'r1',
-      first.claimed.map((c) => ({
-        id: c.state.id,
-        attempt: c.state.attempt,
-        to: 'success' as const,
-        outcome: { kind: 'result' as const, value: '1' },
-      })),
-      40,
-      true,
-    )
+    const done = await b.steps.finish('r1', successes(first.claimed), 40, true)
     expect(done.outcomes.every((o) => o.ok)).toBe(true)
     const running = done.next.claimed.map((c) => c.state.id)
     await b.orchestrator.transition(running.map((id) => ({ id, to: 'paused', actor: 'r1' })))
@@ -141,17 +140,7 @@ describe('plans of the hot statements, made on an empty schema', () => {
     await b.steps.route(batch.map(recordFor), batch)
     const first = await b.steps.claimQueued('r1', n, true)
     expect(first.claimed).toHaveLength(n)
-    const done = await b.steps.finish(
-      'r1',
-      first.claimed.map((c) => ({
-        id: c.state.id,
-        attempt: c.state.attempt,
-        to: 'success' as const,
-        outcome: { kind: 'result' as const, value: '1' },
-      })),
-      n,
-      true,
-    )
+    const done = await b.steps.finish('r1', successes(first.claimed), n, true)
     expect(done.outcomes.every((o) => o.ok)).toBe(true)
     const finals = await b.steps.readFinal(batch.map((r) => r.id))
     expect(finals.every((f) => f.state?.status === 'success')).toBe(true)
