@@ -20,6 +20,14 @@ import { BACKEND } from './pg-errors.js'
 import { PostgresComponent } from './postgres-component.js'
 import { storedNumber } from './status-rules.js'
 
+/**
+ * The final outcomes the fused finish keeps in invocation rows (migration 1) are the state
+ * backend's data: removing outcomes clears them too. `more` narrows the app's rows (`$1`).
+ */
+const clearFinalOutcomes = (s: string, more: string) =>
+  `UPDATE ${s}.invocations i SET final_kind = NULL, final_value = NULL
+   WHERE i.app_id = $1 ${more} AND i.final_kind IS NOT NULL`
+
 interface RecordRow {
   id: string
   task_id: string
@@ -133,7 +141,8 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
     if (ids.length === 0) return
     await this.query(
       `WITH recs AS (DELETE FROM ${this.s}.invocation_records WHERE app_id = $1 AND id = ANY($2::text[])),
-            prog AS (DELETE FROM ${this.s}.progress WHERE app_id = $1 AND id = ANY($2::text[]))
+            prog AS (DELETE FROM ${this.s}.progress WHERE app_id = $1 AND id = ANY($2::text[])),
+            fins AS (${clearFinalOutcomes(this.s, 'AND i.id = ANY($2::text[])')})
        DELETE FROM ${this.s}.outcomes WHERE app_id = $1 AND id = ANY($2::text[])`,
       [this.appId, [...new Set(ids)]],
       'deleteInvocations',
@@ -196,9 +205,17 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
   async getOutcomes(refs: readonly OutcomeRef[]): Promise<(Outcome | null)[]> {
     if (refs.length === 0) return []
     const rows = await this.query<{ ord: string; kind: string; value: string }>(
-      `SELECT x.ord, o.kind, o.value FROM unnest($2::text[], $3::integer[]) WITH ORDINALITY AS x(id, attempt, ord)
-       CROSS JOIN LATERAL (SELECT * FROM ${this.s}.outcomes o
-                           WHERE o.app_id = $1 AND o.id = x.id AND o.attempt = x.attempt OFFSET 0) o`,
+      // The fused finish keeps a final outcome in the invocation's row (see migration 1); every
+      // other outcome is an `outcomes` row.
+      `SELECT x.ord, coalesce(f.kind, o.kind) AS kind, coalesce(f.value, o.value) AS value
+       FROM unnest($2::text[], $3::integer[]) WITH ORDINALITY AS x(id, attempt, ord)
+       LEFT JOIN LATERAL (SELECT i.final_kind AS kind, i.final_value AS value FROM ${this.s}.invocations i
+                          WHERE i.app_id = $1 AND i.id = x.id AND i.attempt = x.attempt
+                            AND i.final_kind IS NOT NULL OFFSET 0) f ON true
+       LEFT JOIN LATERAL (SELECT o.kind, o.value FROM ${this.s}.outcomes o
+                          WHERE f.kind IS NULL AND o.app_id = $1 AND o.id = x.id AND o.attempt = x.attempt
+                          OFFSET 0) o ON true
+       WHERE coalesce(f.kind, o.kind) IS NOT NULL`,
       [this.appId, refs.map((r) => r.id), refs.map((r) => r.attempt)],
       'getOutcomes',
     )
@@ -383,7 +400,8 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
       `WITH a AS (DELETE FROM ${s}.invocation_records WHERE app_id = $1),
             b AS (DELETE FROM ${s}.outcomes WHERE app_id = $1),
             c AS (DELETE FROM ${s}.workflow_data WHERE app_id = $1),
-            d AS (DELETE FROM ${s}.progress WHERE app_id = $1)
+            d AS (DELETE FROM ${s}.progress WHERE app_id = $1),
+            e AS (${clearFinalOutcomes(s, '')})
        DELETE FROM ${s}.runner_contexts WHERE app_id = $1`,
       [this.appId],
       'purge state backend',

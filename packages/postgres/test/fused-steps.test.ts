@@ -101,6 +101,59 @@ describe('postgres fused steps', () => {
     expect(await b.stateBackend.getOutcomes([{ id, attempt: 1 }])).toEqual([result('1')])
   })
 
+  it("a final outcome written by finish lives in the invocation's row: one write, read by every reader, removed with the state", async () => {
+    const b = await pgt.backend()
+    const schema = pgt.currentSchema()
+    const reqs = await routed(b, 4)
+    const ids = reqs.map((r) => r.id)
+    const claimed = await b.steps.claimQueued('r1', 4, true)
+    expect(claimed.claimed).toHaveLength(4)
+    const [retried, ...finals] = ids
+    const out = await b.steps.finish(
+      'r1',
+      [
+        { id: retried!, attempt: 1, to: 'retry', outcome: { kind: 'error', value: '{"e":1}' } },
+        { id: finals[0]!, attempt: 1, to: 'success', outcome: result('"a"') },
+        { id: finals[1]!, attempt: 1, to: 'failed', outcome: { kind: 'error', value: '{"e":2}' } },
+        { id: finals[2]!, attempt: 1, to: 'success', outcome: result('"c"') },
+      ],
+      0,
+    )
+    expect(out.outcomes.every((o) => o.ok)).toBe(true)
+    // only the retry's error is an outcomes row; the finals are in their rows
+    const stored = await admin().query(`SELECT id, attempt FROM "${schema}".outcomes WHERE app_id = $1`, [
+      'app',
+    ])
+    expect(stored.rows).toEqual([{ id: retried, attempt: 1 }])
+    const inRows = await admin().query(
+      `SELECT id, final_kind, final_value FROM "${schema}".invocations WHERE app_id = $1 AND final_kind IS NOT NULL ORDER BY id`,
+      ['app'],
+    )
+    expect(inRows.rows.map((r) => r.id).sort()).toEqual([...finals].sort())
+    const expected = [result('"a"'), { kind: 'error', value: '{"e":2}' }, result('"c"')]
+    expect(await b.stateBackend.getOutcomes(finals.map((id) => ({ id, attempt: 1 })))).toEqual(expected)
+    expect((await b.steps.readFinal(finals)).map((f) => f.outcome)).toEqual(expected)
+    expect(await b.stateBackend.getOutcomes([{ id: retried!, attempt: 1 }])).toEqual([
+      { kind: 'error', value: '{"e":1}' },
+    ])
+    // write-once: a late setOutcomes for the same attempt keeps the one finish wrote
+    await b.stateBackend.setOutcomes([{ id: finals[0]!, attempt: 1, outcome: result('"late"') }])
+    expect(await b.stateBackend.getOutcomes([{ id: finals[0]!, attempt: 1 }])).toEqual([result('"a"')])
+    // another attempt of the same id has none
+    expect(await b.stateBackend.getOutcomes([{ id: finals[1]!, attempt: 2 }])).toEqual([null])
+    // the state backend's removals take the row's outcome too; the status stays the orchestrator's
+    await b.stateBackend.deleteInvocations([finals[0]!])
+    expect(await b.stateBackend.getOutcomes([{ id: finals[0]!, attempt: 1 }])).toEqual([null])
+    expect((await b.orchestrator.getStates([finals[0]!]))[0]).toMatchObject({ status: 'success' })
+    await b.stateBackend.purge()
+    expect(await b.stateBackend.getOutcomes(finals.map((id) => ({ id, attempt: 1 })))).toEqual([
+      null,
+      null,
+      null,
+    ])
+    expect((await b.steps.readFinal([finals[1]!]))[0]!.outcome).toBeNull()
+  })
+
   it('readFinal reads the outcome of the final attempt only; non-final and unknown ids have none', async () => {
     const b = await pgt.backend()
     const id = await reclaimed(b)

@@ -117,8 +117,9 @@ export function registerFunctions(s: string): string[] {
 }
 
 /**
- * readFinal: $1 app, $2 ids, $3 final statuses. Each id's state and, when final, the outcome
- * stored under its attempt, through the primary keys.
+ * readFinal: $1 app, $2 ids, $3 final statuses. Each id's state and, when final, its outcome:
+ * the one in its row (written by the fused finish), else the one stored under its attempt in
+ * `outcomes`, through the primary keys.
  */
 export function readFinalFunction(s: string): string {
   return `CREATE FUNCTION ${s}.read_final(p_app text, p_ids text[], p_final text[])
@@ -129,12 +130,14 @@ export function readFinalFunction(s: string): string {
     AS $fn$
     BEGIN
       RETURN QUERY 
-SELECT i.id, i.task_id, i.status, i.owner, i.status_ts AS ts, i.retries, i.attempt, o.kind, o.value
+SELECT i.id, i.task_id, i.status, i.owner, i.status_ts AS ts, i.retries, i.attempt,
+  coalesce(i.final_kind, o.kind), CASE WHEN i.final_kind IS NOT NULL THEN i.final_value ELSE o.value END
 FROM unnest(p_ids) AS x(id)
 CROSS JOIN LATERAL (SELECT * FROM ${s}.invocations i WHERE i.app_id = p_app AND i.id = x.id OFFSET 0) i
 LEFT JOIN LATERAL (
   SELECT o.kind, o.value FROM ${s}.outcomes o
-  WHERE i.status = ANY(p_final) AND o.app_id = p_app AND o.id = i.id AND o.attempt = i.attempt OFFSET 0) o ON true;
+  WHERE i.status = ANY(p_final) AND i.final_kind IS NULL
+    AND o.app_id = p_app AND o.id = i.id AND o.attempt = i.attempt OFFSET 0) o ON true;
     END
     $fn$`
 }
