@@ -390,7 +390,13 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
   async purge(): Promise<void> {
     const s = this.s
     await this.query(
-      `WITH a AS (DELETE FROM ${s}.invocations WHERE app_id = $1),
+      // The final outcomes the fused finish kept in the rows are the state backend's data: they
+      // move to its table, so purging the orchestrator alone leaves every outcome readable.
+      `WITH kept AS (INSERT INTO ${s}.outcomes (app_id, id, attempt, kind, value)
+                     SELECT i.app_id, i.id, i.attempt, i.final_kind, i.final_value FROM ${s}.invocations i
+                     WHERE i.app_id = $1 AND i.final_kind IS NOT NULL
+                     ON CONFLICT DO NOTHING),
+            a AS (DELETE FROM ${s}.invocations WHERE app_id = $1),
             c AS (DELETE FROM ${s}.waits WHERE app_id = $1),
             d AS (DELETE FROM ${s}.active WHERE app_id = $1)
        DELETE FROM ${s}.runners WHERE app_id = $1`,

@@ -154,6 +154,24 @@ describe('postgres fused steps', () => {
     expect((await b.steps.readFinal([finals[1]!]))[0]!.outcome).toBeNull()
   })
 
+  it("purging the orchestrator alone keeps the outcomes finish kept in the invocations' rows", async () => {
+    const b = await pgt.backend()
+    const reqs = await routed(b, 2)
+    await b.steps.claimQueued('r1', 2, true)
+    const out = await b.steps.finish(
+      'r1',
+      reqs.map((r, i) => ({ id: r.id, attempt: 1, to: 'success' as const, outcome: result(`"${i}"`) })),
+      0,
+    )
+    expect(out.outcomes.every((o) => o.ok)).toBe(true)
+    await b.orchestrator.purge()
+    expect(await b.orchestrator.getStates(reqs.map((r) => r.id))).toEqual([null, null])
+    expect(await b.stateBackend.getOutcomes(reqs.map((r) => ({ id: r.id, attempt: 1 })))).toEqual([
+      result('"0"'),
+      result('"1"'),
+    ])
+  })
+
   it('readFinal reads the outcome of the final attempt only; non-final and unknown ids have none', async () => {
     const b = await pgt.backend()
     const id = await reclaimed(b)
