@@ -1,6 +1,7 @@
 import { recordFor } from '@nenc/conformance'
 import { describe, expect, it } from 'vitest'
 import type { PostgresBackend } from '../src/index.js'
+import { FINAL_OUTCOME_IN_ROW_MAX_CHARS } from '../src/migrations/0001_init.js'
 import { admin, countStatements, requests, sleep, usePostgres } from './helpers.js'
 
 const result = (value: string) => ({ kind: 'result' as const, value })
@@ -152,6 +153,37 @@ describe('postgres fused steps', () => {
       null,
     ])
     expect((await b.steps.readFinal([finals[1]!]))[0]!.outcome).toBeNull()
+  })
+
+  it('a final outcome longer than the row takes is an outcomes row, read and notified as before', async () => {
+    const b = await pgt.backend()
+    const schema = pgt.currentSchema()
+    const reqs = await routed(b, 2)
+    await b.steps.claimQueued('r1', 2, true)
+    const small = result(JSON.stringify('s'.repeat(FINAL_OUTCOME_IN_ROW_MAX_CHARS - 2)))
+    const large = result(JSON.stringify('l'.repeat(FINAL_OUTCOME_IN_ROW_MAX_CHARS)))
+    expect(small.value.length).toBe(FINAL_OUTCOME_IN_ROW_MAX_CHARS)
+    const seen: unknown[] = []
+    const stop = await b.orchestrator.subscribeFinal((ids, outcomes) =>
+      seen.push(...ids.map((id) => outcomes?.get(id))),
+    )
+    await b.steps.finish(
+      'r1',
+      [
+        { id: reqs[0]!.id, attempt: 1, to: 'success', outcome: small },
+        { id: reqs[1]!.id, attempt: 1, to: 'success', outcome: large },
+      ],
+      0,
+    )
+    const inTable = await admin().query(`SELECT id FROM "${schema}".outcomes WHERE app_id = 'app'`)
+    expect(inTable.rows.map((r) => r.id)).toEqual([reqs[1]!.id])
+    const refs = reqs.map((r) => ({ id: r.id, attempt: 1 }))
+    expect(await b.stateBackend.getOutcomes(refs)).toEqual([small, large])
+    expect((await b.steps.readFinal(reqs.map((r) => r.id))).map((f) => f.outcome)).toEqual([small, large])
+    // both notified with their outcome (each under the inline limit)
+    for (let i = 0; i < 50 && seen.length < 2; i++) await sleep(20)
+    await stop()
+    expect(seen).toEqual(expect.arrayContaining([small, large]))
   })
 
   it("purging the orchestrator alone keeps the outcomes finish kept in the invocations' rows", async () => {

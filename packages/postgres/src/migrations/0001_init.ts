@@ -35,6 +35,15 @@ export const version = 1
 export const name = 'init'
 
 /**
+ * The longest final outcome the fused finish keeps in the invocation's row; a longer one is an
+ * `outcomes` row. Measured (one session, batches of 500, share of the invocation updates that
+ * stayed heap-only): with every final outcome in its own row 100 %; in the invocation's row,
+ * 96 % at 1 character, 87 % at 100, 79 % at 300, 72 % at 1,000 — a larger outcome leaves its page
+ * too little room. Most results are small (an id, a number, a flag).
+ */
+export const FINAL_OUTCOME_IN_ROW_MAX_CHARS = 128
+
+/**
  * Every text column compares byte by byte (`COLLATE "C"`). Keys are ids, task names and runner
  * ids: ordered by the database's locale, every B-tree step of every lookup and insert calls the
  * locale's `strcoll` (PostgreSQL treats only "C"/"POSIX" as byte order — even C.UTF-8 goes
@@ -81,12 +90,14 @@ function statements(s: string): string[] {
     // changed status columns and that entry (see history-entry.ts). No index holds a column
     // that a transition changes, so an update that finds room on its page is heap-only (HOT:
     // no index entry written). A row about doubles in size over its life (registration → final,
-    // four history entries), hence fillfactor 40: inserts leave the room its updates need.
-    // A final transition written by the fused finish keeps its outcome in the row (final_kind,
-    // final_value, for the row's attempt — a final status never changes again): one write
-    // instead of an `outcomes` row and its key (~10 µs of server CPU per invocation, measured).
-    // Every other outcome (a retry's error, a component's setOutcomes) is an `outcomes` row.
-    // (measured: at 70, half the updates left the page and wrote an entry into every index).
+    // four history entries, and a small final outcome), hence fillfactor 30: inserts leave the
+    // room its updates need (measured: at 70, half the updates left the page and wrote an entry
+    // into every index; at 40 with the outcome in the row, 4–13 % did; at 30, none).
+    // A final transition written by the fused finish keeps a small outcome in the row
+    // (final_kind, final_value, for the row's attempt — a final status never changes again):
+    // one write instead of an `outcomes` row and its key (~10 µs of server CPU per invocation,
+    // measured). Every other outcome (a retry's error, a larger one, a component's setOutcomes)
+    // is an `outcomes` row.
     `CREATE TABLE ${s}.invocations (
        app_id text NOT NULL,
        id text NOT NULL,
@@ -106,7 +117,7 @@ function statements(s: string): string[] {
        final_kind text,
        final_value text,
        history text NOT NULL
-     ) WITH (fillfactor = 40)`,
+     ) WITH (fillfactor = 30)`,
     // Parked order: a claim that parks an id takes the next value (under its key's advisory lock,
     // so the order per key is the order of the parking claims).
     `CREATE SEQUENCE ${s}.parked_seq`,
@@ -659,10 +670,13 @@ function transitionFunction(s: string): string {
             CASE ${ruleMode('i')} WHEN 'n' THEN NULL WHEN 'a' THEN c.actor ELSE i.owner END AS owner,
             ${s}.now_ms() AS ts,
             i.attempt + CASE WHEN c.to_status = 'pending' THEN 1 ELSE 0 END AS attempt) v
-          -- Write-once per attempt: an outcome the attempt already has in \`outcomes\` (a
-          -- component's setOutcomes) is kept, and the row gets none. (A final status keeps its
-          -- attempt, so the row's outcome is that attempt's.)
-          CROSS JOIN LATERAL (SELECT c.kind IS NOT NULL AND c.to_status = ANY(p_final) AND NOT EXISTS (
+          -- A small final outcome goes into the row (see FINAL_OUTCOME_IN_ROW_MAX_CHARS); a larger
+          -- one would leave too little room on the page for heap-only updates, and goes to
+          -- \`outcomes\` (outs below). Write-once per attempt: an outcome the attempt already has in
+          -- \`outcomes\` (a component's setOutcomes) is kept, and the row gets none. (A final status
+          -- keeps its attempt, so the row's outcome is that attempt's.)
+          CROSS JOIN LATERAL (SELECT c.kind IS NOT NULL AND c.to_status = ANY(p_final)
+            AND length(c.value) <= ${FINAL_OUTCOME_IN_ROW_MAX_CHARS} AND NOT EXISTS (
             SELECT 1 FROM ${s}.outcomes o WHERE o.app_id = p_app AND o.id = i.id AND o.attempt = v.attempt)
             AS keep) fo)
         FROM cur c
@@ -690,12 +704,13 @@ function transitionFunction(s: string): string {
         WHERE a.ctid = d.tid
       ),
       outs AS (
-        -- A final status's outcome is in its row (above); the others (a retry's error) are rows
+        -- Every outcome the row did not take (a retry's error, a large final outcome) is a row
         -- here, write-once per attempt.
         INSERT INTO ${s}.outcomes (app_id, id, attempt, kind, value)
         SELECT p_app, u.id, u.attempt, u.kind, u.value FROM upd u
-        WHERE u.kind IS NOT NULL AND NOT (u.status = ANY(p_final))
+        WHERE u.kind IS NOT NULL AND u.final_kind IS NULL
         ON CONFLICT DO NOTHING
+        RETURNING id, kind, value
       ),
       requeued AS (
         INSERT INTO ${s}.queue (app_id, available_at, id)
@@ -711,8 +726,11 @@ function transitionFunction(s: string): string {
       ${releaseEdgesOfFinals(s)}
       outmap AS MATERIALIZED (
         -- Built once (not per final id, as an inlined subquery would be).
-        SELECT jsonb_object_agg(u.id, jsonb_build_array(u.final_kind, u.final_value)) AS m FROM upd u
-        WHERE u.final_kind IS NOT NULL AND length(u.final_value) <= ${MAX_INLINE_OUTCOME_CHARS}
+        -- The outcomes this statement stored: in the rows, or in \`outcomes\`.
+        SELECT jsonb_object_agg(x.id, jsonb_build_array(x.kind, x.value)) AS m FROM (
+          SELECT u.id, u.final_kind AS kind, u.final_value AS value FROM upd u WHERE u.final_kind IS NOT NULL
+          UNION ALL SELECT o.id, o.kind, o.value FROM outs o) x
+        WHERE length(x.value) <= ${MAX_INLINE_OUTCOME_CHARS}
       ),
       ntf AS (
         -- Each entry is the id, or [id, kind, value] when this statement stored a small outcome
