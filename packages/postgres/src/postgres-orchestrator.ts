@@ -38,6 +38,7 @@ import { blockingSql, purgeFinishedSql, registerSql } from './orchestrator-sql.j
 import { BACKEND } from './pg-errors.js'
 import { PostgresComponent } from './postgres-component.js'
 import { decodeOutcome } from './postgres-state-backend.js'
+import { deleteRowsOfIds, rowsOfIds } from './rows-of-ids.js'
 import { STATUS_SETS, storedNumber, storedStatus } from './status-rules.js'
 
 /**
@@ -224,15 +225,15 @@ export class PostgresOrchestrator extends PostgresComponent implements Orchestra
   async deleteFinalInvocations(ids: readonly string[]): Promise<string[]> {
     if (ids.length === 0) return []
     const rows = await this.query<{ id: string }>(
-      `WITH gone AS (
-         DELETE FROM ${this.s}.invocations
-         WHERE app_id = $1 AND id = ANY($2::text[]) AND status = ANY($3::text[])
-         RETURNING id
+      `WITH ids AS (SELECT DISTINCT x.id FROM unnest($2::text[]) AS x(id)),
+       gone AS (
+         DELETE FROM ${this.s}.invocations i USING (${rowsOfIds(this.s, 'invocations', 'id', 'ids', '$1')}) d
+         WHERE i.ctid = d.tid AND i.status = ANY($3::text[])
+         RETURNING i.id
        ),
-       edges AS (
-         DELETE FROM ${this.s}.waits w
-         WHERE w.app_id = $1 AND (w.waiter_id IN (SELECT id FROM gone) OR w.waited_id IN (SELECT id FROM gone))
-       )
+       -- An edge between two ids of the batch is found by both deletes; the second skips it.
+       waiting AS (${deleteRowsOfIds(this.s, 'waits', 'waiter_id', 'gone', '$1')}),
+       waited AS (${deleteRowsOfIds(this.s, 'waits', 'waited_id', 'gone', '$1')})
        SELECT id FROM gone`,
       [this.appId, [...new Set(ids)], STATUS_SETS.final],
       'deleteFinalInvocations',

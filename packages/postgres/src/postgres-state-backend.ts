@@ -18,15 +18,8 @@ import { keysetTail, pageOfRows, Where } from './listing-sql.js'
 import { recordArrays, traceContextOf } from './orchestrator-rows.js'
 import { BACKEND } from './pg-errors.js'
 import { PostgresComponent } from './postgres-component.js'
+import { deleteRowsOfIds, rowsOfIds } from './rows-of-ids.js'
 import { storedNumber } from './status-rules.js'
-
-/**
- * The final outcomes the fused finish keeps in invocation rows (migration 1) are the state
- * backend's data: removing outcomes clears them too. `more` narrows the app's rows (`$1`).
- */
-const clearFinalOutcomes = (s: string, more: string) =>
-  `UPDATE ${s}.invocations i SET final_kind = NULL, final_value = NULL
-   WHERE i.app_id = $1 ${more} AND i.final_kind IS NOT NULL`
 
 interface RecordRow {
   id: string
@@ -140,10 +133,13 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
   async deleteInvocations(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return
     await this.query(
-      `WITH recs AS (DELETE FROM ${this.s}.invocation_records WHERE app_id = $1 AND id = ANY($2::text[])),
-            prog AS (DELETE FROM ${this.s}.progress WHERE app_id = $1 AND id = ANY($2::text[])),
-            fins AS (${clearFinalOutcomes(this.s, 'AND i.id = ANY($2::text[])')})
-       DELETE FROM ${this.s}.outcomes WHERE app_id = $1 AND id = ANY($2::text[])`,
+      `WITH ids AS (SELECT DISTINCT x.id FROM unnest($2::text[]) AS x(id)),
+            recs AS (${deleteRowsOfIds(this.s, 'invocation_records', 'id', 'ids', '$1')}),
+            prog AS (${deleteRowsOfIds(this.s, 'progress', 'id', 'ids', '$1')}),
+            fins AS (UPDATE ${this.s}.invocations i SET final_kind = NULL, final_value = NULL
+                     FROM (${rowsOfIds(this.s, 'invocations', 'id', 'ids', '$1')}) d
+                     WHERE i.ctid = d.tid AND i.final_kind IS NOT NULL)
+       ${deleteRowsOfIds(this.s, 'outcomes', 'id', 'ids', '$1')}`,
       [this.appId, [...new Set(ids)]],
       'deleteInvocations',
     )
@@ -401,7 +397,9 @@ export class PostgresStateBackend extends PostgresComponent implements StateBack
             b AS (DELETE FROM ${s}.outcomes WHERE app_id = $1),
             c AS (DELETE FROM ${s}.workflow_data WHERE app_id = $1),
             d AS (DELETE FROM ${s}.progress WHERE app_id = $1),
-            e AS (${clearFinalOutcomes(s, '')})
+            -- the final outcomes the fused finish kept in invocation rows are this component's data
+            e AS (UPDATE ${s}.invocations i SET final_kind = NULL, final_value = NULL
+                  WHERE i.app_id = $1 AND i.final_kind IS NOT NULL)
        DELETE FROM ${s}.runner_contexts WHERE app_id = $1`,
       [this.appId],
       'purge state backend',

@@ -104,6 +104,11 @@ describe('plans of the hot statements, made on an empty schema', () => {
     await b.orchestrator.pageInvocations({ statuses: ['running', 'paused'], limit: 10 })
     await b.orchestrator.getPendingForRecovery(0, 10)
     await b.orchestrator.getRunningForRecovery(0, 10)
+    // retention's two steps (state first) and the outcome reads around them
+    const finished = done.outcomes.flatMap((o) => (o.ok ? [o.state.id] : []))
+    await b.stateBackend.getOutcomes(finished.map((id) => ({ id, attempt: 1 })))
+    await b.stateBackend.deleteInvocations(finished)
+    await b.orchestrator.deleteFinalInvocations(finished)
   }
 
   it("the steps and the components' per-invocation statements reach rows through their keys only", async () => {
