@@ -29,31 +29,36 @@
  */
 import { MAX_INLINE_OUTCOME_CHARS } from '@nenc/core'
 import { historyEntrySql } from '../history-entry.js'
-import { readFinalFunction, registerFunctions } from './route-functions.js'
+import { rowsOfIds } from '../rows-of-ids.js'
+import { FUNCTION_SETTINGS, readFinalFunction, registerFunctions } from './route-functions.js'
 
 export const version = 1
 export const name = 'init'
 
 /**
  * The longest final outcome the fused finish keeps in the invocation's row; a longer one is an
- * `outcomes` row. Measured (one session, batches of 500, share of the invocation updates that
- * stayed heap-only): with every final outcome in its own row 100 %; in the invocation's row,
- * 96 % at 1 character, 87 % at 100, 79 % at 300, 72 % at 1,000 — a larger outcome leaves its page
- * too little room. Most results are small (an id, a number, a flag).
+ * `outcomes` row. Measured at fillfactor 40 (one session, batches of 500, share of the
+ * invocation updates that stayed heap-only): with every final outcome in its own row 100 %; in
+ * the invocation's row, 96 % at 1 character, 87 % at 100, 79 % at 300, 72 % at 1,000 — a larger
+ * outcome leaves its page too little room. At fillfactor 30 (the table's), 100 % up to 100.
+ * Most results are small (an id, a number, a flag).
  */
 export const FINAL_OUTCOME_IN_ROW_MAX_CHARS = 128
 
 /**
- * Every text column compares byte by byte (`COLLATE "C"`). Keys are ids, task names and runner
- * ids: ordered by the database's locale, every B-tree step of every lookup and insert calls the
- * locale's `strcoll` (PostgreSQL treats only "C"/"POSIX" as byte order — even C.UTF-8 goes
- * through it), and a production database is often en_US.UTF-8, where it costs several times a
- * byte comparison. Byte order is also the order the memory and Redis backends list in.
+ * Every text column compares byte by byte (`COLLATE "C"`), whatever the database's locale: the
+ * order the memory and Redis backends list in. (PostgreSQL compares in byte order only under
+ * "C"/"POSIX"; under any other collation each B-tree step calls the locale's comparison. On
+ * C.UTF-8 and ICU en-US databases that measured the same within noise for nenc's ASCII keys.)
  */
 const byteOrderText = (statement: string): string =>
   statement.startsWith('CREATE TABLE')
     ? statement.replace(/^(\s+\w+ )text(\[\])?(?=[\s,])/gm, '$1text$2 COLLATE "C"')
     : statement
+
+/** The runner functions' settings: the caller's, and no sequential scan (see the header). */
+const RUNNER_FUNCTION_SETTINGS = `${FUNCTION_SETTINGS}
+    SET enable_seqscan = off`
 
 /** The statements of migration 1, for schema `s` (already quoted). */
 export function up(s: string): string[] {
@@ -310,11 +315,9 @@ function statements(s: string): string[] {
  */
 const releaseEdgesOfFinals = (s: string) => `rel AS (
         DELETE FROM ${s}.waits w USING (
-          SELECT x.tid FROM fin f CROSS JOIN LATERAL (
-            SELECT w1.ctid AS tid FROM ${s}.waits w1 WHERE w1.app_id = p_app AND w1.waited_id = f.id OFFSET 0) x
+          ${rowsOfIds(s, 'waits', 'waited_id', 'fin', 'p_app')}
           UNION
-          SELECT x.tid FROM fin f CROSS JOIN LATERAL (
-            SELECT w2.ctid AS tid FROM ${s}.waits w2 WHERE w2.app_id = p_app AND w2.waiter_id = f.id OFFSET 0) x
+          ${rowsOfIds(s, 'waits', 'waiter_id', 'fin', 'p_app')}
         ) d
         WHERE w.ctid = d.tid
       ),`
@@ -360,9 +363,7 @@ function claimFunction(s: string): string {
                    o_workflow_type text, o_parent_workflow_id text, o_created_at bigint,
                    o_trace_context text)
     LANGUAGE plpgsql
-    SET plan_cache_mode = force_generic_plan
-    SET enable_seqscan = off
-    SET jit = off
+    ${RUNNER_FUNCTION_SETTINGS}
     AS $fn$
     DECLARE
       v_keys bigint[];
@@ -565,9 +566,7 @@ function claimNextFunction(s: string): string {
                    o_workflow_type text, o_parent_workflow_id text, o_created_at bigint,
                    o_trace_context text)
     LANGUAGE plpgsql
-    SET plan_cache_mode = force_generic_plan
-    SET enable_seqscan = off
-    SET jit = off
+    ${RUNNER_FUNCTION_SETTINGS}
     AS $fn$
     DECLARE
       v_now bigint := ${s}.now_ms();
@@ -627,9 +626,7 @@ function transitionFunction(s: string): string {
     RETURNS TABLE (o_ord bigint, o_ok boolean, o_found boolean, o_task_id text, o_status text,
                    o_owner text, o_ts bigint, o_retries integer, o_attempt integer, o_released text)
     LANGUAGE plpgsql
-    SET plan_cache_mode = force_generic_plan
-    SET enable_seqscan = off
-    SET jit = off
+    ${RUNNER_FUNCTION_SETTINGS}
     AS $fn$
     DECLARE
       v_leaving text;
@@ -805,9 +802,7 @@ function releaseFunction(s: string): string {
       p_app text, p_leaving text, p_active text[], p_lock_ns text, p_ids text[])
     RETURNS TABLE (o_ord bigint, o_id text)
     LANGUAGE plpgsql
-    SET plan_cache_mode = force_generic_plan
-    SET enable_seqscan = off
-    SET jit = off
+    ${RUNNER_FUNCTION_SETTINGS}
     AS $fn$
     DECLARE
       v_keys bigint[];
@@ -885,9 +880,7 @@ function finishFunction(s: string): string {
                    o_workflow_type text, o_parent_workflow_id text, o_created_at bigint,
                    o_trace_context text)
     LANGUAGE plpgsql
-    SET plan_cache_mode = force_generic_plan
-    SET enable_seqscan = off
-    SET jit = off
+    ${RUNNER_FUNCTION_SETTINGS}
     AS $fn$
     DECLARE
       v_commit text := current_setting('synchronous_commit');

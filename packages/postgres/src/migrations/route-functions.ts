@@ -12,7 +12,10 @@ import { asyncCommit } from '../identifiers.js'
 /** An SQL string literal (for core's status names, which are plain identifiers). */
 const literal = (value: string): string => `'${value.replace(/'/g, "''")}'`
 
-/** Settings every batch function plans and runs with (see 0001_init.ts). */
+/**
+ * Settings these functions plan and run with; migration 1's runner functions add
+ * `enable_seqscan = off` (see 0001_init.ts).
+ */
 export const FUNCTION_SETTINGS = `SET plan_cache_mode = force_generic_plan
     SET jit = off`
 
@@ -129,7 +132,7 @@ export function readFinalFunction(s: string): string {
     ${FUNCTION_SETTINGS}
     AS $fn$
     BEGIN
-      RETURN QUERY 
+      RETURN QUERY
 SELECT i.id, i.task_id, i.status, i.owner, i.status_ts AS ts, i.retries, i.attempt,
   coalesce(i.final_kind, o.kind), CASE WHEN i.final_kind IS NOT NULL THEN i.final_value ELSE o.value END
 FROM unnest(p_ids) AS x(id)
